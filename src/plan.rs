@@ -1,0 +1,694 @@
+//! Raw suites -> a checked [`Plan`].
+//!
+//! Every mistake a suite can hold is found here, before anything is sent:
+//! templates that do not parse or use undefined variables, unset environment
+//! variables, unknown schemas, bad regular expressions, duplicate ids,
+//! malformed statuses, methods, paths and captures. All of them are collected,
+//! not just the first, each pointing at its line.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::check::predicate::{Predicate, parse_predicates, predicate_vars};
+use crate::diagnostic::{Diagnostic, Diagnostics, Pos, Source, Span, did_you_mean};
+use crate::suite::{LoadedSuite, RawExpect, RawRequest, RawScenario, RawStep};
+use crate::template::{Template, TemplateError, ValueTemplate, VarRef};
+
+/// ServiceProviderConfig features a suite may require.
+pub const FEATURES: [&str; 6] = ["filter", "patch", "sort", "etag", "bulk", "changePassword"];
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub suites: Vec<SuitePlan>,
+    /// The environment variables the suites use, read once at planning.
+    pub env: BTreeMap<String, String>,
+}
+
+impl Plan {
+    pub fn scenarios(&self) -> impl Iterator<Item = (&SuitePlan, &ScenarioPlan)> {
+        self.suites
+            .iter()
+            .flat_map(|s| s.scenarios.iter().map(move |sc| (s, sc)))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SuitePlan {
+    /// `rfc7644::users`: from the file's path under its suites folder.
+    pub slug: String,
+    pub name: String,
+    pub source: Source,
+    pub tags: Vec<String>,
+    pub vars: Vec<(String, ValueTemplate)>,
+    pub scenarios: Vec<ScenarioPlan>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioPlan {
+    /// `rfc7644::users::create_user`.
+    pub full_name: String,
+    pub id: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub requires: Vec<String>,
+    pub steps: Vec<StepPlan>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepPlan {
+    pub id: String,
+    pub span: Span,
+    /// What the step's checks cite: its own references, else its scenario's, else its suite's.
+    pub spec: Vec<String>,
+    pub request: RequestPlan,
+    pub expectations: Vec<Expectation>,
+    pub captures: Vec<Capture>,
+    pub cleanup: Option<RequestPlan>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    None,
+    Json(ValueTemplate),
+    Raw(Template),
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestPlan {
+    pub span: Span,
+    pub method: http::Method,
+    pub path: Template,
+    pub query: Vec<(String, Template)>,
+    pub headers: Vec<(String, Template)>,
+    pub body: Body,
+    /// Whether the target's credentials go with it.
+    pub auth: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub span: Span,
+    pub kind: ExpectationKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExpectationKind {
+    Status(Vec<u16>),
+    Header {
+        name: String,
+        predicates: Vec<Predicate>,
+    },
+    Json {
+        pointer: String,
+        predicates: Vec<Predicate>,
+    },
+    Schema(String),
+    Snapshot(String),
+    EmptyBody,
+}
+
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub name: String,
+    pub span: Span,
+    pub from: CaptureFrom,
+}
+
+#[derive(Debug, Clone)]
+pub enum CaptureFrom {
+    Pointer(String),
+    Header(String),
+}
+
+/// A suite file with the name it is known by.
+pub struct SuiteInput {
+    pub slug: String,
+    pub suite: LoadedSuite,
+}
+
+/// Plans every suite, reporting all mistakes at once.
+pub fn plan(inputs: Vec<SuiteInput>, known_schemas: &[&str]) -> Result<Plan, Diagnostics> {
+    let mut planner = Planner {
+        known_schemas,
+        diagnostics: Vec::new(),
+        env: BTreeMap::new(),
+    };
+    let mut suites = Vec::new();
+    let mut full_names = BTreeSet::new();
+    for input in inputs {
+        let suite = planner.suite(input);
+        for scenario in &suite.scenarios {
+            if !full_names.insert(scenario.full_name.clone()) {
+                let span = Span {
+                    source: suite.source.clone(),
+                    pos: Pos::default(),
+                };
+                planner.error(
+                    Diagnostic::new(span, format!("scenario `{}` is defined twice", scenario.full_name))
+                        .with_hint("two suite files have the same path; rename one"),
+                );
+            }
+        }
+        suites.push(suite);
+    }
+    if planner.diagnostics.is_empty() {
+        Ok(Plan {
+            suites,
+            env: planner.env,
+        })
+    } else {
+        Err(Diagnostics(planner.diagnostics))
+    }
+}
+
+struct Planner<'a> {
+    known_schemas: &'a [&'a str],
+    diagnostics: Vec<Diagnostic>,
+    env: BTreeMap<String, String>,
+}
+
+/// The names a template may use at one point of a scenario.
+#[derive(Clone, Default)]
+struct Known {
+    names: BTreeSet<String>,
+}
+
+impl<'a> Planner<'a> {
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn span<T>(source: &Source, spanned: &Spanned<T>) -> Span {
+        Span {
+            source: source.clone(),
+            pos: Pos::from(spanned.referenced),
+        }
+    }
+
+    fn suite(&mut self, input: SuiteInput) -> SuitePlan {
+        let LoadedSuite { source, raw } = input.suite;
+        let suite_spec = strings(&raw.spec);
+        let mut known = Known::default();
+        let mut vars = Vec::new();
+        for (name, value) in &raw.vars {
+            let span = Self::span(&source, value);
+            if matches!(name.as_str(), "run_id" | "uuid" | "env") {
+                self.error(Diagnostic::new(span.clone(), format!("`{name}` is a built-in name"))
+                    .with_hint("choose another variable name"));
+            }
+            if let Some(t) = self.value_template(&span, &value.value, &known) {
+                vars.push((name.clone(), t));
+            }
+            known.names.insert(name.clone());
+        }
+        for feature in &raw.requires {
+            self.feature(&source, feature);
+        }
+        let mut scenario_ids = BTreeSet::new();
+        let mut snapshots = BTreeSet::new();
+        let scenarios = raw
+            .scenarios
+            .iter()
+            .map(|scenario| {
+                if !scenario_ids.insert(scenario.id.value.clone()) {
+                    self.error(
+                        Diagnostic::new(
+                            Self::span(&source, &scenario.id),
+                            format!("duplicate scenario id `{}`", scenario.id.value),
+                        )
+                        .with_hint("scenario ids must be unique within a suite"),
+                    );
+                }
+                let mut plan = self.scenario(&source, &input.slug, scenario, &suite_spec, &known);
+                plan.requires.extend(strings(&raw.requires));
+                for step in &plan.steps {
+                    for e in &step.expectations {
+                        if let ExpectationKind::Snapshot(name) = &e.kind
+                            && !snapshots.insert(name.clone())
+                        {
+                            self.error(
+                                Diagnostic::new(e.span.clone(), format!("snapshot `{name}` is used twice in this suite"))
+                                    .with_hint("each snapshot name stands for one response"),
+                            );
+                        }
+                    }
+                }
+                plan
+            })
+            .collect();
+        SuitePlan {
+            slug: input.slug,
+            name: raw.name.value.clone(),
+            source: source.clone(),
+            tags: strings(&raw.tags),
+            vars,
+            scenarios,
+        }
+    }
+
+    fn feature(&mut self, source: &Source, feature: &Spanned<String>) {
+        if !FEATURES.contains(&feature.value.as_str()) {
+            let mut d = Diagnostic::new(
+                Self::span(source, feature),
+                format!("unknown feature `{}`", feature.value),
+            );
+            d = match did_you_mean(&feature.value, FEATURES) {
+                Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                None => d.with_hint(format!("features are {}", FEATURES.join(", "))),
+            };
+            self.error(d);
+        }
+    }
+
+    fn scenario(
+        &mut self,
+        source: &Source,
+        slug: &str,
+        raw: &RawScenario,
+        suite_spec: &[String],
+        suite_known: &Known,
+    ) -> ScenarioPlan {
+        let mut known = suite_known.clone();
+        let scenario_spec = or_else(strings(&raw.spec), suite_spec);
+        for feature in &raw.requires {
+            self.feature(source, feature);
+        }
+        if raw.steps.is_empty() {
+            self.error(Diagnostic::new(
+                Self::span(source, &raw.id),
+                format!("scenario `{}` has no steps", raw.id.value),
+            ));
+        }
+        let mut step_ids = BTreeSet::new();
+        let steps = raw
+            .steps
+            .iter()
+            .filter_map(|step| {
+                if !step_ids.insert(step.id.value.clone()) {
+                    self.error(
+                        Diagnostic::new(
+                            Self::span(source, &step.id),
+                            format!("duplicate step id `{}`", step.id.value),
+                        )
+                        .with_hint("step ids must be unique within a scenario"),
+                    );
+                }
+                self.step(source, step, &scenario_spec, &mut known)
+            })
+            .collect();
+        ScenarioPlan {
+            full_name: format!("{slug}::{}", raw.id.value),
+            id: raw.id.value.clone(),
+            description: raw.description.clone(),
+            tags: strings(&raw.tags),
+            requires: strings(&raw.requires),
+            steps,
+        }
+    }
+
+    fn step(
+        &mut self,
+        source: &Source,
+        raw: &RawStep,
+        scenario_spec: &[String],
+        known: &mut Known,
+    ) -> Option<StepPlan> {
+        let span = Self::span(source, &raw.id);
+        let request = self.request(source, &raw.request, known);
+        let expectations = self.expect(source, &raw.expect, known);
+        let mut captures = Vec::new();
+        for (name, from) in &raw.capture {
+            let cspan = Self::span(source, from);
+            let parsed = if from.value.is_empty() || from.value.starts_with('/') {
+                Some(CaptureFrom::Pointer(from.value.clone()))
+            } else if let Some(header) = from.value.strip_prefix("header:") {
+                Some(CaptureFrom::Header(header.trim().to_string()))
+            } else {
+                self.error(
+                    Diagnostic::new(cspan.clone(), format!("cannot capture from `{}`", from.value))
+                        .with_hint("capture a body member by JSON Pointer (`/id`) or a header (`header:Location`)"),
+                );
+                None
+            };
+            if let Some(from) = parsed {
+                captures.push(Capture {
+                    name: name.clone(),
+                    span: cspan,
+                    from,
+                });
+            }
+        }
+        // The cleanup may use what this step captured; later steps may too.
+        known.names.extend(captures.iter().map(|c| c.name.clone()));
+        let cleanup = raw
+            .cleanup
+            .as_ref()
+            .and_then(|c| self.request(source, c, known));
+        Some(StepPlan {
+            id: raw.id.value.clone(),
+            span,
+            spec: or_else(strings(&raw.spec), scenario_spec),
+            request: request?,
+            expectations,
+            captures,
+            cleanup,
+        })
+    }
+
+    fn request(
+        &mut self,
+        source: &Source,
+        raw: &Spanned<RawRequest>,
+        known: &Known,
+    ) -> Option<RequestPlan> {
+        let span = Self::span(source, raw);
+        let raw = &raw.value;
+        let method_span = Self::span(source, &raw.method);
+        let method = match raw.method.value.to_ascii_uppercase().as_str() {
+            m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => {
+                http::Method::from_bytes(m.as_bytes()).ok()
+            }
+            _ => {
+                self.error(
+                    Diagnostic::new(method_span, format!("unknown HTTP method `{}`", raw.method.value))
+                        .with_hint("use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS"),
+                );
+                None
+            }
+        };
+        let path_span = Self::span(source, &raw.path);
+        if !raw.path.value.starts_with('/') {
+            self.error(
+                Diagnostic::new(path_span.clone(), format!("path `{}` does not start with `/`", raw.path.value))
+                    .with_hint("paths are relative to the target's base URL, as in `/Users`"),
+            );
+        }
+        let path = self.template(&path_span, &raw.path.value, known);
+        let query = self.pairs(source, &raw.query, known);
+        let headers = self.pairs(source, &raw.headers, known);
+        let body = match (&raw.json, &raw.body) {
+            (Some(_), Some(body)) => {
+                self.error(
+                    Diagnostic::new(Self::span(source, body), "a request has either `json` or `body`, not both")
+                        .with_hint("keep `json` for a JSON body, `body` for raw text"),
+                );
+                None
+            }
+            (Some(json), None) => self
+                .value_template(&Self::span(source, json), &json.value, known)
+                .map(Body::Json),
+            (None, Some(body)) => self
+                .template(&Self::span(source, body), &body.value, known)
+                .map(Body::Raw),
+            (None, None) => Some(Body::None),
+        };
+        Some(RequestPlan {
+            span,
+            method: method?,
+            path: path?,
+            query: query?,
+            headers: headers?,
+            body: body?,
+            auth: raw.auth.as_ref().is_none_or(|a| a.value),
+        })
+    }
+
+    fn pairs(
+        &mut self,
+        source: &Source,
+        raw: &indexmap::IndexMap<String, Spanned<String>>,
+        known: &Known,
+    ) -> Option<Vec<(String, Template)>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (name, value) in raw {
+            match self.template(&Self::span(source, value), &value.value, known) {
+                Some(t) => out.push((name.clone(), t)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn expect(&mut self, source: &Source, raw: &RawExpect, known: &Known) -> Vec<Expectation> {
+        let mut out = Vec::new();
+        if let Some(status) = &raw.status {
+            let span = Self::span(source, status);
+            let codes: Option<Vec<u16>> = match &status.value {
+                Value::Array(items) if !items.is_empty() => items.iter().map(status_code).collect(),
+                single => status_code(single).map(|c| vec![c]),
+            };
+            match codes {
+                Some(codes) => out.push(Expectation {
+                    span,
+                    kind: ExpectationKind::Status(codes),
+                }),
+                None => self.error(
+                    Diagnostic::new(span, format!("invalid status {}", status.value))
+                        .with_hint("write a status code (`201`) or a list of accepted ones (`[200, 204]`)"),
+                ),
+            }
+        }
+        for (name, written) in &raw.headers {
+            let span = Self::span(source, written);
+            if let Some(predicates) = self.predicates(&span, &written.value, known) {
+                out.push(Expectation {
+                    span,
+                    kind: ExpectationKind::Header {
+                        name: name.to_ascii_lowercase(),
+                        predicates,
+                    },
+                });
+            }
+        }
+        if let Some(schema) = &raw.schema {
+            let span = Self::span(source, schema);
+            if self.known_schemas.contains(&schema.value.as_str()) {
+                out.push(Expectation {
+                    span,
+                    kind: ExpectationKind::Schema(schema.value.clone()),
+                });
+            } else {
+                let mut d = Diagnostic::new(span, format!("unknown schema `{}`", schema.value));
+                d = match did_you_mean(&schema.value, self.known_schemas.iter().copied()) {
+                    Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                    None => d.with_hint(format!("schemas are {}", self.known_schemas.join(", "))),
+                };
+                self.error(d);
+            }
+        }
+        for (pointer, written) in &raw.json {
+            let span = Self::span(source, written);
+            if !(pointer.is_empty() || pointer.starts_with('/')) {
+                self.error(
+                    Diagnostic::new(span.clone(), format!("`{pointer}` is not a JSON Pointer"))
+                        .with_hint(format!("JSON Pointers start with `/`, as in `/{pointer}`")),
+                );
+                continue;
+            }
+            if let Some(predicates) = self.predicates(&span, &written.value, known) {
+                out.push(Expectation {
+                    span,
+                    kind: ExpectationKind::Json {
+                        pointer: pointer.clone(),
+                        predicates,
+                    },
+                });
+            }
+        }
+        if let Some(snapshot) = &raw.snapshot {
+            let span = Self::span(source, snapshot);
+            let valid = !snapshot.value.is_empty()
+                && snapshot
+                    .value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if valid {
+                out.push(Expectation {
+                    span,
+                    kind: ExpectationKind::Snapshot(snapshot.value.clone()),
+                });
+            } else {
+                self.error(
+                    Diagnostic::new(span, format!("invalid snapshot name `{}`", snapshot.value))
+                        .with_hint("use letters, digits, `_` and `-`"),
+                );
+            }
+        }
+        if let Some(empty) = &raw.empty_body
+            && empty.value
+        {
+            out.push(Expectation {
+                span: Self::span(source, empty),
+                kind: ExpectationKind::EmptyBody,
+            });
+        }
+        out
+    }
+
+    fn predicates(&mut self, span: &Span, written: &Value, known: &Known) -> Option<Vec<Predicate>> {
+        match parse_predicates(written) {
+            Ok(predicates) => {
+                let vars: Vec<VarRef> = predicates
+                    .iter()
+                    .flat_map(predicate_vars)
+                    .cloned()
+                    .collect();
+                self.check_vars(span, vars.iter(), known).then_some(predicates)
+            }
+            Err(e) => {
+                let mut d = Diagnostic::new(span.clone(), e.message);
+                if let Some(hint) = e.hint {
+                    d = d.with_hint(hint);
+                }
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    fn template(&mut self, span: &Span, text: &str, known: &Known) -> Option<Template> {
+        match Template::parse(text) {
+            Ok(t) => self.check_vars(span, t.vars(), known).then_some(t),
+            Err(e) => {
+                self.template_error(span, e);
+                None
+            }
+        }
+    }
+
+    fn value_template(&mut self, span: &Span, value: &Value, known: &Known) -> Option<ValueTemplate> {
+        match ValueTemplate::parse(value) {
+            Ok(t) => self.check_vars(span, t.vars().into_iter(), known).then_some(t),
+            Err(e) => {
+                self.template_error(span, e);
+                None
+            }
+        }
+    }
+
+    fn template_error(&mut self, span: &Span, e: TemplateError) {
+        self.error(Diagnostic::new(span.clone(), e.message).with_hint(e.hint));
+    }
+
+    /// Every variable must be defined before use; env variables must be set.
+    fn check_vars<'v>(&mut self, span: &Span, vars: impl Iterator<Item = &'v VarRef>, known: &Known) -> bool {
+        let mut ok = true;
+        for var in vars {
+            match var {
+                VarRef::RunId | VarRef::Uuid => {}
+                VarRef::Env(name) => {
+                    if let Ok(value) = std::env::var(name) {
+                        self.env.insert(name.clone(), value);
+                    } else {
+                        ok = false;
+                        self.error(
+                            Diagnostic::new(span.clone(), format!("environment variable `{name}` is not set"))
+                                .with_hint(format!("set it before running: `export {name}=...`")),
+                        );
+                    }
+                }
+                VarRef::Named(name) => {
+                    if !known.names.contains(name) {
+                        ok = false;
+                        let mut d = Diagnostic::new(span.clone(), format!("undefined variable `{name}`"));
+                        let candidates = known.names.iter().map(String::as_str).chain(["run_id", "uuid"]);
+                        d = match did_you_mean(name, candidates) {
+                            Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                            None => d.with_hint(
+                                "define it under `vars:`, or capture it in an earlier step",
+                            ),
+                        };
+                        self.error(d);
+                    }
+                }
+            }
+        }
+        ok
+    }
+}
+
+fn status_code(value: &Value) -> Option<u16> {
+    value
+        .as_u64()
+        .filter(|c| (100..=599).contains(c))
+        .and_then(|c| u16::try_from(c).ok())
+}
+
+fn strings(items: &[Spanned<String>]) -> Vec<String> {
+    items.iter().map(|s| s.value.clone()).collect()
+}
+
+fn or_else(own: Vec<String>, inherited: &[String]) -> Vec<String> {
+    if own.is_empty() { inherited.to_vec() } else { own }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::parse;
+
+    fn plan_text(text: &str) -> Result<Plan, Diagnostics> {
+        let suite = parse(Source::new("t.yaml", text)).map_err(|d| Diagnostics(vec![d]))?;
+        plan(
+            vec![SuiteInput {
+                slug: "t".into(),
+                suite,
+            }],
+            &["user", "group"],
+        )
+    }
+
+    const HEAD: &str = "name: t\nscenarios:\n  - id: a\n    steps:\n";
+
+    #[test]
+    fn a_good_suite_plans() {
+        let plan = plan_text(&format!(
+            "{HEAD}      - id: create\n        request: {{ method: post, path: /Users, json: {{ userName: \"u-{{{{ run_id }}}}\" }} }}\n        expect: {{ status: 201, schema: user, json: {{ /id: {{ type: string }} }} }}\n        capture: {{ id: /id, loc: 'header:Location' }}\n        cleanup: {{ method: DELETE, path: \"/Users/{{{{ id }}}}\" }}\n      - id: get\n        request: {{ method: GET, path: \"/Users/{{{{ id }}}}\" }}\n        expect: {{ status: [200, 304] }}\n"
+        ))
+        .unwrap();
+        let (_, scenario) = plan.scenarios().next().unwrap();
+        assert_eq!(scenario.full_name, "t::a");
+        assert_eq!(scenario.steps.len(), 2);
+        assert_eq!(scenario.steps[0].request.method, http::Method::POST);
+    }
+
+    #[test]
+    fn every_mistake_is_reported_with_its_position() {
+        let err = plan_text(&format!(
+            "{HEAD}      - id: s\n        request: {{ method: FETCH, path: Users }}\n        expect: {{ status: 999, schema: usr, json: {{ /a: {{ matches: '(' }}, /b: \"{{{{ nope }}}}\" }} }}\n      - id: s\n        request: {{ method: GET, path: /x }}\n"
+        ))
+        .unwrap_err();
+        let messages: Vec<String> = err
+            .0
+            .iter()
+            .map(|d| format!("{}:{} {}", d.span.pos.line, d.span.pos.column, d.message))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "6:28 unknown HTTP method `FETCH`",
+                "6:41 path `Users` does not start with `/`",
+                "7:26 invalid status 999",
+                "7:39 unknown schema `usr`",
+                "7:55 invalid regular expression: regex parse error:\n    (\n    ^\nerror: unclosed group",
+                "7:76 undefined variable `nope`",
+                "8:13 duplicate step id `s`",
+            ]
+        );
+        assert_eq!(err.0[3].hint.as_deref(), Some("did you mean `user`?"));
+    }
+
+    #[test]
+    fn unset_env_and_later_captures_are_undefined() {
+        let err = plan_text(&format!(
+            "{HEAD}      - id: s\n        request: {{ method: GET, path: \"/{{{{ env.SCIMCHECK_TEST_UNSET_VAR }}}}/{{{{ later }}}}\" }}\n      - id: t\n        request: {{ method: GET, path: /x }}\n        capture: {{ later: /id }}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.0.len(), 2, "{err}");
+        assert!(err.0[0].message.contains("SCIMCHECK_TEST_UNSET_VAR"));
+        assert_eq!(err.0[1].message, "undefined variable `later`");
+    }
+}

@@ -1,0 +1,105 @@
+//! The suite file as written: plain keyed YAML, unknown keys rejected, every
+//! value that planning may complain about carrying its source location.
+//!
+//! Nothing here interprets anything; [`crate::plan`] does.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+/// One suite file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSuite {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// RFC sections or client requirements every check of the suite cites.
+    #[serde(default)]
+    pub spec: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    /// ServiceProviderConfig features the suite needs (`filter`, `patch`, ...).
+    #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+    /// Variables, in order; each may use the ones before it.
+    #[serde(default)]
+    pub vars: IndexMap<String, Spanned<Value>>,
+    pub scenarios: Vec<RawScenario>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub spec: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+    pub steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub spec: Vec<Spanned<String>>,
+    pub request: Spanned<RawRequest>,
+    #[serde(default)]
+    pub expect: RawExpect,
+    /// `name: /json/pointer` or `name: header:Location`.
+    #[serde(default)]
+    pub capture: IndexMap<String, Spanned<String>>,
+    /// Registered once the step passed; run LIFO when the scenario ends.
+    #[serde(default)]
+    pub cleanup: Option<Spanned<RawRequest>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    pub method: Spanned<String>,
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub query: IndexMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub headers: IndexMap<String, Spanned<String>>,
+    /// A JSON body, sent as `application/scim+json` unless a header says otherwise.
+    #[serde(default)]
+    pub json: Option<Spanned<Value>>,
+    /// A raw body, sent as written (for malformed-input tests).
+    #[serde(default)]
+    pub body: Option<Spanned<String>>,
+    /// `false` sends the request without the target's credentials.
+    #[serde(default)]
+    pub auth: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    /// A status (`201`) or a set of accepted ones (`[200, 204]`).
+    #[serde(default)]
+    pub status: Option<Spanned<Value>>,
+    /// Header name to a value (exact) or a predicate mapping.
+    #[serde(default)]
+    pub headers: IndexMap<String, Spanned<Value>>,
+    /// A schema from `schemas/`, by name (`user`, `list-response`, ...).
+    #[serde(default)]
+    pub schema: Option<Spanned<String>>,
+    /// JSON Pointer to a value (equality) or a predicate mapping.
+    #[serde(default)]
+    pub json: IndexMap<String, Spanned<Value>>,
+    /// A named snapshot of the normalized response body.
+    #[serde(default)]
+    pub snapshot: Option<Spanned<String>>,
+    /// The body must be empty (a 204, say).
+    #[serde(default)]
+    pub empty_body: Option<Spanned<bool>>,
+}
