@@ -1,0 +1,21 @@
+//! scimcheck: a SCIM 2.0 conformance test harness.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! suites/*.yaml --suite--> RawSuite --plan--> Plan --exec--> ScenarioResult --report--> terminal
+//! ```
+//!
+//! - [`suite`] reads YAML (the only module that knows it) into a raw model with spans.
+//! - [`plan`] checks everything before anything is sent, reporting [`diagnostic`]s.
+//! - [`template`] renders `{{ ... }}` placeholders; [`check`] holds the checks.
+//! - [`http`] is the only user of reqwest; [`exec`] runs scenarios with their cleanups.
+//! - [`double`] is the built-in SCIM service provider.
+//! - [`report`] renders results; [`runner`] ties it together for the CLI and tests.
+
+pub mod check;
+pub mod diagnostic;
+pub mod double;
+pub mod plan;
+pub mod suite;
+pub mod template;

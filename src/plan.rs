@@ -671,10 +671,10 @@ mod tests {
             [
                 "6:28 unknown HTTP method `FETCH`",
                 "6:41 path `Users` does not start with `/`",
-                "7:26 invalid status 999",
-                "7:39 unknown schema `usr`",
-                "7:55 invalid regular expression: regex parse error:\n    (\n    ^\nerror: unclosed group",
-                "7:76 undefined variable `nope`",
+                "7:27 invalid status 999",
+                "7:40 unknown schema `usr`",
+                "7:57 invalid regular expression: regex parse error:\n    (\n    ^\nerror: unclosed group",
+                "7:79 undefined variable `nope`",
                 "8:13 duplicate step id `s`",
             ]
         );

@@ -1,0 +1,3 @@
+//! The checks a step's response is held to.
+
+pub mod predicate;

@@ -1,0 +1,64 @@
+//! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` (RFC 7643 5-7),
+//! saying exactly what the double does.
+
+use serde_json::{Value, json};
+
+use super::schema::{Kind, common_attrs, enterprise_user, group, user};
+use super::service::MAX_RESULTS;
+
+pub fn service_provider_config(base_url: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
+        "patch": { "supported": true },
+        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "filter": { "supported": true, "maxResults": MAX_RESULTS },
+        "changePassword": { "supported": true },
+        "sort": { "supported": true },
+        "etag": { "supported": true },
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "A bearer token in the Authorization header, when the double was started with one",
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base_url}/ServiceProviderConfig"),
+        },
+    })
+}
+
+pub fn resource_types(base_url: &str) -> Vec<Value> {
+    [Kind::User, Kind::Group]
+        .into_iter()
+        .map(|kind| {
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+                "id": kind.name(),
+                "name": kind.name(),
+                "endpoint": format!("/{}", kind.endpoint()),
+                "description": kind.name(),
+                "schema": kind.core_schema(),
+                "schemaExtensions": kind.extensions().iter()
+                    .map(|urn| json!({ "schema": urn, "required": false }))
+                    .collect::<Vec<_>>(),
+                "meta": {
+                    "resourceType": "ResourceType",
+                    "location": format!("{base_url}/ResourceTypes/{}", kind.name()),
+                },
+            })
+        })
+        .collect()
+}
+
+pub fn schemas(base_url: &str) -> Vec<Value> {
+    let mut user = user();
+    let mut group = group();
+    // The common attributes are part of every resource's schema representation.
+    user.attrs.splice(0..0, common_attrs().into_iter().filter(|a| a.name != "meta"));
+    group.attrs.splice(0..0, common_attrs().into_iter().filter(|a| a.name != "meta"));
+    [user, enterprise_user(), group]
+        .iter()
+        .map(|s| s.to_json(base_url))
+        .collect()
+}

@@ -1,0 +1,18 @@
+//! The built-in SCIM service provider ("the double").
+//!
+//! A faithful, stateful, in-memory SCIM 2.0 server: what scimcheck runs
+//! against when no target is given, what its own tests trust, and what
+//! `scimcheck serve` offers as a sandbox. The SCIM logic is plain code
+//! ([`schema`], [`filter`], [`patch`], [`resource`], [`service`]); only
+//! [`server`] touches the network, through wiremock.
+
+pub mod discovery;
+pub mod error;
+pub mod filter;
+pub mod patch;
+pub mod resource;
+pub mod schema;
+pub mod server;
+pub mod service;
+
+pub use server::Double;

@@ -1,0 +1,551 @@
+//! The PATCH engine (RFC 7644 3.5.2).
+//!
+//! Operations apply in order to a copy; the first that fails fails the whole
+//! request and the resource is left as it was. Op names are case-insensitive
+//! (Entra ID sends `Replace`), path-less operations take an object whose keys
+//! are attribute paths (`name.givenName`, URN-qualified ones, or extension
+//! URNs with an object), and `remove` of a multi-valued path with a `value`
+//! list removes those elements (Entra ID's member removal).
+
+use serde_json::{Map, Value};
+
+use super::error::ScimError;
+use super::filter::{AttrPath, CompareOp, Context, Filter, matches};
+use super::resource::{canonical_single, canonical_value};
+use super::schema::{Attr, Mutability, PATCH_OP, ResourceSchema, Type};
+
+/// `attr`, `attr.sub`, `attr[filter]`, `attr[filter].sub`, each optionally URN-qualified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchPath {
+    pub attr: AttrPath,
+    pub filter: Option<Filter>,
+}
+
+impl PatchPath {
+    pub fn parse(text: &str) -> Result<PatchPath, ScimError> {
+        let invalid = |why: String| ScimError::invalid_path(format!("invalid path `{text}`: {why}"));
+        let Some(open) = text.find('[') else {
+            return AttrPath::parse(text.trim())
+                .map(|attr| PatchPath { attr, filter: None })
+                .map_err(invalid);
+        };
+        let close = text.rfind(']').ok_or_else(|| invalid("`[` is not closed".into()))?;
+        let mut attr = AttrPath::parse(text[..open].trim()).map_err(invalid)?;
+        if attr.sub.is_some() {
+            return Err(invalid("a value filter applies to a multi-valued attribute, not a sub-attribute".into()));
+        }
+        let filter = Filter::parse(&text[open + 1..close]).map_err(|e| invalid(e))?;
+        let after = &text[close + 1..];
+        if !after.is_empty() {
+            let sub = after
+                .strip_prefix('.')
+                .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '$' || c == '_'))
+                .ok_or_else(|| invalid(format!("unexpected `{after}` after the filter")))?;
+            attr.sub = Some(sub.to_string());
+        }
+        Ok(PatchPath {
+            attr,
+            filter: Some(filter),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Replace,
+    Remove,
+}
+
+/// Applies a PatchOp message to `resource`, all or nothing.
+pub fn apply(schema: &ResourceSchema, resource: &mut Map<String, Value>, body: &Value) -> Result<(), ScimError> {
+    let declared = body
+        .get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP))));
+    if !declared {
+        return Err(ScimError::invalid_syntax(format!("a PATCH body must declare the schema {PATCH_OP}")));
+    }
+    let operations = body
+        .get("Operations")
+        .or_else(|| super::filter::get_ci(body, "operations"))
+        .and_then(Value::as_array)
+        .filter(|ops| !ops.is_empty())
+        .ok_or_else(|| ScimError::invalid_syntax("`Operations` must be a non-empty list"))?;
+    let mut working = resource.clone();
+    for (index, operation) in operations.iter().enumerate() {
+        apply_one(schema, &mut working, operation)
+            .map_err(|e| ScimError { detail: format!("operation {index}: {}", e.detail), ..e })?;
+    }
+    *resource = working;
+    Ok(())
+}
+
+fn apply_one(schema: &ResourceSchema, resource: &mut Map<String, Value>, operation: &Value) -> Result<(), ScimError> {
+    let op_name = super::filter::get_ci(operation, "op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ScimError::invalid_syntax("each operation needs an `op`"))?;
+    let op = match op_name.to_ascii_lowercase().as_str() {
+        "add" => Op::Add,
+        "replace" => Op::Replace,
+        "remove" => Op::Remove,
+        _ => return Err(ScimError::invalid_syntax(format!("unknown op `{op_name}`"))),
+    };
+    let value = super::filter::get_ci(operation, "value");
+    let path = match super::filter::get_ci(operation, "path") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(p.as_str()),
+        Some(other) => return Err(ScimError::invalid_path(format!("`path` must be a string, got {other}"))),
+    };
+    match (op, path) {
+        (Op::Remove, None) => Err(ScimError::no_target("remove needs a `path`")),
+        (_, None) => {
+            let Some(Value::Object(entries)) = value else {
+                return Err(ScimError::invalid_value(
+                    "an operation without a path needs an object value",
+                ));
+            };
+            for (key, v) in entries {
+                if key.eq_ignore_ascii_case("schemas") {
+                    continue;
+                }
+                if let Some(extension) = schema.extension(key) {
+                    let Value::Object(inner) = v else {
+                        return Err(ScimError::invalid_value(format!("`{key}` must be an object")));
+                    };
+                    for (name, v) in inner {
+                        let path = target_path(extension.id, name)?;
+                        apply_at(schema, resource, op, &path, Some(v))?;
+                    }
+                } else {
+                    apply_at(schema, resource, op, &PatchPath::parse(key)?, Some(v))?;
+                }
+            }
+            Ok(())
+        }
+        (_, Some(text)) => {
+            if let Some(extension) = schema.extension(text) {
+                // The whole extension as the target.
+                return match (op, value) {
+                    (Op::Remove, _) => {
+                        resource.remove(extension.id);
+                        Ok(())
+                    }
+                    (_, Some(Value::Object(inner))) => {
+                        for (name, v) in inner {
+                            apply_at(schema, resource, op, &target_path(extension.id, name)?, Some(v))?;
+                        }
+                        Ok(())
+                    }
+                    _ => Err(ScimError::invalid_value(format!("`{text}` takes an object"))),
+                };
+            }
+            apply_at(schema, resource, op, &PatchPath::parse(text)?, value)
+        }
+    }
+}
+
+fn target_path(urn: &str, name: &str) -> Result<PatchPath, ScimError> {
+    PatchPath::parse(&format!("{urn}:{name}"))
+}
+
+/// The object that holds a top-level attribute: the resource or an extension object.
+fn holder<'r>(
+    schema: &ResourceSchema,
+    resource: &'r mut Map<String, Value>,
+    uri: Option<&str>,
+    create: bool,
+) -> Option<&'r mut Map<String, Value>> {
+    match uri.and_then(|u| schema.extension(u)) {
+        None => Some(resource),
+        Some(extension) => {
+            if create && !resource.contains_key(extension.id) {
+                resource.insert(extension.id.to_string(), Value::Object(Map::new()));
+            }
+            resource.get_mut(extension.id)?.as_object_mut()
+        }
+    }
+}
+
+fn apply_at(
+    schema: &ResourceSchema,
+    resource: &mut Map<String, Value>,
+    op: Op,
+    path: &PatchPath,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
+    let attr = &path.attr;
+    let uri = attr.uri.as_deref();
+    if uri.is_some_and(|u| !u.eq_ignore_ascii_case(schema.core.id) && schema.extension(u).is_none()) {
+        return Err(ScimError::invalid_path(format!("unknown schema in path `{attr}`")));
+    }
+    let def = schema
+        .attr(uri, &attr.name)
+        .ok_or_else(|| ScimError::invalid_path(format!("unknown attribute `{attr}`")))?;
+    let sub_def = match &attr.sub {
+        Some(sub) => Some(
+            def.sub_attr(sub)
+                .ok_or_else(|| ScimError::invalid_path(format!("unknown attribute `{attr}`")))?,
+        ),
+        None => None,
+    };
+    if def.mutability == Mutability::ReadOnly || sub_def.is_some_and(|s| s.mutability == Mutability::ReadOnly) {
+        return Err(ScimError::mutability(format!("`{attr}` is readOnly")));
+    }
+    if path.filter.is_some() && !def.multi {
+        return Err(ScimError::invalid_path(format!(
+            "`{}` is not multi-valued: a value filter does not apply",
+            attr.name
+        )));
+    }
+    let needs_value = op != Op::Remove;
+    if needs_value && value.is_none() {
+        return Err(ScimError::invalid_value(format!("{op:?} on `{attr}` needs a `value`")));
+    }
+    let container = holder(schema, resource, uri, op != Op::Remove);
+    let Some(container) = container else {
+        return Ok(()); // Removing from an extension that is not there.
+    };
+    let name = def.name;
+    match (&path.filter, sub_def) {
+        (None, None) => whole_attribute(container, def, op, value),
+        (None, Some(sub_def)) => {
+            if def.multi {
+                return Err(ScimError::invalid_path(format!(
+                    "`{attr}`: name the elements of a multi-valued attribute with a filter, as in `{}[type eq \"work\"].{}`",
+                    attr.name,
+                    sub_def.name
+                )));
+            }
+            match op {
+                Op::Remove => {
+                    if let Some(Value::Object(parent)) = container.get_mut(name) {
+                        parent.remove(sub_def.name);
+                    }
+                }
+                Op::Add | Op::Replace => {
+                    let v = canonical_value(sub_def, value.expect("checked above"))?;
+                    let parent = container
+                        .entry(name.to_string())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let (Value::Object(parent), Some(v)) = (parent, v) {
+                        parent.insert(sub_def.name.to_string(), v);
+                    }
+                }
+            }
+            Ok(())
+        }
+        (Some(filter), sub_def) => filtered_elements(container, def, sub_def, filter, op, value),
+    }
+}
+
+/// add/replace/remove on a whole attribute (no filter, no sub-attribute).
+fn whole_attribute(container: &mut Map<String, Value>, def: &Attr, op: Op, value: Option<&Value>) -> Result<(), ScimError> {
+    let name = def.name;
+    match op {
+        Op::Remove => {
+            match (value, def.multi) {
+                // Entra ID: {"op":"Remove","path":"members","value":[{"value":"id"}]}
+                (Some(listed), true) => {
+                    let listed = canonical_value(def, listed)?.unwrap_or(Value::Array(Vec::new()));
+                    let listed = listed.as_array().cloned().unwrap_or_default();
+                    if let Some(Value::Array(items)) = container.get_mut(name) {
+                        items.retain(|item| !listed.iter().any(|l| same_element(item, l)));
+                    }
+                }
+                _ => {
+                    container.remove(name);
+                }
+            }
+            Ok(())
+        }
+        Op::Add | Op::Replace => {
+            let Some(new) = canonical_value(def, value.expect("checked by the caller"))? else {
+                if op == Op::Replace {
+                    container.remove(name);
+                }
+                return Ok(());
+            };
+            if def.mutability == Mutability::Immutable
+                && let Some(old) = container.get(name)
+                && *old != new
+            {
+                return Err(ScimError::mutability(format!("`{name}` is immutable")));
+            }
+            match (def.multi, def.ty, op) {
+                (true, _, Op::Add) => {
+                    let items = container
+                        .entry(name.to_string())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    if let (Value::Array(items), Value::Array(new)) = (items, new) {
+                        for v in new {
+                            if !items.iter().any(|i| same_element(i, &v)) {
+                                items.push(v);
+                            }
+                        }
+                    }
+                }
+                // A complex single value merges: unnamed sub-attributes stay (RFC 7644 3.5.2.1, 3.5.2.3).
+                (false, Type::Complex, _) => {
+                    let target = container
+                        .entry(name.to_string())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let (Value::Object(target), Value::Object(new)) = (target, new) {
+                        target.extend(new);
+                    }
+                }
+                _ => {
+                    container.insert(name.to_string(), new);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Two elements of a multi-valued attribute are the same when their `value`s
+/// are (or, without a `value`, when they are equal).
+fn same_element(a: &Value, b: &Value) -> bool {
+    match (a.get("value"), b.get("value")) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn filtered_elements(
+    container: &mut Map<String, Value>,
+    def: &Attr,
+    sub_def: Option<&Attr>,
+    filter: &Filter,
+    op: Op,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
+    let name = def.name;
+    let mut items = match container.remove(name) {
+        Some(Value::Array(items)) => items,
+        Some(other) => vec![other],
+        None => Vec::new(),
+    };
+    let mut hits = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if matches(filter, Context::Element(def), item).map_err(|e| ScimError::invalid_filter(e.0))? {
+            hits.push(i);
+        }
+    }
+    let result = (|| {
+        if hits.is_empty() {
+            // Entra ID adds `emails[type eq "work"].value` to a user without a work email:
+            // build the element the filter describes.
+            if let (Op::Add, Some(sub_def), Some(seed)) = (op, sub_def, element_from_filter(filter))
+                && let Some(v) = canonical_value(sub_def, value.expect("checked"))?
+            {
+                let mut element = seed;
+                element.insert(sub_def.name.to_string(), v);
+                let element = canonical_single(def, &Value::Object(element))?.expect("an object");
+                items.push(element);
+                return Ok(());
+            }
+            return Err(ScimError::no_target(format!("no value of `{name}` matches the filter")));
+        }
+        match (op, sub_def) {
+            (Op::Remove, None) => {
+                let mut index = 0;
+                items.retain(|_| {
+                    let keep = !hits.contains(&index);
+                    index += 1;
+                    keep
+                });
+            }
+            (Op::Remove, Some(sub_def)) => {
+                for &i in &hits {
+                    if let Some(Value::Object(element)) = items.get_mut(i) {
+                        element.remove(sub_def.name);
+                    }
+                }
+            }
+            (Op::Add | Op::Replace, Some(sub_def)) => {
+                let v = canonical_value(sub_def, value.expect("checked"))?;
+                for &i in &hits {
+                    if let (Some(Value::Object(element)), Some(v)) = (items.get_mut(i), v.clone()) {
+                        element.insert(sub_def.name.to_string(), v);
+                    }
+                }
+            }
+            (Op::Add | Op::Replace, None) => {
+                let Some(new) = canonical_single(def, value.expect("checked"))? else {
+                    return Ok(());
+                };
+                for &i in &hits {
+                    match (op, items.get_mut(i), &new) {
+                        (Op::Add, Some(Value::Object(element)), Value::Object(new)) => {
+                            element.extend(new.clone());
+                        }
+                        (_, Some(slot), _) => *slot = new.clone(),
+                        (_, None, _) => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    })();
+    if !items.is_empty() {
+        container.insert(name.to_string(), Value::Array(items));
+    }
+    result
+}
+
+/// `type eq "work"` (or a conjunction of such) as the element it describes.
+fn element_from_filter(filter: &Filter) -> Option<Map<String, Value>> {
+    match filter {
+        Filter::Compare(path, CompareOp::Eq, value) if path.uri.is_none() && path.sub.is_none() => {
+            let mut element = Map::new();
+            element.insert(path.name.clone(), value.clone());
+            Some(element)
+        }
+        Filter::And(a, b) => {
+            let mut element = element_from_filter(a)?;
+            element.extend(element_from_filter(b)?);
+            Some(element)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::resource::{canonicalize, tidy};
+    use super::super::schema::Kind;
+    use super::*;
+    use serde_json::json;
+
+    fn user() -> Map<String, Value> {
+        let schema = ResourceSchema::for_kind(Kind::User);
+        canonicalize(
+            &schema,
+            &json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "bjensen",
+                "name": {"givenName": "Barbara", "familyName": "Jensen"},
+                "active": true,
+                "emails": [{"value": "b@work.example", "type": "work", "primary": true}]
+            }),
+        )
+        .unwrap()
+    }
+
+    fn patch(resource: &mut Map<String, Value>, ops: Value) -> Result<(), ScimError> {
+        let schema = ResourceSchema::for_kind(Kind::User);
+        let result = apply(&schema, resource, &json!({"schemas": [PATCH_OP], "Operations": ops}));
+        tidy(&schema, resource);
+        result
+    }
+
+    #[test]
+    fn entra_legacy_disable_with_string_false() {
+        let mut u = user();
+        patch(&mut u, json!([{"op": "Replace", "path": "active", "value": "False"}])).unwrap();
+        assert_eq!(u["active"], json!(false));
+    }
+
+    #[test]
+    fn pathless_replace_with_dotted_and_urn_keys() {
+        let mut u = user();
+        patch(
+            &mut u,
+            json!([{"op": "replace", "value": {
+                "name.givenName": "Babs",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "42",
+                "active": false
+            }}]),
+        )
+        .unwrap();
+        assert_eq!(u["name"], json!({"givenName": "Babs", "familyName": "Jensen"}));
+        assert_eq!(u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"], json!("42"));
+        assert_eq!(u["active"], json!(false));
+        assert_eq!(u["schemas"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn okta_pathless_deactivate() {
+        let mut u = user();
+        patch(&mut u, json!([{"op": "replace", "value": {"active": false}}])).unwrap();
+        assert_eq!(u["active"], json!(false));
+    }
+
+    #[test]
+    fn value_filter_paths() {
+        let mut u = user();
+        patch(&mut u, json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "new@work.example"}])).unwrap();
+        assert_eq!(u["emails"][0]["value"], json!("new@work.example"));
+        // Entra adds an element the filter describes when there is none.
+        patch(&mut u, json!([{"op": "Add", "path": "emails[type eq \"home\"].value", "value": "h@home.example"}])).unwrap();
+        assert_eq!(u["emails"][1], json!({"type": "home", "value": "h@home.example"}));
+        let err = patch(&mut u, json!([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x"}])).unwrap_err();
+        assert_eq!(err.scim_type, Some("noTarget"));
+        patch(&mut u, json!([{"op": "remove", "path": "emails[type eq \"home\"]"}])).unwrap();
+        assert_eq!(u["emails"].as_array().unwrap().len(), 1);
+    }
+
+    /// RFC 7644 3.5.2: a failing operation leaves the resource unchanged.
+    #[test]
+    fn all_or_nothing() {
+        let mut u = user();
+        let before = u.clone();
+        let err = patch(
+            &mut u,
+            json!([
+                {"op": "replace", "path": "displayName", "value": "Changed"},
+                {"op": "replace", "path": "id", "value": "x"}
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(err.scim_type, Some("mutability"));
+        assert_eq!(u, before);
+    }
+
+    #[test]
+    fn errors_carry_rfc_scim_types() {
+        let mut u = user();
+        let cases = [
+            (json!([{"op": "remove"}]), "noTarget"),
+            (json!([{"op": "replace", "path": "nope", "value": 1}]), "invalidPath"),
+            (json!([{"op": "replace", "path": "emails[type eq", "value": 1}]), "invalidPath"),
+            (json!([{"op": "frobnicate", "path": "active"}]), "invalidSyntax"),
+            (json!([{"op": "replace", "path": "active", "value": "perhaps"}]), "invalidValue"),
+            (json!([{"op": "add", "path": "meta.created", "value": "x"}]), "mutability"),
+        ];
+        for (ops, scim_type) in cases {
+            let err = patch(&mut u, ops.clone()).unwrap_err();
+            assert_eq!(err.scim_type, Some(scim_type), "{ops}: {}", err.detail);
+        }
+    }
+
+    #[test]
+    fn members_added_and_removed_in_both_client_forms() {
+        let schema = ResourceSchema::for_kind(Kind::Group);
+        let mut g = canonicalize(&schema, &json!({"displayName": "g"})).unwrap();
+        let run = |g: &mut Map<String, Value>, ops: Value| {
+            apply(&schema, g, &json!({"schemas": [PATCH_OP], "Operations": ops})).unwrap();
+        };
+        run(&mut g, json!([{"op": "Add", "path": "members", "value": [{"value": "u1", "$ref": null}, {"value": "u2"}, {"value": "u3"}]}]));
+        assert_eq!(g["members"].as_array().unwrap().len(), 3);
+        run(&mut g, json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}]}]));
+        run(&mut g, json!([{"op": "remove", "path": "members[value eq \"u2\"]"}]));
+        assert_eq!(g["members"], json!([{"value": "u3"}]));
+        run(&mut g, json!([{"op": "replace", "path": "members", "value": []}]));
+        assert!(g.get("members").is_none_or(|m| m == &json!([])));
+    }
+
+    /// RFC 7644 3.5.2.1's example PATCH bodies.
+    #[test]
+    fn rfc_examples() {
+        let mut u = user();
+        patch(&mut u, json!([{"op": "add", "value": {"emails": [{"value": "babs@jensen.org", "type": "home"}], "nickname": "Babs"}}])).unwrap();
+        assert_eq!(u["nickName"], json!("Babs"));
+        assert_eq!(u["emails"].as_array().unwrap().len(), 2);
+        patch(&mut u, json!([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"work.example\"]"}])).unwrap();
+        assert_eq!(u["emails"].as_array().unwrap().len(), 1);
+        patch(&mut u, json!([{"op": "replace", "path": "name", "value": {"familyName": "Smith"}}])).unwrap();
+        assert_eq!(u["name"], json!({"givenName": "Barbara", "familyName": "Smith"}));
+    }
+}

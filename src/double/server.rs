@@ -1,0 +1,95 @@
+//! The double on the network: a wiremock server whose one responder holds
+//! the [`Service`] behind a mutex.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate, matchers::any};
+
+use super::service::{Request, Service};
+
+struct Responder {
+    service: Arc<Mutex<Service>>,
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let headers: BTreeMap<String, String> = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let query = request
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let scim_request = Request {
+            method: request.method.as_str().to_string(),
+            path: request.url.path().to_string(),
+            query,
+            headers,
+            body: request.body.clone(),
+        };
+        // A poisoned lock means an earlier request panicked; the state is still
+        // the last consistent one, since every write happens at the end.
+        let response = self
+            .service
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .handle(&scim_request);
+        let mut template = ResponseTemplate::new(response.status);
+        for (name, value) in &response.headers {
+            if name != "content-type" {
+                template = template.insert_header(name.as_str(), value.as_str());
+            }
+        }
+        if let Some(body) = &response.body {
+            // set_body_json would force application/json.
+            template = template.set_body_raw(body.to_string().into_bytes(), "application/scim+json");
+        }
+        template
+    }
+}
+
+/// A running double. Dropping it stops the server.
+pub struct Double {
+    server: MockServer,
+    service: Arc<Mutex<Service>>,
+}
+
+impl Double {
+    /// Starts a double on a random loopback port.
+    pub async fn start(token: Option<String>) -> Double {
+        Double::start_on(MockServer::builder(), token).await
+    }
+
+    /// Starts a double on a given listener (for `scimcheck serve`).
+    pub async fn start_with_listener(listener: TcpListener, token: Option<String>) -> Double {
+        Double::start_on(MockServer::builder().listener(listener), token).await
+    }
+
+    async fn start_on(builder: wiremock::MockServerBuilder, token: Option<String>) -> Double {
+        // Request recording would keep every request for the life of the server.
+        let server = builder.disable_request_recording().start().await;
+        let service = Arc::new(Mutex::new(Service::new(server.uri(), token)));
+        Mock::given(any())
+            .respond_with(Responder {
+                service: Arc::clone(&service),
+            })
+            .mount(&server)
+            .await;
+        Double { server, service }
+    }
+
+    /// The base URL, such as `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Direct access to the state, for tests that seed or inspect it.
+    pub fn service(&self) -> Arc<Mutex<Service>> {
+        Arc::clone(&self.service)
+    }
+}
