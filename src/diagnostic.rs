@@ -54,10 +54,7 @@ pub struct Span {
 impl Span {
     /// The `file:line:col` form editors understand.
     pub fn location(&self) -> String {
-        format!(
-            "{}:{}:{}",
-            self.source.name, self.pos.line, self.pos.column
-        )
+        format!("{}:{}:{}", self.source.name, self.pos.line, self.pos.column)
     }
 
     /// The source line the span points at, if it has one.
@@ -132,7 +129,10 @@ impl fmt::Display for Diagnostics {
 }
 
 /// The closest candidate to `word`, when one is close enough to be a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))
@@ -164,7 +164,10 @@ mod tests {
 
     #[test]
     fn suggests_only_close_words() {
-        assert_eq!(did_you_mean("stauts", ["status", "headers"]), Some("status"));
+        assert_eq!(
+            did_you_mean("stauts", ["status", "headers"]),
+            Some("status")
+        );
         assert_eq!(did_you_mean("zzz", ["status", "headers"]), None);
     }
 }

@@ -16,6 +16,12 @@
 pub mod check;
 pub mod diagnostic;
 pub mod double;
+pub mod exec;
+pub mod http;
+pub mod normalize;
 pub mod plan;
+pub mod report;
+pub mod runner;
 pub mod suite;
+pub mod target;
 pub mod template;

@@ -1,1 +1,296 @@
-fn main() {}
+//! The `scimcheck` command: a thin layer over the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use scimcheck::check::snapshot::SnapshotStore;
+use scimcheck::double::Double;
+use scimcheck::report::{Tally, terminal};
+use scimcheck::runner::{self, LoadError, RunError, RunSettings, SuiteSources, exit};
+use scimcheck::target::{Auth, Target, redact};
+
+#[derive(Parser)]
+#[command(
+    name = "scimcheck",
+    version,
+    about = "SCIM 2.0 conformance tests: replays what Entra ID and Okta send and checks the answers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the suites against a SCIM endpoint (or, with no --base-url, the built-in double).
+    Run(RunArgs),
+    /// List the scenarios the suites hold.
+    List(SuiteArgs),
+    /// Serve the built-in SCIM double on 127.0.0.1, in memory, until interrupted.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct SuiteArgs {
+    /// A folder of suite files, added to the built-in ones (repeatable).
+    #[arg(long = "suites", value_name = "DIR")]
+    suites: Vec<PathBuf>,
+    /// Run only the suites given with --suites.
+    #[arg(long)]
+    no_builtin: bool,
+    /// Keep scenarios whose name contains this, or with `tag:NAME` a tag (repeatable).
+    #[arg(long = "filter", value_name = "TEXT")]
+    filters: Vec<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    suites: SuiteArgs,
+    /// The SCIM base URL, such as https://example.com/scim/v2.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// A bearer token.
+    #[arg(
+        long,
+        env = "SCIM_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "basic"
+    )]
+    token: Option<String>,
+    /// Basic credentials, as USER:PASSWORD.
+    #[arg(
+        long,
+        value_name = "USER:PASSWORD",
+        env = "SCIM_BASIC",
+        hide_env_values = true
+    )]
+    basic: Option<String>,
+    /// An extra header for every request, as `Name: value` (repeatable; values are secrets).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// How many scenarios run at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Seconds a request may take, all told.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Seconds a connection may take to open.
+    #[arg(long, default_value_t = 10)]
+    connect_timeout: u64,
+    /// The most bytes of a response body read.
+    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    max_body: usize,
+    /// Do not verify TLS certificates (never against a production tenant).
+    #[arg(long)]
+    insecure: bool,
+    /// A PEM CA certificate to trust in addition to the system's.
+    #[arg(long, value_name = "PATH")]
+    ca_cert: Option<PathBuf>,
+    /// Where snapshots live.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    snapshots: PathBuf,
+    /// Write new or changed snapshots instead of failing on them.
+    #[arg(long)]
+    accept_snapshots: bool,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Require this bearer token.
+    #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run(args),
+        Command::List(args) => list(&args),
+        Command::Serve(args) => serve(args),
+    };
+    ExitCode::from(code)
+}
+
+fn sources(args: &SuiteArgs) -> SuiteSources {
+    SuiteSources {
+        builtin: !args.no_builtin,
+        dirs: args.suites.clone(),
+    }
+}
+
+fn load(args: &SuiteArgs) -> Result<scimcheck::plan::Plan, u8> {
+    match runner::load_plan(&sources(args)) {
+        Ok(plan) => Ok(runner::select(plan, &args.filters)),
+        Err(LoadError::Suites(diagnostics)) => {
+            eprint!("{diagnostics}");
+            eprintln!(
+                "\nscimcheck: {} mistake(s) in the suites; nothing was sent",
+                diagnostics.0.len()
+            );
+            Err(exit::USAGE)
+        }
+        Err(e @ LoadError::Io { .. }) => {
+            eprintln!("scimcheck: {e}");
+            Err(exit::USAGE)
+        }
+    }
+}
+
+fn list(args: &SuiteArgs) -> u8 {
+    let plan = match load(args) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    for (suite, scenario) in plan.scenarios() {
+        let tags: Vec<&String> = suite.tags.iter().chain(&scenario.tags).collect();
+        let tags = if tags.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  [{}]",
+                tags.iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        println!("{}{tags}", scenario.full_name);
+    }
+    exit::PASSED
+}
+
+fn target(args: &RunArgs, base_url: &str) -> Result<Target, String> {
+    let mut target = Target::new(base_url);
+    if let Some(token) = &args.token {
+        target.auth = Auth::Bearer(token.clone());
+    }
+    if let Some(basic) = &args.basic {
+        let (user, password) = basic.split_once(':').ok_or("--basic takes USER:PASSWORD")?;
+        target.auth = Auth::Basic {
+            user: user.to_string(),
+            password: password.to_string(),
+        };
+    }
+    for header in &args.headers {
+        let (name, value) = header.split_once(':').ok_or_else(|| {
+            format!(
+                "--header takes `Name: value`, got `{}`",
+                header.split(':').next().unwrap_or("")
+            )
+        })?;
+        target
+            .headers
+            .push((name.trim().to_string(), value.trim().to_string()));
+    }
+    target.insecure = args.insecure;
+    target.ca_cert = args.ca_cert.clone();
+    target.timeout = Duration::from_secs(args.timeout.max(1));
+    target.connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
+    target.max_body = args.max_body;
+    Ok(target)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+fn run(args: RunArgs) -> u8 {
+    let plan = match load(&args.suites) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    if plan.suites.is_empty() {
+        eprintln!("scimcheck: no scenario matches the filters");
+        return exit::USAGE;
+    }
+    runtime().block_on(async move {
+        // With no target, the built-in double; it lives as long as the run.
+        let double = match &args.base_url {
+            Some(_) => None,
+            None => Some(Double::start(None).await),
+        };
+        let base_url = match (&args.base_url, &double) {
+            (Some(url), _) => url.clone(),
+            (None, Some(d)) => d.base_url(),
+            (None, None) => unreachable!("a double is started when no URL is given"),
+        };
+        let target = match target(&args, &base_url) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("scimcheck: {e}");
+                return exit::USAGE;
+            }
+        };
+        let secrets = target.secrets();
+        let scenarios = plan.scenarios().count();
+        match &double {
+            Some(_) => println!(
+                "scimcheck: no --base-url given, running {scenarios} scenarios against the built-in SCIM double at {base_url}"
+            ),
+            None => println!("scimcheck: running {scenarios} scenarios against {}", redact(&base_url, &secrets)),
+        }
+        let settings = RunSettings {
+            target,
+            concurrency: args.concurrency,
+            snapshots: SnapshotStore {
+                dir: args.snapshots.clone(),
+                accept: args.accept_snapshots,
+            },
+            run_id: None,
+        };
+        let report = match runner::run(&plan, settings).await {
+            Ok(report) => report,
+            Err(e @ RunError::Unreachable { .. }) => {
+                eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+                return exit::UNREACHABLE;
+            }
+            Err(e) => {
+                eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+                return exit::USAGE;
+            }
+        };
+        for result in &report.results {
+            print!("{}", terminal::scenario(result, &secrets));
+        }
+        let tally = Tally::of(&report.results);
+        println!("\nrun {}", report.run_id);
+        println!("{tally}");
+        if tally.failed > 0 { exit::FAILED } else { exit::PASSED }
+    })
+}
+
+fn serve(args: ServeArgs) -> u8 {
+    runtime().block_on(async move {
+        let listener = match std::net::TcpListener::bind(("127.0.0.1", args.port)) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!(
+                    "scimcheck serve: cannot listen on 127.0.0.1:{}: {e}",
+                    args.port
+                );
+                return exit::USAGE;
+            }
+        };
+        let auth = if args.token.is_some() {
+            "bearer token required"
+        } else {
+            "no authentication"
+        };
+        let double = Double::start_with_listener(listener, args.token).await;
+        println!(
+            "scimcheck serve: SCIM 2.0 service provider at {} (in memory, {auth}); Ctrl-C stops it",
+            double.base_url()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        exit::PASSED
+    })
+}

@@ -146,8 +146,11 @@ pub fn plan(inputs: Vec<SuiteInput>, known_schemas: &[&str]) -> Result<Plan, Dia
                     pos: Pos::default(),
                 };
                 planner.error(
-                    Diagnostic::new(span, format!("scenario `{}` is defined twice", scenario.full_name))
-                        .with_hint("two suite files have the same path; rename one"),
+                    Diagnostic::new(
+                        span,
+                        format!("scenario `{}` is defined twice", scenario.full_name),
+                    )
+                    .with_hint("two suite files have the same path; rename one"),
                 );
             }
         }
@@ -195,8 +198,10 @@ impl<'a> Planner<'a> {
         for (name, value) in &raw.vars {
             let span = Self::span(&source, value);
             if matches!(name.as_str(), "run_id" | "uuid" | "env") {
-                self.error(Diagnostic::new(span.clone(), format!("`{name}` is a built-in name"))
-                    .with_hint("choose another variable name"));
+                self.error(
+                    Diagnostic::new(span.clone(), format!("`{name}` is a built-in name"))
+                        .with_hint("choose another variable name"),
+                );
             }
             if let Some(t) = self.value_template(&span, &value.value, &known) {
                 vars.push((name.clone(), t));
@@ -229,8 +234,11 @@ impl<'a> Planner<'a> {
                             && !snapshots.insert(name.clone())
                         {
                             self.error(
-                                Diagnostic::new(e.span.clone(), format!("snapshot `{name}` is used twice in this suite"))
-                                    .with_hint("each snapshot name stands for one response"),
+                                Diagnostic::new(
+                                    e.span.clone(),
+                                    format!("snapshot `{name}` is used twice in this suite"),
+                                )
+                                .with_hint("each snapshot name stands for one response"),
                             );
                         }
                     }
@@ -372,8 +380,11 @@ impl<'a> Planner<'a> {
             }
             _ => {
                 self.error(
-                    Diagnostic::new(method_span, format!("unknown HTTP method `{}`", raw.method.value))
-                        .with_hint("use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS"),
+                    Diagnostic::new(
+                        method_span,
+                        format!("unknown HTTP method `{}`", raw.method.value),
+                    )
+                    .with_hint("use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS"),
                 );
                 None
             }
@@ -381,8 +392,11 @@ impl<'a> Planner<'a> {
         let path_span = Self::span(source, &raw.path);
         if !raw.path.value.starts_with('/') {
             self.error(
-                Diagnostic::new(path_span.clone(), format!("path `{}` does not start with `/`", raw.path.value))
-                    .with_hint("paths are relative to the target's base URL, as in `/Users`"),
+                Diagnostic::new(
+                    path_span.clone(),
+                    format!("path `{}` does not start with `/`", raw.path.value),
+                )
+                .with_hint("paths are relative to the target's base URL, as in `/Users`"),
             );
         }
         let path = self.template(&path_span, &raw.path.value, known);
@@ -391,8 +405,11 @@ impl<'a> Planner<'a> {
         let body = match (&raw.json, &raw.body) {
             (Some(_), Some(body)) => {
                 self.error(
-                    Diagnostic::new(Self::span(source, body), "a request has either `json` or `body`, not both")
-                        .with_hint("keep `json` for a JSON body, `body` for raw text"),
+                    Diagnostic::new(
+                        Self::span(source, body),
+                        "a request has either `json` or `body`, not both",
+                    )
+                    .with_hint("keep `json` for a JSON body, `body` for raw text"),
                 );
                 None
             }
@@ -446,8 +463,9 @@ impl<'a> Planner<'a> {
                     kind: ExpectationKind::Status(codes),
                 }),
                 None => self.error(
-                    Diagnostic::new(span, format!("invalid status {}", status.value))
-                        .with_hint("write a status code (`201`) or a list of accepted ones (`[200, 204]`)"),
+                    Diagnostic::new(span, format!("invalid status {}", status.value)).with_hint(
+                        "write a status code (`201`) or a list of accepted ones (`[200, 204]`)",
+                    ),
                 ),
             }
         }
@@ -528,7 +546,12 @@ impl<'a> Planner<'a> {
         out
     }
 
-    fn predicates(&mut self, span: &Span, written: &Value, known: &Known) -> Option<Vec<Predicate>> {
+    fn predicates(
+        &mut self,
+        span: &Span,
+        written: &Value,
+        known: &Known,
+    ) -> Option<Vec<Predicate>> {
         match parse_predicates(written) {
             Ok(predicates) => {
                 let vars: Vec<VarRef> = predicates
@@ -536,7 +559,8 @@ impl<'a> Planner<'a> {
                     .flat_map(predicate_vars)
                     .cloned()
                     .collect();
-                self.check_vars(span, vars.iter(), known).then_some(predicates)
+                self.check_vars(span, vars.iter(), known)
+                    .then_some(predicates)
             }
             Err(e) => {
                 let mut d = Diagnostic::new(span.clone(), e.message);
@@ -559,9 +583,16 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn value_template(&mut self, span: &Span, value: &Value, known: &Known) -> Option<ValueTemplate> {
+    fn value_template(
+        &mut self,
+        span: &Span,
+        value: &Value,
+        known: &Known,
+    ) -> Option<ValueTemplate> {
         match ValueTemplate::parse(value) {
-            Ok(t) => self.check_vars(span, t.vars().into_iter(), known).then_some(t),
+            Ok(t) => self
+                .check_vars(span, t.vars().into_iter(), known)
+                .then_some(t),
             Err(e) => {
                 self.template_error(span, e);
                 None
@@ -574,7 +605,12 @@ impl<'a> Planner<'a> {
     }
 
     /// Every variable must be defined before use; env variables must be set.
-    fn check_vars<'v>(&mut self, span: &Span, vars: impl Iterator<Item = &'v VarRef>, known: &Known) -> bool {
+    fn check_vars<'v>(
+        &mut self,
+        span: &Span,
+        vars: impl Iterator<Item = &'v VarRef>,
+        known: &Known,
+    ) -> bool {
         let mut ok = true;
         for var in vars {
             match var {
@@ -585,16 +621,24 @@ impl<'a> Planner<'a> {
                     } else {
                         ok = false;
                         self.error(
-                            Diagnostic::new(span.clone(), format!("environment variable `{name}` is not set"))
-                                .with_hint(format!("set it before running: `export {name}=...`")),
+                            Diagnostic::new(
+                                span.clone(),
+                                format!("environment variable `{name}` is not set"),
+                            )
+                            .with_hint(format!("set it before running: `export {name}=...`")),
                         );
                     }
                 }
                 VarRef::Named(name) => {
                     if !known.names.contains(name) {
                         ok = false;
-                        let mut d = Diagnostic::new(span.clone(), format!("undefined variable `{name}`"));
-                        let candidates = known.names.iter().map(String::as_str).chain(["run_id", "uuid"]);
+                        let mut d =
+                            Diagnostic::new(span.clone(), format!("undefined variable `{name}`"));
+                        let candidates = known
+                            .names
+                            .iter()
+                            .map(String::as_str)
+                            .chain(["run_id", "uuid"]);
                         d = match did_you_mean(name, candidates) {
                             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
                             None => d.with_hint(
@@ -622,7 +666,11 @@ fn strings(items: &[Spanned<String>]) -> Vec<String> {
 }
 
 fn or_else(own: Vec<String>, inherited: &[String]) -> Vec<String> {
-    if own.is_empty() { inherited.to_vec() } else { own }
+    if own.is_empty() {
+        inherited.to_vec()
+    } else {
+        own
+    }
 }
 
 #[cfg(test)]

@@ -148,7 +148,9 @@ fn parse_var(name: &str) -> Result<VarRef, String> {
         if is_identifier(env) {
             return Ok(VarRef::Env(env.to_string()));
         }
-        return Err(format!("`{name}` is not a valid environment variable reference"));
+        return Err(format!(
+            "`{name}` is not a valid environment variable reference"
+        ));
     }
     if !is_identifier(name) {
         return Err(format!("`{name}` is not a variable name"));
@@ -285,8 +287,14 @@ mod tests {
     fn renders_builtins_and_env() {
         let t = Template::parse("scimcheck-{{ run_id }}-{{ name }}@{{ env.HOME_DIR }}").unwrap();
         assert_eq!(t.render(&scope()).unwrap(), "scimcheck-r1-alice@/h");
-        let a = Template::parse("{{ uuid }}").unwrap().render(&scope()).unwrap();
-        let b = Template::parse("{{ uuid }}").unwrap().render(&scope()).unwrap();
+        let a = Template::parse("{{ uuid }}")
+            .unwrap()
+            .render(&scope())
+            .unwrap();
+        let b = Template::parse("{{ uuid }}")
+            .unwrap()
+            .render(&scope())
+            .unwrap();
         assert_ne!(a, b);
         assert!(uuid::Uuid::parse_str(&a).is_ok());
     }

@@ -1,3 +1,210 @@
-//! The checks a step's response is held to.
+//! The checks a step's response is held to: status, headers, JSON
+//! predicates, JSON Schema, snapshot, empty body. Each failed check becomes a
+//! [`Failure`] that points at the suite line that asked for it.
 
 pub mod predicate;
+pub mod schema;
+pub mod snapshot;
+
+use serde_json::Value;
+
+use crate::diagnostic::Span;
+use crate::http::ReceivedResponse;
+use crate::normalize::Normalizer;
+use crate::plan::{Expectation, ExpectationKind};
+use crate::template::Scope;
+use predicate::evaluate;
+use schema::SchemaSet;
+use snapshot::{SnapshotOutcome, SnapshotStore};
+
+/// One check that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What was checked, such as `status` or `json /active`.
+    pub check: String,
+    pub message: String,
+    pub span: Option<Span>,
+}
+
+/// What the checks need besides the response.
+pub struct CheckContext<'a> {
+    pub scope: &'a Scope,
+    pub schemas: &'a SchemaSet,
+    pub snapshots: &'a SnapshotStore,
+    pub suite_slug: &'a str,
+    pub source_name: &'a str,
+    pub normalizer: &'a Normalizer,
+}
+
+pub fn check_response(
+    expectations: &[Expectation],
+    response: &ReceivedResponse,
+    ctx: &CheckContext<'_>,
+) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    let body: Option<Result<Value, String>> = (!response.body.is_empty()).then(|| {
+        response.json().map_err(|e| {
+            format!(
+                "the body is not JSON ({e}; content-type {}): {}",
+                response.header("content-type").unwrap_or("none"),
+                excerpt(&response.body)
+            )
+        })
+    });
+    let mut body_complaint_made = false;
+    for expectation in expectations {
+        let fail = |check: String, message: String| Failure {
+            check,
+            message,
+            span: Some(expectation.span.clone()),
+        };
+        // The JSON checks need a JSON body; say once why there is none.
+        let json_body =
+            |failures: &mut Vec<Failure>, check: &str, made: &mut bool| -> Option<Value> {
+                match &body {
+                    Some(Ok(v)) => Some(v.clone()),
+                    Some(Err(why)) => {
+                        if !*made {
+                            failures.push(fail(check.to_string(), why.clone()));
+                            *made = true;
+                        }
+                        None
+                    }
+                    None => None,
+                }
+            };
+        match &expectation.kind {
+            ExpectationKind::Status(accepted) => {
+                if !accepted.contains(&response.status) {
+                    let wanted = accepted
+                        .iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ");
+                    let detail = match &body {
+                        Some(Ok(v)) => v
+                            .get("detail")
+                            .and_then(Value::as_str)
+                            .map(|d| format!(" (detail: {d})"))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    failures.push(fail(
+                        "status".into(),
+                        format!("expected {wanted}, got {}{detail}", response.status),
+                    ));
+                }
+            }
+            ExpectationKind::Header { name, predicates } => {
+                let actual = response.header(name).map(|v| Value::String(v.to_string()));
+                for p in predicates {
+                    match evaluate(p, actual.as_ref(), ctx.scope) {
+                        Ok(Ok(())) => {}
+                        Ok(Err(why)) => failures.push(fail(format!("header {name}"), why)),
+                        Err(missing) => {
+                            failures.push(fail(format!("header {name}"), missing.to_string()))
+                        }
+                    }
+                }
+            }
+            ExpectationKind::Json {
+                pointer,
+                predicates,
+            } => {
+                let check = format!("json {}", if pointer.is_empty() { "/" } else { pointer });
+                let value = json_body(&mut failures, &check, &mut body_complaint_made);
+                if body.as_ref().is_some_and(|b| b.is_err()) {
+                    continue;
+                }
+                let actual = value.as_ref().and_then(|v| v.pointer(pointer));
+                for p in predicates {
+                    match evaluate(p, actual, ctx.scope) {
+                        Ok(Ok(())) => {}
+                        Ok(Err(why)) => failures.push(fail(check.clone(), why)),
+                        Err(missing) => failures.push(fail(check.clone(), missing.to_string())),
+                    }
+                }
+            }
+            ExpectationKind::Schema(name) => {
+                let check = format!("schema {name}");
+                match json_body(&mut failures, &check, &mut body_complaint_made) {
+                    Some(v) => {
+                        let violations = ctx.schemas.violations(name, &v);
+                        if !violations.is_empty() {
+                            failures.push(fail(
+                                check,
+                                format!(
+                                    "{} violation(s):\n{}",
+                                    violations.len(),
+                                    violations
+                                        .iter()
+                                        .map(|v| format!("    {v}"))
+                                        .collect::<Vec<_>>()
+                                        .join("\n")
+                                ),
+                            ));
+                        }
+                    }
+                    None if body.is_none() => {
+                        failures.push(fail(check, "expected a JSON body, got none".into()))
+                    }
+                    None => {}
+                }
+            }
+            ExpectationKind::Snapshot(name) => {
+                let check = format!("snapshot {name}");
+                let Some(v) = json_body(&mut failures, &check, &mut body_complaint_made) else {
+                    if body.is_none() {
+                        failures.push(fail(check, "expected a JSON body, got none".into()));
+                    }
+                    continue;
+                };
+                let content =
+                    serde_json::to_string_pretty(&ctx.normalizer.normalize(&v)).unwrap_or_default();
+                match ctx.snapshots.compare(ctx.suite_slug, ctx.source_name, name, &content) {
+                    Ok(SnapshotOutcome::Matches | SnapshotOutcome::Written(_)) => {}
+                    Ok(SnapshotOutcome::New { pending }) => failures.push(fail(
+                        check,
+                        format!(
+                            "no snapshot yet; the response was written to {} (accept it with `cargo insta review` or --accept-snapshots)",
+                            pending.display()
+                        ),
+                    )),
+                    Ok(SnapshotOutcome::Differs { diff, pending }) => failures.push(fail(
+                        check,
+                        format!("the response differs from the snapshot (new version in {}):\n{diff}", pending.display()),
+                    )),
+                    Err(e) => failures.push(fail(check, format!("cannot read or write the snapshot: {e}"))),
+                }
+            }
+            ExpectationKind::EmptyBody => {
+                if !response.body.is_empty() {
+                    failures.push(fail(
+                        "empty body".into(),
+                        format!(
+                            "expected no body, got {} bytes: {}",
+                            response.body.len(),
+                            excerpt(&response.body)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    failures
+}
+
+/// The start of a body, for messages.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.len() > 300 {
+        format!(
+            "{}… ({} bytes)",
+            &text[..text.floor_char_boundary(300)],
+            body.len()
+        )
+    } else {
+        text.to_string()
+    }
+}

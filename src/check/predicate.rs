@@ -134,9 +134,9 @@ fn template(value: &Value) -> Result<ValueTemplate, PredicateError> {
 }
 
 fn flag(name: &str, value: &Value) -> Result<bool, PredicateError> {
-    value.as_bool().ok_or_else(|| {
-        PredicateError::new(format!("`{name}` takes true or false, not {value}"))
-    })
+    value
+        .as_bool()
+        .ok_or_else(|| PredicateError::new(format!("`{name}` takes true or false, not {value}")))
 }
 
 /// Parses what a suite wrote for one pointer or header.
@@ -269,7 +269,11 @@ fn describe(value: Option<&Value>) -> String {
         Some(v) => {
             let text = v.to_string();
             if text.len() > 200 {
-                format!("{}… ({} bytes)", &text[..text.floor_char_boundary(200)], text.len())
+                format!(
+                    "{}… ({} bytes)",
+                    &text[..text.floor_char_boundary(200)],
+                    text.len()
+                )
             } else {
                 text
             }
@@ -426,12 +430,32 @@ mod tests {
     fn each_predicate_can_pass_and_fail() {
         let cases = [
             (json!({"ne": 1}), json!(2), json!(1)),
-            (json!({"eq_ignore_case": "Bob"}), json!("bOB"), json!("bobby")),
+            (
+                json!({"eq_ignore_case": "Bob"}),
+                json!("bOB"),
+                json!("bobby"),
+            ),
             (json!({"type": "integer"}), json!(3), json!("3")),
-            (json!({"matches": "^app.*json"}), json!("application/scim+json"), json!("text/html")),
-            (json!({"contains": {"value": "g1"}}), json!([{"value": "g1", "display": "G"}]), json!([{"value": "g2"}])),
-            (json!({"contains": "scim"}), json!("application/scim+json"), json!("text/html")),
-            (json!({"not_contains": {"value": "g1"}}), json!([{"value": "g2"}]), json!([{"value": "g1"}])),
+            (
+                json!({"matches": "^app.*json"}),
+                json!("application/scim+json"),
+                json!("text/html"),
+            ),
+            (
+                json!({"contains": {"value": "g1"}}),
+                json!([{"value": "g1", "display": "G"}]),
+                json!([{"value": "g2"}]),
+            ),
+            (
+                json!({"contains": "scim"}),
+                json!("application/scim+json"),
+                json!("text/html"),
+            ),
+            (
+                json!({"not_contains": {"value": "g1"}}),
+                json!([{"value": "g2"}]),
+                json!([{"value": "g1"}]),
+            ),
             (json!({"count": 2}), json!([1, 2]), json!([1])),
             (json!({"one_of": [200, 204]}), json!(204), json!(201)),
             (json!({"not_empty": true}), json!("a"), json!("")),
@@ -440,8 +464,14 @@ mod tests {
         for (written, good, bad) in cases {
             let absent_for_exists = written.get("exists").is_some();
             let good = if absent_for_exists { None } else { Some(good) };
-            assert!(check(written.clone(), good).is_ok(), "{written} should pass");
-            assert!(check(written.clone(), Some(bad)).is_err(), "{written} should fail");
+            assert!(
+                check(written.clone(), good).is_ok(),
+                "{written} should pass"
+            );
+            assert!(
+                check(written.clone(), Some(bad)).is_err(),
+                "{written} should fail"
+            );
         }
     }
 

@@ -55,8 +55,14 @@ pub fn schemas(base_url: &str) -> Vec<Value> {
     let mut user = user();
     let mut group = group();
     // The common attributes are part of every resource's schema representation.
-    user.attrs.splice(0..0, common_attrs().into_iter().filter(|a| a.name != "meta"));
-    group.attrs.splice(0..0, common_attrs().into_iter().filter(|a| a.name != "meta"));
+    user.attrs.splice(
+        0..0,
+        common_attrs().into_iter().filter(|a| a.name != "meta"),
+    );
+    group.attrs.splice(
+        0..0,
+        common_attrs().into_iter().filter(|a| a.name != "meta"),
+    );
     [user, enterprise_user(), group]
         .iter()
         .map(|s| s.to_json(base_url))

@@ -248,10 +248,17 @@ impl Parser {
             return Ok(Filter::ValuePath(path, Box::new(inner)));
         }
         let op = match self.next() {
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("pr") => return Ok(Filter::Present(path)),
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("pr") => {
+                return Ok(Filter::Present(path));
+            }
             Some(Token::Word(w)) => CompareOp::parse(&w)
                 .ok_or_else(|| format!("unknown operator `{w}` after `{path}`"))?,
-            Some(t) => return Err(format!("expected an operator after `{path}`, found {}", describe(&t))),
+            Some(t) => {
+                return Err(format!(
+                    "expected an operator after `{path}`, found {}",
+                    describe(&t)
+                ));
+            }
             None => return Err(format!("expected an operator after `{path}`")),
         };
         let value = match self.next() {
@@ -295,7 +302,10 @@ impl Filter {
         let filter = parser.or()?;
         match parser.peek() {
             None => Ok(filter),
-            Some(t) => Err(format!("unexpected {} after a complete filter", describe(t))),
+            Some(t) => Err(format!(
+                "unexpected {} after a complete filter",
+                describe(t)
+            )),
         }
     }
 }
@@ -338,12 +348,18 @@ pub fn resolve<'v, 's>(
     };
     match &path.sub {
         Some(sub) => (
-            elements.into_iter().filter_map(|e| get_ci(e, sub)).collect(),
+            elements
+                .into_iter()
+                .filter_map(|e| get_ci(e, sub))
+                .collect(),
             def.and_then(|d| d.sub_attr(sub)),
         ),
         // A complex multi-valued attribute compares by its `value` (RFC 7644 3.4.2.2).
         None if def.is_some_and(|d| d.ty == Type::Complex) => (
-            elements.into_iter().filter_map(|e| get_ci(e, "value")).collect(),
+            elements
+                .into_iter()
+                .filter_map(|e| get_ci(e, "value"))
+                .collect(),
             def.and_then(|d| d.sub_attr("value")),
         ),
         None => (elements, def),
@@ -425,11 +441,7 @@ pub fn matches(filter: &Filter, context: Context<'_>, node: &Value) -> Result<bo
                     "`{path}` is a boolean: only eq and ne apply"
                 )));
             }
-            let any_match = |op| {
-                values
-                    .iter()
-                    .any(|v| compare(v, op, wanted, case_exact))
-            };
+            let any_match = |op| values.iter().any(|v| compare(v, op, wanted, case_exact));
             match op {
                 // `ne` holds when no value equals (so also when absent).
                 CompareOp::Ne => !any_match(CompareOp::Eq),
@@ -563,7 +575,12 @@ mod tests {
 
     fn eval(filter: &str) -> bool {
         let schema = ResourceSchema::for_kind(Kind::User);
-        matches(&Filter::parse(filter).unwrap(), Context::Resource(&schema), &user()).unwrap()
+        matches(
+            &Filter::parse(filter).unwrap(),
+            Context::Resource(&schema),
+            &user(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -574,10 +591,18 @@ mod tests {
         assert!(!eval(r#"externalId eq "ext-1""#), "externalId is caseExact");
         assert!(eval(r#"name.familyName co "o'malley""#));
         assert!(eval(r#"emails co "jensen.org""#));
-        assert!(eval(r#"emails[type eq "work" and value co "@example.com"]"#));
-        assert!(!eval(r#"emails[type eq "home" and value co "@example.com"]"#));
-        assert!(eval(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#));
-        assert!(eval(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "bj""#));
+        assert!(eval(
+            r#"emails[type eq "work" and value co "@example.com"]"#
+        ));
+        assert!(!eval(
+            r#"emails[type eq "home" and value co "@example.com"]"#
+        ));
+        assert!(eval(
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#
+        ));
+        assert!(eval(
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "bj""#
+        ));
         assert!(eval(r#"meta.lastModified ge "2011-05-13T04:42:34Z""#));
         assert!(!eval(r#"meta.lastModified gt "2011-05-13T04:42:34Z""#));
         assert!(eval("title pr and not (nickName pr)"));

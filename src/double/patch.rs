@@ -23,23 +23,32 @@ pub struct PatchPath {
 
 impl PatchPath {
     pub fn parse(text: &str) -> Result<PatchPath, ScimError> {
-        let invalid = |why: String| ScimError::invalid_path(format!("invalid path `{text}`: {why}"));
+        let invalid =
+            |why: String| ScimError::invalid_path(format!("invalid path `{text}`: {why}"));
         let Some(open) = text.find('[') else {
             return AttrPath::parse(text.trim())
                 .map(|attr| PatchPath { attr, filter: None })
                 .map_err(invalid);
         };
-        let close = text.rfind(']').ok_or_else(|| invalid("`[` is not closed".into()))?;
+        let close = text
+            .rfind(']')
+            .ok_or_else(|| invalid("`[` is not closed".into()))?;
         let mut attr = AttrPath::parse(text[..open].trim()).map_err(invalid)?;
         if attr.sub.is_some() {
-            return Err(invalid("a value filter applies to a multi-valued attribute, not a sub-attribute".into()));
+            return Err(invalid(
+                "a value filter applies to a multi-valued attribute, not a sub-attribute".into(),
+            ));
         }
         let filter = Filter::parse(&text[open + 1..close]).map_err(|e| invalid(e))?;
         let after = &text[close + 1..];
         if !after.is_empty() {
             let sub = after
                 .strip_prefix('.')
-                .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '$' || c == '_'))
+                .filter(|s| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '$' || c == '_')
+                })
                 .ok_or_else(|| invalid(format!("unexpected `{after}` after the filter")))?;
             attr.sub = Some(sub.to_string());
         }
@@ -58,13 +67,22 @@ enum Op {
 }
 
 /// Applies a PatchOp message to `resource`, all or nothing.
-pub fn apply(schema: &ResourceSchema, resource: &mut Map<String, Value>, body: &Value) -> Result<(), ScimError> {
+pub fn apply(
+    schema: &ResourceSchema,
+    resource: &mut Map<String, Value>,
+    body: &Value,
+) -> Result<(), ScimError> {
     let declared = body
         .get("schemas")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP))));
+        .is_some_and(|s| {
+            s.iter()
+                .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP)))
+        });
     if !declared {
-        return Err(ScimError::invalid_syntax(format!("a PATCH body must declare the schema {PATCH_OP}")));
+        return Err(ScimError::invalid_syntax(format!(
+            "a PATCH body must declare the schema {PATCH_OP}"
+        )));
     }
     let operations = body
         .get("Operations")
@@ -74,14 +92,20 @@ pub fn apply(schema: &ResourceSchema, resource: &mut Map<String, Value>, body: &
         .ok_or_else(|| ScimError::invalid_syntax("`Operations` must be a non-empty list"))?;
     let mut working = resource.clone();
     for (index, operation) in operations.iter().enumerate() {
-        apply_one(schema, &mut working, operation)
-            .map_err(|e| ScimError { detail: format!("operation {index}: {}", e.detail), ..e })?;
+        apply_one(schema, &mut working, operation).map_err(|e| ScimError {
+            detail: format!("operation {index}: {}", e.detail),
+            ..e
+        })?;
     }
     *resource = working;
     Ok(())
 }
 
-fn apply_one(schema: &ResourceSchema, resource: &mut Map<String, Value>, operation: &Value) -> Result<(), ScimError> {
+fn apply_one(
+    schema: &ResourceSchema,
+    resource: &mut Map<String, Value>,
+    operation: &Value,
+) -> Result<(), ScimError> {
     let op_name = super::filter::get_ci(operation, "op")
         .and_then(Value::as_str)
         .ok_or_else(|| ScimError::invalid_syntax("each operation needs an `op`"))?;
@@ -95,7 +119,11 @@ fn apply_one(schema: &ResourceSchema, resource: &mut Map<String, Value>, operati
     let path = match super::filter::get_ci(operation, "path") {
         None | Some(Value::Null) => None,
         Some(Value::String(p)) => Some(p.as_str()),
-        Some(other) => return Err(ScimError::invalid_path(format!("`path` must be a string, got {other}"))),
+        Some(other) => {
+            return Err(ScimError::invalid_path(format!(
+                "`path` must be a string, got {other}"
+            )));
+        }
     };
     match (op, path) {
         (Op::Remove, None) => Err(ScimError::no_target("remove needs a `path`")),
@@ -111,7 +139,9 @@ fn apply_one(schema: &ResourceSchema, resource: &mut Map<String, Value>, operati
                 }
                 if let Some(extension) = schema.extension(key) {
                     let Value::Object(inner) = v else {
-                        return Err(ScimError::invalid_value(format!("`{key}` must be an object")));
+                        return Err(ScimError::invalid_value(format!(
+                            "`{key}` must be an object"
+                        )));
                     };
                     for (name, v) in inner {
                         let path = target_path(extension.id, name)?;
@@ -133,11 +163,19 @@ fn apply_one(schema: &ResourceSchema, resource: &mut Map<String, Value>, operati
                     }
                     (_, Some(Value::Object(inner))) => {
                         for (name, v) in inner {
-                            apply_at(schema, resource, op, &target_path(extension.id, name)?, Some(v))?;
+                            apply_at(
+                                schema,
+                                resource,
+                                op,
+                                &target_path(extension.id, name)?,
+                                Some(v),
+                            )?;
                         }
                         Ok(())
                     }
-                    _ => Err(ScimError::invalid_value(format!("`{text}` takes an object"))),
+                    _ => Err(ScimError::invalid_value(format!(
+                        "`{text}` takes an object"
+                    ))),
                 };
             }
             apply_at(schema, resource, op, &PatchPath::parse(text)?, value)
@@ -176,8 +214,11 @@ fn apply_at(
 ) -> Result<(), ScimError> {
     let attr = &path.attr;
     let uri = attr.uri.as_deref();
-    if uri.is_some_and(|u| !u.eq_ignore_ascii_case(schema.core.id) && schema.extension(u).is_none()) {
-        return Err(ScimError::invalid_path(format!("unknown schema in path `{attr}`")));
+    if uri.is_some_and(|u| !u.eq_ignore_ascii_case(schema.core.id) && schema.extension(u).is_none())
+    {
+        return Err(ScimError::invalid_path(format!(
+            "unknown schema in path `{attr}`"
+        )));
     }
     let def = schema
         .attr(uri, &attr.name)
@@ -189,7 +230,9 @@ fn apply_at(
         ),
         None => None,
     };
-    if def.mutability == Mutability::ReadOnly || sub_def.is_some_and(|s| s.mutability == Mutability::ReadOnly) {
+    if def.mutability == Mutability::ReadOnly
+        || sub_def.is_some_and(|s| s.mutability == Mutability::ReadOnly)
+    {
         return Err(ScimError::mutability(format!("`{attr}` is readOnly")));
     }
     if path.filter.is_some() && !def.multi {
@@ -200,7 +243,9 @@ fn apply_at(
     }
     let needs_value = op != Op::Remove;
     if needs_value && value.is_none() {
-        return Err(ScimError::invalid_value(format!("{op:?} on `{attr}` needs a `value`")));
+        return Err(ScimError::invalid_value(format!(
+            "{op:?} on `{attr}` needs a `value`"
+        )));
     }
     let container = holder(schema, resource, uri, op != Op::Remove);
     let Some(container) = container else {
@@ -213,8 +258,7 @@ fn apply_at(
             if def.multi {
                 return Err(ScimError::invalid_path(format!(
                     "`{attr}`: name the elements of a multi-valued attribute with a filter, as in `{}[type eq \"work\"].{}`",
-                    attr.name,
-                    sub_def.name
+                    attr.name, sub_def.name
                 )));
             }
             match op {
@@ -240,7 +284,12 @@ fn apply_at(
 }
 
 /// add/replace/remove on a whole attribute (no filter, no sub-attribute).
-fn whole_attribute(container: &mut Map<String, Value>, def: &Attr, op: Op, value: Option<&Value>) -> Result<(), ScimError> {
+fn whole_attribute(
+    container: &mut Map<String, Value>,
+    def: &Attr,
+    op: Op,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
     let name = def.name;
     match op {
         Op::Remove => {
@@ -328,7 +377,9 @@ fn filtered_elements(
     };
     let mut hits = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        if matches(filter, Context::Element(def), item).map_err(|e| ScimError::invalid_filter(e.0))? {
+        if matches(filter, Context::Element(def), item)
+            .map_err(|e| ScimError::invalid_filter(e.0))?
+        {
             hits.push(i);
         }
     }
@@ -345,7 +396,9 @@ fn filtered_elements(
                 items.push(element);
                 return Ok(());
             }
-            return Err(ScimError::no_target(format!("no value of `{name}` matches the filter")));
+            return Err(ScimError::no_target(format!(
+                "no value of `{name}` matches the filter"
+            )));
         }
         match (op, sub_def) {
             (Op::Remove, None) => {
@@ -435,7 +488,11 @@ mod tests {
 
     fn patch(resource: &mut Map<String, Value>, ops: Value) -> Result<(), ScimError> {
         let schema = ResourceSchema::for_kind(Kind::User);
-        let result = apply(&schema, resource, &json!({"schemas": [PATCH_OP], "Operations": ops}));
+        let result = apply(
+            &schema,
+            resource,
+            &json!({"schemas": [PATCH_OP], "Operations": ops}),
+        );
         tidy(&schema, resource);
         result
     }
@@ -443,7 +500,11 @@ mod tests {
     #[test]
     fn entra_legacy_disable_with_string_false() {
         let mut u = user();
-        patch(&mut u, json!([{"op": "Replace", "path": "active", "value": "False"}])).unwrap();
+        patch(
+            &mut u,
+            json!([{"op": "Replace", "path": "active", "value": "False"}]),
+        )
+        .unwrap();
         assert_eq!(u["active"], json!(false));
     }
 
@@ -459,8 +520,14 @@ mod tests {
             }}]),
         )
         .unwrap();
-        assert_eq!(u["name"], json!({"givenName": "Babs", "familyName": "Jensen"}));
-        assert_eq!(u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"], json!("42"));
+        assert_eq!(
+            u["name"],
+            json!({"givenName": "Babs", "familyName": "Jensen"})
+        );
+        assert_eq!(
+            u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"],
+            json!("42")
+        );
         assert_eq!(u["active"], json!(false));
         assert_eq!(u["schemas"].as_array().unwrap().len(), 2);
     }
@@ -468,7 +535,11 @@ mod tests {
     #[test]
     fn okta_pathless_deactivate() {
         let mut u = user();
-        patch(&mut u, json!([{"op": "replace", "value": {"active": false}}])).unwrap();
+        patch(
+            &mut u,
+            json!([{"op": "replace", "value": {"active": false}}]),
+        )
+        .unwrap();
         assert_eq!(u["active"], json!(false));
     }
 
@@ -479,10 +550,21 @@ mod tests {
         assert_eq!(u["emails"][0]["value"], json!("new@work.example"));
         // Entra adds an element the filter describes when there is none.
         patch(&mut u, json!([{"op": "Add", "path": "emails[type eq \"home\"].value", "value": "h@home.example"}])).unwrap();
-        assert_eq!(u["emails"][1], json!({"type": "home", "value": "h@home.example"}));
-        let err = patch(&mut u, json!([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x"}])).unwrap_err();
+        assert_eq!(
+            u["emails"][1],
+            json!({"type": "home", "value": "h@home.example"})
+        );
+        let err = patch(
+            &mut u,
+            json!([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x"}]),
+        )
+        .unwrap_err();
         assert_eq!(err.scim_type, Some("noTarget"));
-        patch(&mut u, json!([{"op": "remove", "path": "emails[type eq \"home\"]"}])).unwrap();
+        patch(
+            &mut u,
+            json!([{"op": "remove", "path": "emails[type eq \"home\"]"}]),
+        )
+        .unwrap();
         assert_eq!(u["emails"].as_array().unwrap().len(), 1);
     }
 
@@ -508,11 +590,26 @@ mod tests {
         let mut u = user();
         let cases = [
             (json!([{"op": "remove"}]), "noTarget"),
-            (json!([{"op": "replace", "path": "nope", "value": 1}]), "invalidPath"),
-            (json!([{"op": "replace", "path": "emails[type eq", "value": 1}]), "invalidPath"),
-            (json!([{"op": "frobnicate", "path": "active"}]), "invalidSyntax"),
-            (json!([{"op": "replace", "path": "active", "value": "perhaps"}]), "invalidValue"),
-            (json!([{"op": "add", "path": "meta.created", "value": "x"}]), "mutability"),
+            (
+                json!([{"op": "replace", "path": "nope", "value": 1}]),
+                "invalidPath",
+            ),
+            (
+                json!([{"op": "replace", "path": "emails[type eq", "value": 1}]),
+                "invalidPath",
+            ),
+            (
+                json!([{"op": "frobnicate", "path": "active"}]),
+                "invalidSyntax",
+            ),
+            (
+                json!([{"op": "replace", "path": "active", "value": "perhaps"}]),
+                "invalidValue",
+            ),
+            (
+                json!([{"op": "add", "path": "meta.created", "value": "x"}]),
+                "mutability",
+            ),
         ];
         for (ops, scim_type) in cases {
             let err = patch(&mut u, ops.clone()).unwrap_err();
@@ -525,14 +622,31 @@ mod tests {
         let schema = ResourceSchema::for_kind(Kind::Group);
         let mut g = canonicalize(&schema, &json!({"displayName": "g"})).unwrap();
         let run = |g: &mut Map<String, Value>, ops: Value| {
-            apply(&schema, g, &json!({"schemas": [PATCH_OP], "Operations": ops})).unwrap();
+            apply(
+                &schema,
+                g,
+                &json!({"schemas": [PATCH_OP], "Operations": ops}),
+            )
+            .unwrap();
         };
-        run(&mut g, json!([{"op": "Add", "path": "members", "value": [{"value": "u1", "$ref": null}, {"value": "u2"}, {"value": "u3"}]}]));
+        run(
+            &mut g,
+            json!([{"op": "Add", "path": "members", "value": [{"value": "u1", "$ref": null}, {"value": "u2"}, {"value": "u3"}]}]),
+        );
         assert_eq!(g["members"].as_array().unwrap().len(), 3);
-        run(&mut g, json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}]}]));
-        run(&mut g, json!([{"op": "remove", "path": "members[value eq \"u2\"]"}]));
+        run(
+            &mut g,
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}]}]),
+        );
+        run(
+            &mut g,
+            json!([{"op": "remove", "path": "members[value eq \"u2\"]"}]),
+        );
         assert_eq!(g["members"], json!([{"value": "u3"}]));
-        run(&mut g, json!([{"op": "replace", "path": "members", "value": []}]));
+        run(
+            &mut g,
+            json!([{"op": "replace", "path": "members", "value": []}]),
+        );
         assert!(g.get("members").is_none_or(|m| m == &json!([])));
     }
 
@@ -545,7 +659,14 @@ mod tests {
         assert_eq!(u["emails"].as_array().unwrap().len(), 2);
         patch(&mut u, json!([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"work.example\"]"}])).unwrap();
         assert_eq!(u["emails"].as_array().unwrap().len(), 1);
-        patch(&mut u, json!([{"op": "replace", "path": "name", "value": {"familyName": "Smith"}}])).unwrap();
-        assert_eq!(u["name"], json!({"givenName": "Barbara", "familyName": "Smith"}));
+        patch(
+            &mut u,
+            json!([{"op": "replace", "path": "name", "value": {"familyName": "Smith"}}]),
+        )
+        .unwrap();
+        assert_eq!(
+            u["name"],
+            json!({"givenName": "Barbara", "familyName": "Smith"})
+        );
     }
 }

@@ -11,7 +11,10 @@ use super::schema::{Attr, Mutability, ResourceSchema, Schema, Type};
 
 /// Canonicalizes a whole resource body. Unknown attributes are ignored, as
 /// RFC 7644 3.3 lets a service provider do with attributes it does not support.
-pub fn canonicalize(schema: &ResourceSchema, body: &Value) -> Result<Map<String, Value>, ScimError> {
+pub fn canonicalize(
+    schema: &ResourceSchema,
+    body: &Value,
+) -> Result<Map<String, Value>, ScimError> {
     let Value::Object(input) = body else {
         return Err(ScimError::invalid_syntax("the body must be a JSON object"));
     };
@@ -22,7 +25,9 @@ pub fn canonicalize(schema: &ResourceSchema, body: &Value) -> Result<Map<String,
                 .as_array()
                 .is_some_and(|a| a.iter().all(Value::is_string));
             if !ok {
-                return Err(ScimError::invalid_syntax("`schemas` must be a list of URNs"));
+                return Err(ScimError::invalid_syntax(
+                    "`schemas` must be a list of URNs",
+                ));
             }
             out.insert("schemas".into(), value.clone());
         } else if let Some(extension) = schema.extension(key) {
@@ -63,9 +68,15 @@ pub fn split_urn(key: &str) -> Option<(&str, &str)> {
     }
 }
 
-fn canonical_object(attrs: &[Attr], value: &Value, what: &str) -> Result<Map<String, Value>, ScimError> {
+fn canonical_object(
+    attrs: &[Attr],
+    value: &Value,
+    what: &str,
+) -> Result<Map<String, Value>, ScimError> {
     let Value::Object(input) = value else {
-        return Err(ScimError::invalid_value(format!("`{what}` must be an object")));
+        return Err(ScimError::invalid_value(format!(
+            "`{what}` must be an object"
+        )));
     };
     let mut out = Map::new();
     for (key, v) in input {
@@ -102,14 +113,13 @@ pub fn canonical_value(def: &Attr, value: &Value) -> Result<Option<Value>, ScimE
 /// One value (an element, for a multi-valued attribute).
 pub fn canonical_single(def: &Attr, value: &Value) -> Result<Option<Value>, ScimError> {
     let wrong = |expected: &str| {
-        ScimError::invalid_value(format!(
-            "`{}` must be {expected}, got {value}",
-            def.name
-        ))
+        ScimError::invalid_value(format!("`{}` must be {expected}, got {value}", def.name))
     };
     Ok(Some(match (def.ty, value) {
         (_, Value::Null) => return Ok(None),
-        (Type::Complex, Value::Object(_)) => Value::Object(canonical_object(&def.sub, value, def.name)?),
+        (Type::Complex, Value::Object(_)) => {
+            Value::Object(canonical_object(&def.sub, value, def.name)?)
+        }
         (Type::Complex, _) => return Err(wrong("an object")),
         (Type::Boolean, Value::Bool(b)) => Value::Bool(*b),
         (Type::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
@@ -119,7 +129,9 @@ pub fn canonical_single(def: &Attr, value: &Value) -> Result<Option<Value>, Scim
         (Type::Integer, _) => return Err(wrong("an integer")),
         (Type::Decimal, Value::Number(_)) => value.clone(),
         (Type::Decimal, _) => return Err(wrong("a number")),
-        (Type::String | Type::Reference | Type::DateTime | Type::Binary, Value::String(_)) => value.clone(),
+        (Type::String | Type::Reference | Type::DateTime | Type::Binary, Value::String(_)) => {
+            value.clone()
+        }
         (_, _) => return Err(wrong("a string")),
     }))
 }
@@ -143,7 +155,10 @@ pub fn strip_read_only(schema: &ResourceSchema, resource: &mut Map<String, Value
 }
 
 /// The required attributes (RFC 7643: userName, displayName) are there.
-pub fn check_required(schema: &ResourceSchema, resource: &Map<String, Value>) -> Result<(), ScimError> {
+pub fn check_required(
+    schema: &ResourceSchema,
+    resource: &Map<String, Value>,
+) -> Result<(), ScimError> {
     let missing = |s: &Schema, map: &Map<String, Value>| {
         s.attrs
             .iter()
@@ -165,7 +180,8 @@ pub fn check_required(schema: &ResourceSchema, resource: &Map<String, Value>) ->
 
 /// Keeps `schemas` in step with the extensions present, and drops empty values.
 pub fn tidy(schema: &ResourceSchema, resource: &mut Map<String, Value>) {
-    resource.retain(|_, v| !matches!(v, Value::Null) && !matches!(v, Value::Array(a) if a.is_empty()));
+    resource
+        .retain(|_, v| !matches!(v, Value::Null) && !matches!(v, Value::Array(a) if a.is_empty()));
     let mut urns = vec![Value::String(schema.core.id.to_string())];
     for extension in &schema.extensions {
         let present = matches!(resource.get(extension.id), Some(Value::Object(m)) if !m.is_empty());

@@ -190,7 +190,9 @@ pub struct Schema {
 
 impl Schema {
     pub fn attr(&self, name: &str) -> Option<&Attr> {
-        self.attrs.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.attrs
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     pub fn to_json(&self, base_url: &str) -> Value {
@@ -223,14 +225,18 @@ pub fn common_attrs() -> Vec<Attr> {
         attr("meta", Type::Complex)
             .mutability(Mutability::ReadOnly)
             .sub(vec![
-                string("resourceType").case_exact().mutability(Mutability::ReadOnly),
+                string("resourceType")
+                    .case_exact()
+                    .mutability(Mutability::ReadOnly),
                 attr("created", Type::DateTime).mutability(Mutability::ReadOnly),
                 attr("lastModified", Type::DateTime).mutability(Mutability::ReadOnly),
                 attr("location", Type::Reference)
                     .case_exact()
                     .mutability(Mutability::ReadOnly)
                     .refs(&["uri"]),
-                string("version").case_exact().mutability(Mutability::ReadOnly),
+                string("version")
+                    .case_exact()
+                    .mutability(Mutability::ReadOnly),
             ])
             .describe("Resource metadata."),
     ]
@@ -276,8 +282,14 @@ pub fn user() -> Schema {
                 .mutability(Mutability::WriteOnly)
                 .returned(Returned::Never),
             multi_valued("emails", &["work", "home", "other"]),
-            multi_valued("phoneNumbers", &["work", "home", "mobile", "fax", "pager", "other"]),
-            multi_valued("ims", &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
+            multi_valued(
+                "phoneNumbers",
+                &["work", "home", "mobile", "fax", "pager", "other"],
+            ),
+            multi_valued(
+                "ims",
+                &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"],
+            ),
             multi_valued("photos", &["photo", "thumbnail"]),
             attr("addresses", Type::Complex).multi().sub(vec![
                 string("formatted"),
@@ -341,7 +353,9 @@ pub fn group() -> Schema {
                 .unique()
                 .describe("A human-readable name for the Group."),
             attr("members", Type::Complex).multi().sub(vec![
-                string("value").case_exact().mutability(Mutability::Immutable),
+                string("value")
+                    .case_exact()
+                    .mutability(Mutability::Immutable),
                 attr("$ref", Type::Reference)
                     .mutability(Mutability::Immutable)
                     .refs(&["User", "Group"]),
@@ -420,7 +434,9 @@ impl ResourceSchema {
 
     /// An extension schema by URN, ignoring case.
     pub fn extension(&self, urn: &str) -> Option<&Schema> {
-        self.extensions.iter().find(|s| s.id.eq_ignore_ascii_case(urn))
+        self.extensions
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
     /// A top-level attribute: `uri` is None or the core schema for core and

@@ -18,7 +18,12 @@ impl Respond for Responder {
         let headers: BTreeMap<String, String> = request
             .headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let query = request
             .url
@@ -47,7 +52,8 @@ impl Respond for Responder {
         }
         if let Some(body) = &response.body {
             // set_body_json would force application/json.
-            template = template.set_body_raw(body.to_string().into_bytes(), "application/scim+json");
+            template =
+                template.set_body_raw(body.to_string().into_bytes(), "application/scim+json");
         }
         template
     }

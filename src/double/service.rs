@@ -97,7 +97,10 @@ impl Service {
             token,
             users: ResourceSchema::for_kind(Kind::User),
             groups: ResourceSchema::for_kind(Kind::Group),
-            store: BTreeMap::from([(Kind::User, Default::default()), (Kind::Group, Default::default())]),
+            store: BTreeMap::from([
+                (Kind::User, Default::default()),
+                (Kind::Group, Default::default()),
+            ]),
             clock: 0,
         }
     }
@@ -129,13 +132,18 @@ impl Service {
         let token = self.token.as_ref()?;
         let given = request.headers.get("authorization");
         let ok = given.is_some_and(|h| {
-            h.split_once(' ')
-                .is_some_and(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && t.trim() == token)
+            h.split_once(' ').is_some_and(|(scheme, t)| {
+                scheme.eq_ignore_ascii_case("bearer") && t.trim() == token
+            })
         });
         if ok {
             return None;
         }
-        let detail = if given.is_some() { "the bearer token is not valid" } else { "authentication is required" };
+        let detail = if given.is_some() {
+            "the bearer token is not valid"
+        } else {
+            "authentication is required"
+        };
         Some(
             Response::from(ScimError::new(401, None, detail))
                 .header("www-authenticate", "Bearer realm=\"scimcheck\""),
@@ -152,26 +160,45 @@ impl Service {
             _ => None,
         };
         match (method, segments.as_slice()) {
-            ("GET", ["ServiceProviderConfig"]) => Ok(Response::json(200, discovery::service_provider_config(&self.base_url))),
-            ("GET", ["ResourceTypes"]) => Ok(Response::json(200, list_of(discovery::resource_types(&self.base_url)))),
+            ("GET", ["ServiceProviderConfig"]) => Ok(Response::json(
+                200,
+                discovery::service_provider_config(&self.base_url),
+            )),
+            ("GET", ["ResourceTypes"]) => Ok(Response::json(
+                200,
+                list_of(discovery::resource_types(&self.base_url)),
+            )),
             ("GET", ["ResourceTypes", name]) => discovery::resource_types(&self.base_url)
                 .into_iter()
                 .find(|r| r["id"] == *name)
                 .map(|r| Response::json(200, r))
                 .ok_or_else(|| ScimError::not_found(format!("no resource type `{name}`"))),
-            ("GET", ["Schemas"]) => Ok(Response::json(200, list_of(discovery::schemas(&self.base_url)))),
+            ("GET", ["Schemas"]) => Ok(Response::json(
+                200,
+                list_of(discovery::schemas(&self.base_url)),
+            )),
             ("GET", ["Schemas", urn]) => discovery::schemas(&self.base_url)
                 .into_iter()
                 .find(|s| s["id"] == *urn)
                 .map(|s| Response::json(200, s))
                 .ok_or_else(|| ScimError::not_found(format!("no schema `{urn}`"))),
-            (_, ["ServiceProviderConfig" | "ResourceTypes" | "Schemas", ..]) => Err(ScimError::new(
-                405,
+            (_, ["ServiceProviderConfig" | "ResourceTypes" | "Schemas", ..]) => {
+                Err(ScimError::new(
+                    405,
+                    None,
+                    format!("{method} is not allowed on discovery endpoints"),
+                ))
+            }
+            (_, ["Bulk"]) => Err(ScimError::new(
+                501,
                 None,
-                format!("{method} is not allowed on discovery endpoints"),
+                "bulk operations are not supported",
             )),
-            (_, ["Bulk"]) => Err(ScimError::new(501, None, "bulk operations are not supported")),
-            (_, ["Me", ..]) => Err(ScimError::new(501, None, "the /Me endpoint is not supported")),
+            (_, ["Me", ..]) => Err(ScimError::new(
+                501,
+                None,
+                "the /Me endpoint is not supported",
+            )),
             ("POST", [".search"]) => {
                 let params = search_params(&request.body)?;
                 self.list(&[Kind::User, Kind::Group], &params)
@@ -189,7 +216,11 @@ impl Service {
                     ("PUT", [id]) => self.replace(kind, id, request),
                     ("PATCH", [id]) => self.patch(kind, id, request),
                     ("DELETE", [id]) => self.delete(kind, id, request),
-                    (_, [] | [_]) => Err(ScimError::new(405, None, format!("{method} is not allowed here"))),
+                    (_, [] | [_]) => Err(ScimError::new(
+                        405,
+                        None,
+                        format!("{method} is not allowed here"),
+                    )),
                     _ => Err(ScimError::not_found(format!("no endpoint at {path}"))),
                 }
             }
@@ -253,7 +284,13 @@ impl Service {
             .ok_or_else(|| ScimError::not_found(format!("{} `{id}` not found", kind.name())))
     }
 
-    fn single(&self, kind: Kind, id: &str, status: u16, request: &Request) -> Result<Response, ScimError> {
+    fn single(
+        &self,
+        kind: Kind,
+        id: &str,
+        status: u16,
+        request: &Request,
+    ) -> Result<Response, ScimError> {
         let stored = self.lookup(kind, id)?;
         let params = query_params(&request.query);
         let body = project(self.schema(kind), self.render(kind, id, stored), &params)?;
@@ -278,19 +315,31 @@ impl Service {
             Some(tags) if !etag_matches(tags, &Self::etag(stored)) => Err(ScimError::new(
                 412,
                 None,
-                format!("If-Match {tags} does not match the current version {}", Self::etag(stored)),
+                format!(
+                    "If-Match {tags} does not match the current version {}",
+                    Self::etag(stored)
+                ),
             )),
             _ => Ok(()),
         }
     }
 
     /// Canonical attributes from a POST or PUT body.
-    fn incoming(&self, kind: Kind, body: &Value) -> Result<(Map<String, Value>, Option<String>), ScimError> {
+    fn incoming(
+        &self,
+        kind: Kind,
+        body: &Value,
+    ) -> Result<(Map<String, Value>, Option<String>), ScimError> {
         let schema = self.schema(kind);
         let declared = body
             .get("schemas")
             .and_then(Value::as_array)
-            .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(schema.core.id))));
+            .is_some_and(|s| {
+                s.iter().any(|u| {
+                    u.as_str()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(schema.core.id))
+                })
+            });
         if !declared {
             return Err(ScimError::invalid_syntax(format!(
                 "`schemas` must include {}",
@@ -305,7 +354,12 @@ impl Service {
     }
 
     /// What must hold of attributes before they are stored.
-    fn validate(&self, kind: Kind, id: Option<&str>, attrs: &Map<String, Value>) -> Result<(), ScimError> {
+    fn validate(
+        &self,
+        kind: Kind,
+        id: Option<&str>,
+        attrs: &Map<String, Value>,
+    ) -> Result<(), ScimError> {
         let schema = self.schema(kind);
         check_required(schema, attrs)?;
         let (key, label) = match kind {
@@ -313,10 +367,17 @@ impl Service {
             Kind::Group => ("displayName", "displayName"),
         };
         // caseExact false, uniqueness server (RFC 7643 4.1.1): compare ignoring case.
-        let wanted = attrs.get(key).and_then(Value::as_str).map(str::to_lowercase);
+        let wanted = attrs
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_lowercase);
         let taken = self.store[&kind].iter().any(|(other, s)| {
             Some(other.as_str()) != id
-                && s.attrs.get(key).and_then(Value::as_str).map(str::to_lowercase) == wanted
+                && s.attrs
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_lowercase)
+                    == wanted
         });
         if taken {
             return Err(ScimError::uniqueness(format!(
@@ -325,9 +386,12 @@ impl Service {
             )));
         }
         for member in member_ids(attrs) {
-            let known = self.store[&Kind::User].contains_key(member) || self.store[&Kind::Group].contains_key(member);
+            let known = self.store[&Kind::User].contains_key(member)
+                || self.store[&Kind::Group].contains_key(member);
             if !known || Some(member) == id {
-                return Err(ScimError::invalid_value(format!("member `{member}` is not a known User or Group")));
+                return Err(ScimError::invalid_value(format!(
+                    "member `{member}` is not a known User or Group"
+                )));
             }
         }
         Ok(())
@@ -345,16 +409,19 @@ impl Service {
         let id = uuid::Uuid::new_v4().to_string();
         let at = now();
         let version = self.tick();
-        self.store.get_mut(&kind).expect("every kind has a store").insert(
-            id.clone(),
-            Stored {
-                attrs,
-                password,
-                created: at.clone(),
-                modified: at,
-                version,
-            },
-        );
+        self.store
+            .get_mut(&kind)
+            .expect("every kind has a store")
+            .insert(
+                id.clone(),
+                Stored {
+                    attrs,
+                    password,
+                    created: at.clone(),
+                    modified: at,
+                    version,
+                },
+            );
         self.single(kind, &id, 201, request)
     }
 
@@ -364,7 +431,11 @@ impl Service {
         let (attrs, password) = self.incoming(kind, &body)?;
         self.validate(kind, Some(id), &attrs)?;
         let version = self.tick();
-        let stored = self.store.get_mut(&kind).and_then(|s| s.get_mut(id)).expect("looked up");
+        let stored = self
+            .store
+            .get_mut(&kind)
+            .and_then(|s| s.get_mut(id))
+            .expect("looked up");
         stored.attrs = attrs;
         if password.is_some() {
             stored.password = password;
@@ -384,7 +455,11 @@ impl Service {
         tidy(schema, &mut attrs);
         self.validate(kind, Some(id), &attrs)?;
         let version = self.tick();
-        let stored = self.store.get_mut(&kind).and_then(|s| s.get_mut(id)).expect("looked up");
+        let stored = self
+            .store
+            .get_mut(&kind)
+            .and_then(|s| s.get_mut(id))
+            .expect("looked up");
         if stored.attrs != attrs || password.is_some() {
             stored.attrs = attrs;
             if password.is_some() {
@@ -402,7 +477,12 @@ impl Service {
         // A deleted resource is no longer anyone's member.
         let version = self.tick();
         let groups_schema = &self.groups;
-        for group in self.store.get_mut(&Kind::Group).expect("groups").values_mut() {
+        for group in self
+            .store
+            .get_mut(&Kind::Group)
+            .expect("groups")
+            .values_mut()
+        {
             if let Some(Value::Array(members)) = group.attrs.get_mut("members") {
                 let before = members.len();
                 members.retain(|m| m.get("value").and_then(Value::as_str) != Some(id));
@@ -530,7 +610,10 @@ pub struct ListParams {
 }
 
 fn split_list(text: &str) -> Vec<String> {
-    text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    text.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn query_params(query: &[(String, String)]) -> ListParams {
@@ -544,7 +627,9 @@ fn query_params(query: &[(String, String)]) -> ListParams {
             "sortby" => params.sort_by = Some(value.clone()),
             "sortorder" => params.sort_order = Some(value.clone()),
             // Non-numbers and values below 1 are read as 1 (RFC 7644 3.4.2.4).
-            "startindex" => params.start_index = value.trim().parse::<i64>().map_or(1, |n| n.max(1) as usize),
+            "startindex" => {
+                params.start_index = value.trim().parse::<i64>().map_or(1, |n| n.max(1) as usize)
+            }
             "count" => params.count = value.trim().parse::<i64>().ok().map(|n| n.max(0) as usize),
             "attributes" => params.attributes = split_list(value),
             "excludedattributes" => params.excluded = split_list(value),
@@ -563,11 +648,21 @@ fn search_params(body: &[u8]) -> Result<ListParams, ScimError> {
         .and_then(Value::as_array)
         .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(SEARCH_REQUEST)));
     if !declared {
-        return Err(ScimError::invalid_syntax(format!("a search must declare {SEARCH_REQUEST}")));
+        return Err(ScimError::invalid_syntax(format!(
+            "a search must declare {SEARCH_REQUEST}"
+        )));
     }
-    let text = |name: &str| get_ci(&body, name).and_then(Value::as_str).map(str::to_string);
+    let text = |name: &str| {
+        get_ci(&body, name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let list = |name: &str| match get_ci(&body, name) {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         Some(Value::String(s)) => split_list(s),
         _ => Vec::new(),
     };
@@ -578,14 +673,20 @@ fn search_params(body: &[u8]) -> Result<ListParams, ScimError> {
         start_index: get_ci(&body, "startIndex")
             .and_then(Value::as_i64)
             .map_or(1, |n| n.max(1) as usize),
-        count: get_ci(&body, "count").and_then(Value::as_i64).map(|n| n.max(0) as usize),
+        count: get_ci(&body, "count")
+            .and_then(Value::as_i64)
+            .map(|n| n.max(0) as usize),
         attributes: list("attributes"),
         excluded: list("excludedAttributes"),
     })
 }
 
 /// `attributes` / `excludedAttributes` (RFC 7644 3.4.2.5); `returned: always` stays.
-fn project(schema: &ResourceSchema, resource: Value, params: &ListParams) -> Result<Value, ScimError> {
+fn project(
+    schema: &ResourceSchema,
+    resource: Value,
+    params: &ListParams,
+) -> Result<Value, ScimError> {
     let Value::Object(full) = resource else {
         return Ok(resource);
     };
@@ -633,12 +734,16 @@ fn project(schema: &ResourceSchema, resource: Value, params: &ListParams) -> Res
                 }
                 continue;
             }
-            let (ext, Some(name)) = locate(&path) else { continue };
+            let (ext, Some(name)) = locate(&path) else {
+                continue;
+            };
             let source = match &ext {
                 Some(e) => full.get(e).and_then(Value::as_object),
                 None => Some(&full),
             };
-            let Some(value) = source.and_then(|s| s.get(&name)) else { continue };
+            let Some(value) = source.and_then(|s| s.get(&name)) else {
+                continue;
+            };
             let picked = match &path.sub {
                 None => value.clone(),
                 Some(sub) => pick_sub(value, sub),
@@ -661,7 +766,9 @@ fn project(schema: &ResourceSchema, resource: Value, params: &ListParams) -> Res
             out.remove(ext.id);
             continue;
         }
-        let (ext, Some(name)) = locate(&path) else { continue };
+        let (ext, Some(name)) = locate(&path) else {
+            continue;
+        };
         if ext.is_none() && always(&name) {
             continue;
         }
@@ -763,12 +870,23 @@ mod tests {
     fn create_then_find_case_insensitively() {
         let mut s = Service::new("http://127.0.0.1:1", None);
         let id = create_user(&mut s, "Alice@Example.com");
-        let r = s.handle(&request("GET", "/Users?filter=userName%20eq%20%22alice@example.COM%22", None));
+        let r = s.handle(&request(
+            "GET",
+            "/Users?filter=userName%20eq%20%22alice@example.COM%22",
+            None,
+        ));
         let body = r.body.unwrap();
         assert_eq!(body["totalResults"], json!(1));
         assert_eq!(body["Resources"][0]["id"], json!(id));
-        assert!(body["Resources"][0].get("password").is_none(), "password is returned never");
-        let r = s.handle(&request("POST", "/Users", Some(json!({"schemas": [super::super::schema::USER], "userName": "ALICE@example.com"}))));
+        assert!(
+            body["Resources"][0].get("password").is_none(),
+            "password is returned never"
+        );
+        let r = s.handle(&request(
+            "POST",
+            "/Users",
+            Some(json!({"schemas": [super::super::schema::USER], "userName": "ALICE@example.com"})),
+        ));
         assert_eq!(r.status, 409);
         assert_eq!(r.body.unwrap()["scimType"], json!("uniqueness"));
     }
@@ -780,13 +898,23 @@ mod tests {
         assert_eq!(r.status, 401);
         assert_eq!(r.body.as_ref().unwrap()["status"], json!("401"));
         assert!(r.headers.iter().any(|(k, _)| k == "www-authenticate"));
-        assert!(r.headers.contains(&("content-type".into(), "application/scim+json".into())));
+        assert!(
+            r.headers
+                .contains(&("content-type".into(), "application/scim+json".into()))
+        );
         let mut s = Service::new("http://127.0.0.1:1", None);
-        let r = s.handle(&request("GET", "/Users?filter=userName%20zz%20%22a%22", None));
+        let r = s.handle(&request(
+            "GET",
+            "/Users?filter=userName%20zz%20%22a%22",
+            None,
+        ));
         assert_eq!(r.body.unwrap()["scimType"], json!("invalidFilter"));
         let r = s.handle(&request("GET", "/Users/nope", None));
         assert_eq!(r.status, 404);
-        let r = s.handle(&Request { body: b"{nope".to_vec(), ..request("POST", "/Users", None) });
+        let r = s.handle(&Request {
+            body: b"{nope".to_vec(),
+            ..request("POST", "/Users", None)
+        });
         assert_eq!(r.body.unwrap()["scimType"], json!("invalidSyntax"));
     }
 
@@ -796,7 +924,11 @@ mod tests {
         for name in ["c", "a", "b"] {
             create_user(&mut s, name);
         }
-        let r = s.handle(&request("GET", "/Users?sortBy=userName&startIndex=2&count=1", None));
+        let r = s.handle(&request(
+            "GET",
+            "/Users?sortBy=userName&startIndex=2&count=1",
+            None,
+        ));
         let body = r.body.unwrap();
         assert_eq!(body["totalResults"], json!(3));
         assert_eq!(body["itemsPerPage"], json!(1));
@@ -812,15 +944,42 @@ mod tests {
         let r = s.handle(&request("POST", "/Groups", Some(json!({"schemas": [super::super::schema::GROUP], "displayName": "G", "members": [{"value": u}]}))));
         assert_eq!(r.status, 201);
         let gid = r.body.unwrap()["id"].as_str().unwrap().to_string();
-        let user = s.handle(&request("GET", &format!("/Users/{u}"), None)).body.unwrap();
+        let user = s
+            .handle(&request("GET", &format!("/Users/{u}"), None))
+            .body
+            .unwrap();
         assert_eq!(user["groups"][0]["value"], json!(gid));
-        let g = s.handle(&request("GET", &format!("/Groups/{gid}?excludedAttributes=members"), None)).body.unwrap();
+        let g = s
+            .handle(&request(
+                "GET",
+                &format!("/Groups/{gid}?excludedAttributes=members"),
+                None,
+            ))
+            .body
+            .unwrap();
         assert!(g.get("members").is_none());
         assert_eq!(g["displayName"], json!("G"));
-        let g = s.handle(&request("GET", &format!("/Groups/{gid}?attributes=displayName"), None)).body.unwrap();
-        assert_eq!(g.as_object().unwrap().keys().collect::<Vec<_>>(), ["id", "schemas", "displayName"]);
-        assert_eq!(s.handle(&request("DELETE", &format!("/Users/{u}"), None)).status, 204);
-        let g = s.handle(&request("GET", &format!("/Groups/{gid}"), None)).body.unwrap();
+        let g = s
+            .handle(&request(
+                "GET",
+                &format!("/Groups/{gid}?attributes=displayName"),
+                None,
+            ))
+            .body
+            .unwrap();
+        assert_eq!(
+            g.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["id", "schemas", "displayName"]
+        );
+        assert_eq!(
+            s.handle(&request("DELETE", &format!("/Users/{u}"), None))
+                .status,
+            204
+        );
+        let g = s
+            .handle(&request("GET", &format!("/Groups/{gid}"), None))
+            .body
+            .unwrap();
         assert!(g.get("members").is_none(), "a deleted user is no member");
     }
 
@@ -829,9 +988,17 @@ mod tests {
         let mut s = Service::new("http://127.0.0.1:1", None);
         let id = create_user(&mut s, "e");
         let r = s.handle(&request("GET", &format!("/Users/{id}"), None));
-        let etag = r.headers.iter().find(|(k, _)| k == "etag").unwrap().1.clone();
+        let etag = r
+            .headers
+            .iter()
+            .find(|(k, _)| k == "etag")
+            .unwrap()
+            .1
+            .clone();
         let mut conditional = request("GET", &format!("/Users/{id}"), None);
-        conditional.headers.insert("if-none-match".into(), etag.clone());
+        conditional
+            .headers
+            .insert("if-none-match".into(), etag.clone());
         assert_eq!(s.handle(&conditional).status, 304);
         let mut stale = request("DELETE", &format!("/Users/{id}"), None);
         stale.headers.insert("if-match".into(), "W/\"999\"".into());

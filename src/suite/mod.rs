@@ -19,7 +19,8 @@ pub struct LoadedSuite {
 }
 
 /// Suites compiled into the binary, so an installed scimcheck runs anywhere.
-static BUILTIN_SUITES: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/suites");
+static BUILTIN_SUITES: include_dir::Dir<'_> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/suites");
 
 /// Parses one suite file.
 pub fn parse(source: Source) -> Result<LoadedSuite, Diagnostic> {
@@ -62,7 +63,10 @@ fn unknown_field_hint(message: &str) -> Option<String> {
         .collect();
     match did_you_mean(field, candidates.iter().copied()) {
         Some(best) => Some(format!("did you mean `{best}`?")),
-        None => Some(format!("the keys allowed here are: {}", candidates.join(", "))),
+        None => Some(format!(
+            "the keys allowed here are: {}",
+            candidates.join(", ")
+        )),
     }
 }
 
@@ -137,8 +141,18 @@ mod tests {
             "name: x\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /Users }\n        expect:\n          stauts: 200\n",
         )
         .unwrap_err();
-        assert_eq!(err.span.pos, Pos { line: 8, column: 11 });
-        assert!(err.message.starts_with("unknown field `stauts`"), "{}", err.message);
+        assert_eq!(
+            err.span.pos,
+            Pos {
+                line: 8,
+                column: 11
+            }
+        );
+        assert!(
+            err.message.starts_with("unknown field `stauts`"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.hint.as_deref(), Some("did you mean `status`?"));
     }
 

@@ -1,0 +1,393 @@
+//! Runs scenarios: render each step's request, send it, check the answer,
+//! capture values, and register cleanups that run LIFO when the scenario
+//! ends, whatever happened in it.
+//!
+//! A step that fails stops its scenario (later steps build on it), but never
+//! the cleanups: resources scimcheck created are removed even then.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::check::schema::SchemaSet;
+use crate::check::snapshot::SnapshotStore;
+use crate::check::{CheckContext, Failure, check_response};
+use crate::diagnostic::Span;
+use crate::http::{Client, Exchange, SentRequest};
+use crate::normalize::Normalizer;
+use crate::plan::{Body, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan};
+use crate::target::Target;
+use crate::template::{RenderError, Scope};
+
+/// Everything a run shares.
+pub struct RunContext {
+    pub client: Client,
+    pub target: Target,
+    /// Unique per run: the prefix of every name scimcheck creates.
+    pub run_id: String,
+    pub schemas: Arc<SchemaSet>,
+    pub snapshots: SnapshotStore,
+    /// ServiceProviderConfig features, when some scenario requires any.
+    pub features: Option<Result<Value, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Skipped(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub id: String,
+    pub span: Span,
+    pub spec: Vec<String>,
+    pub exchange: Option<Exchange>,
+    pub failures: Vec<Failure>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CleanupResult {
+    pub exchange: Option<Exchange>,
+    /// Why the resource may have been left behind.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    pub full_name: String,
+    pub suite_source: String,
+    pub outcome: Outcome,
+    pub steps: Vec<StepResult>,
+    pub cleanups: Vec<CleanupResult>,
+    pub elapsed: Duration,
+}
+
+/// A fresh run id: short, lower-case, unlikely to collide.
+pub fn new_run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..10].to_string()
+}
+
+/// Runs every scenario of the plan, at most `concurrency` at a time; results
+/// come back in plan order.
+pub async fn run_plan(ctx: &RunContext, plan: &Plan, concurrency: usize) -> Vec<ScenarioResult> {
+    let jobs: Vec<(usize, &SuitePlan, &ScenarioPlan)> = plan
+        .scenarios()
+        .enumerate()
+        .map(|(i, (suite, scenario))| (i, suite, scenario))
+        .collect();
+    let mut results: Vec<(usize, ScenarioResult)> = futures::stream::iter(jobs)
+        .map(|(i, suite, scenario)| async move {
+            (i, run_scenario(ctx, plan, suite, scenario, i).await)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Why a scenario cannot run against this target, from its `requires`.
+fn unmet_requirement(ctx: &RunContext, scenario: &ScenarioPlan) -> Option<String> {
+    if scenario.requires.is_empty() {
+        return None;
+    }
+    let config = match ctx.features.as_ref()? {
+        Ok(config) => config,
+        Err(why) => {
+            return Some(format!(
+                "the ServiceProviderConfig could not be read: {why}"
+            ));
+        }
+    };
+    scenario.requires.iter().find_map(|feature| {
+        match config.get(feature).and_then(|f| f.get("supported")) {
+            Some(Value::Bool(true)) => None,
+            Some(other) => Some(format!("{feature}.supported is {other}")),
+            None => Some(format!(
+                "{feature}.supported is absent from the ServiceProviderConfig"
+            )),
+        }
+    })
+}
+
+/// Runs one scenario; `index` makes its run id unique within the run.
+pub async fn run_scenario(
+    ctx: &RunContext,
+    plan: &Plan,
+    suite: &SuitePlan,
+    scenario: &ScenarioPlan,
+    index: usize,
+) -> ScenarioResult {
+    let started = std::time::Instant::now();
+    let mut result = ScenarioResult {
+        full_name: scenario.full_name.clone(),
+        suite_source: suite.source.name.clone(),
+        outcome: Outcome::Passed,
+        steps: Vec::new(),
+        cleanups: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    if let Some(reason) = unmet_requirement(ctx, scenario) {
+        result.outcome = Outcome::Skipped(reason);
+        return result;
+    }
+    let mut scope = Scope {
+        // Scenarios run side by side: each gets names of its own.
+        run_id: format!("{}-{index}", ctx.run_id),
+        env: plan.env.clone(),
+        vars: Default::default(),
+    };
+    let mut setup_failure = None;
+    for (name, template) in &suite.vars {
+        match template.render(&scope) {
+            Ok(v) => {
+                scope.vars.insert(name.clone(), v);
+            }
+            Err(e) => setup_failure = Some(format!("suite variable `{name}`: {e}")),
+        }
+    }
+    let mut cleanups: Vec<(SentRequest, Span)> = Vec::new();
+    let mut captured: Vec<(String, Value)> = Vec::new();
+    if let Some(why) = setup_failure {
+        result.outcome = Outcome::Failed;
+        result.steps.push(StepResult {
+            id: "vars".into(),
+            span: suite_span(suite),
+            spec: Vec::new(),
+            exchange: None,
+            failures: vec![Failure {
+                check: "vars".into(),
+                message: why,
+                span: None,
+            }],
+        });
+    } else {
+        for step in &scenario.steps {
+            let step_result =
+                run_step(ctx, suite, step, &mut scope, &mut captured, &mut cleanups).await;
+            let failed = !step_result.failures.is_empty();
+            result.steps.push(step_result);
+            if failed {
+                result.outcome = Outcome::Failed;
+                break;
+            }
+        }
+    }
+    // LIFO, always.
+    while let Some((request, span)) = cleanups.pop() {
+        let exchange = ctx.client.send(request).await;
+        let problem = match &exchange.response {
+            Ok(r) if (200..300).contains(&r.status) || r.status == 404 => None,
+            Ok(r) => Some(format!("answered {}", r.status)),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = &problem {
+            result.outcome = Outcome::Failed;
+            result.steps.push(StepResult {
+                id: "cleanup".into(),
+                span: span.clone(),
+                spec: Vec::new(),
+                exchange: Some(exchange.clone()),
+                failures: vec![Failure {
+                    check: "cleanup".into(),
+                    message: format!(
+                        "{} {} {problem}: the resource may be left behind",
+                        exchange.request.method, exchange.request.url
+                    ),
+                    span: Some(span),
+                }],
+            });
+        }
+        result.cleanups.push(CleanupResult {
+            exchange: Some(exchange),
+            problem,
+        });
+    }
+    result.elapsed = started.elapsed();
+    result
+}
+
+fn suite_span(suite: &SuitePlan) -> Span {
+    Span {
+        source: suite.source.clone(),
+        pos: Default::default(),
+    }
+}
+
+async fn run_step(
+    ctx: &RunContext,
+    suite: &SuitePlan,
+    step: &StepPlan,
+    scope: &mut Scope,
+    captured: &mut Vec<(String, Value)>,
+    cleanups: &mut Vec<(SentRequest, Span)>,
+) -> StepResult {
+    let mut result = StepResult {
+        id: step.id.clone(),
+        span: step.span.clone(),
+        spec: step.spec.clone(),
+        exchange: None,
+        failures: Vec::new(),
+    };
+    let request = match render_request(ctx, &step.request, scope) {
+        Ok(r) => r,
+        Err(e) => {
+            result.failures.push(Failure {
+                check: "request".into(),
+                message: format!("cannot build the request: {e}"),
+                span: Some(step.request.span.clone()),
+            });
+            return result;
+        }
+    };
+    let exchange = ctx.client.send(request).await;
+    let response = match &exchange.response {
+        Ok(r) => r.clone(),
+        Err(e) => {
+            result.failures.push(Failure {
+                check: "transport".into(),
+                message: e.to_string(),
+                span: Some(step.request.span.clone()),
+            });
+            result.exchange = Some(exchange);
+            return result;
+        }
+    };
+    let normalizer = Normalizer::new(&scope.run_id, captured.iter().cloned());
+    let check_ctx = CheckContext {
+        scope,
+        schemas: &ctx.schemas,
+        snapshots: &ctx.snapshots,
+        suite_slug: &suite.slug,
+        source_name: &suite.source.name,
+        normalizer: &normalizer,
+    };
+    result.failures = check_response(&step.expectations, &response, &check_ctx);
+    if result.failures.is_empty() {
+        for capture in &step.captures {
+            let value = match &capture.from {
+                CaptureFrom::Pointer(pointer) => response
+                    .json()
+                    .ok()
+                    .and_then(|v| v.pointer(pointer).cloned()),
+                CaptureFrom::Header(name) => {
+                    response.header(name).map(|v| Value::String(v.to_string()))
+                }
+            };
+            match value {
+                Some(v) => {
+                    scope.vars.insert(capture.name.clone(), v.clone());
+                    captured.push((capture.name.clone(), v));
+                }
+                None => result.failures.push(Failure {
+                    check: format!("capture {}", capture.name),
+                    message: match &capture.from {
+                        CaptureFrom::Pointer(p) => format!("nothing at {p} in the response body"),
+                        CaptureFrom::Header(h) => format!("no {h} header in the response"),
+                    },
+                    span: Some(capture.span.clone()),
+                }),
+            }
+        }
+    }
+    // The cleanup is registered once the step passed, so it never deletes
+    // something this run did not create.
+    if result.failures.is_empty()
+        && let Some(cleanup) = &step.cleanup
+    {
+        match render_request(ctx, cleanup, scope) {
+            Ok(r) => cleanups.push((r, cleanup.span.clone())),
+            Err(e) => result.failures.push(Failure {
+                check: "cleanup".into(),
+                message: format!("cannot build the cleanup request: {e}"),
+                span: Some(cleanup.span.clone()),
+            }),
+        }
+    }
+    result.exchange = Some(exchange);
+    result
+}
+
+/// The request a plan describes, rendered against the scope.
+pub fn render_request(
+    ctx: &RunContext,
+    plan: &RequestPlan,
+    scope: &Scope,
+) -> Result<SentRequest, RenderError> {
+    let path = plan.path.render(scope)?;
+    let mut url = format!("{}{}", ctx.target.base_url, path);
+    if !plan.query.is_empty() {
+        let mut pairs = Vec::new();
+        for (name, value) in &plan.query {
+            pairs.push((name.clone(), value.render(scope)?));
+        }
+        let encoded = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&encoded);
+    }
+    let body = match &plan.body {
+        Body::None => None,
+        Body::Json(t) => Some(t.render(scope)?.to_string().into_bytes()),
+        Body::Raw(t) => Some(t.render(scope)?.into_bytes()),
+    };
+    let mut headers: Vec<(String, String)> =
+        vec![("accept".into(), "application/scim+json".into())];
+    if body.is_some() {
+        headers.push(("content-type".into(), "application/scim+json".into()));
+    }
+    if plan.auth {
+        if let Some(authorization) = ctx.target.authorization() {
+            headers.push(("authorization".into(), authorization));
+        }
+        for (name, value) in &ctx.target.headers {
+            set_header(&mut headers, name, value.clone());
+        }
+    }
+    for (name, value) in &plan.headers {
+        set_header(&mut headers, name, value.render(scope)?);
+    }
+    Ok(SentRequest {
+        method: plan.method.clone(),
+        url,
+        headers,
+        body,
+    })
+}
+
+fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
+    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    headers.push((name.to_ascii_lowercase(), value));
+}
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded, spaces
+/// as `%20` (not `+`), as the provisioning clients send them.
+const QUERY_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, QUERY_COMPONENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            encode(r#"userName eq "a+b@x""#),
+            "userName%20eq%20%22a%2Bb%40x%22"
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! The only module that speaks HTTP (through reqwest).
+//!
+//! Every request has a connect timeout and a total timeout, and a response
+//! body is read up to a cap, so a slow, huge or hostile answer becomes a
+//! failed check with its reason, never a hang.
+
+use std::time::{Duration, Instant};
+
+use crate::target::Target;
+
+/// A request as sent, credentials included (redact before printing).
+#[derive(Debug, Clone)]
+pub struct SentRequest {
+    pub method: http::Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceivedResponse {
+    pub status: u16,
+    /// Lower-case names, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ReceivedResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+/// Why no complete response came.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("no complete response within {0:?}")]
+    Timeout(Duration),
+    #[error("the response body exceeds {0} bytes")]
+    TooLarge(usize),
+    #[error("too many redirects")]
+    Redirects,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One request and what came of it.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub request: SentRequest,
+    pub response: Result<ReceivedResponse, TransportError>,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: reqwest::Client,
+    timeout: Duration,
+    max_body: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot read the CA certificate {path}: {source}")]
+    CaCert {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid CA certificate: {0}")]
+    InvalidCaCert(reqwest::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    Build(reqwest::Error),
+}
+
+impl Client {
+    pub fn new(target: &Target) -> Result<Client, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(target.connect_timeout)
+            .timeout(target.timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent(concat!("scimcheck/", env!("CARGO_PKG_VERSION")))
+            .danger_accept_invalid_certs(target.insecure);
+        if let Some(path) = &target.ca_cert {
+            let pem = std::fs::read(path).map_err(|source| ClientError::CaCert {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(ClientError::InvalidCaCert)?;
+            builder = builder.add_root_certificate(cert);
+        }
+        Ok(Client {
+            inner: builder.build().map_err(ClientError::Build)?,
+            timeout: target.timeout,
+            max_body: target.max_body,
+        })
+    }
+
+    pub async fn send(&self, request: SentRequest) -> Exchange {
+        let started = Instant::now();
+        let response = self.perform(&request).await;
+        Exchange {
+            request,
+            response,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    async fn perform(&self, request: &SentRequest) -> Result<ReceivedResponse, TransportError> {
+        let mut builder = self.inner.request(request.method.clone(), &request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let mut response = builder.send().await.map_err(|e| self.classify(e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_body as u64)
+        {
+            return Err(TransportError::TooLarge(self.max_body));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(TransportError::TooLarge(self.max_body));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(ReceivedResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn classify(&self, error: reqwest::Error) -> TransportError {
+        // reqwest's Display stops at the outermost error; the cause says what happened.
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            text = format!("{text}: {cause}");
+            source = cause.source();
+        }
+        if error.is_timeout() {
+            TransportError::Timeout(self.timeout)
+        } else if error.is_redirect() {
+            TransportError::Redirects
+        } else if error.is_connect() {
+            TransportError::Connect(text)
+        } else {
+            TransportError::Other(text)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The terminal report: a line per scenario; a failure rendered like a
+//! compiler error, pointing at the suite line, with the exchange excerpted.
+
+use std::fmt::Write;
+
+use crate::check::excerpt;
+use crate::diagnostic::Span;
+use crate::exec::{Outcome, ScenarioResult, StepResult};
+use crate::http::Exchange;
+use crate::target::redact;
+
+/// One scenario's report, secrets redacted.
+pub fn scenario(result: &ScenarioResult, secrets: &[String]) -> String {
+    let mut out = String::new();
+    let ms = result.elapsed.as_millis();
+    match &result.outcome {
+        Outcome::Passed => {
+            let _ = writeln!(out, "PASS {} ({ms} ms)", result.full_name);
+        }
+        Outcome::Skipped(reason) => {
+            let _ = writeln!(out, "SKIP {}: {reason}", result.full_name);
+        }
+        Outcome::Failed => {
+            for step in result.steps.iter().filter(|s| !s.failures.is_empty()) {
+                out.push_str(&failed_step(&result.full_name, step));
+            }
+        }
+    }
+    redact(&out, secrets)
+}
+
+fn failed_step(scenario: &str, step: &StepResult) -> String {
+    let mut out = String::new();
+    let cites = if step.spec.is_empty() {
+        String::new()
+    } else {
+        format!("   ({})", step.spec.join(", "))
+    };
+    let _ = writeln!(out, "FAIL {scenario} › {}{cites}", step.id);
+    for failure in &step.failures {
+        let mut lines = failure.message.lines();
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            failure.check,
+            lines.next().unwrap_or_default()
+        );
+        for line in lines {
+            let _ = writeln!(out, "  {line}");
+        }
+        if let Some(span) = &failure.span {
+            out.push_str(&pointer(span));
+        }
+    }
+    if let Some(exchange) = &step.exchange {
+        out.push_str(&exchange_excerpt(exchange));
+    }
+    out
+}
+
+/// ` --> file:line:col`, the line, and a caret under the column.
+fn pointer(span: &Span) -> String {
+    let mut out = String::new();
+    let number = span.pos.line.to_string();
+    let pad = " ".repeat(number.len());
+    let _ = writeln!(out, "  {pad}--> {}", span.location());
+    if let Some(line) = span.line_text() {
+        let caret_pad = " ".repeat(span.pos.column.saturating_sub(1) as usize);
+        let _ = writeln!(out, "  {pad} |");
+        let _ = writeln!(out, "  {number} | {line}");
+        let _ = writeln!(out, "  {pad} | {caret_pad}^");
+    }
+    out
+}
+
+fn exchange_excerpt(exchange: &Exchange) -> String {
+    let mut out = String::new();
+    let ms = exchange.elapsed.as_millis();
+    let request = &exchange.request;
+    match &exchange.response {
+        Ok(response) => {
+            let _ = writeln!(
+                out,
+                "  {} {} -> {} {} ({ms} ms)",
+                request.method,
+                request.url,
+                response.status,
+                response
+                    .header("content-type")
+                    .unwrap_or("(no content-type)")
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  {} {} -> {e} ({ms} ms)", request.method, request.url);
+        }
+    }
+    if let Some(body) = &request.body {
+        let _ = writeln!(out, "  request:  {}", excerpt(body));
+    }
+    if let Ok(response) = &exchange.response
+        && !response.body.is_empty()
+    {
+        let _ = writeln!(out, "  response: {}", excerpt(&response.body));
+    }
+    out
+}

@@ -1,0 +1,196 @@
+//! From options to results: load and plan suites, pick a target (or start
+//! the built-in double), probe it, run, and decide the exit code.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::check::schema::{self, SchemaSet};
+use crate::check::snapshot::SnapshotStore;
+use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::exec::{RunContext, ScenarioResult, new_run_id, run_plan};
+use crate::http::{Client, SentRequest, TransportError};
+use crate::plan::{Plan, SuiteInput, plan};
+use crate::suite;
+use crate::target::Target;
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    pub const PASSED: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const UNREACHABLE: u8 = 3;
+}
+
+/// Where suites come from.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteSources {
+    pub builtin: bool,
+    pub dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Suites(Diagnostics),
+    #[error("cannot read suites from {dir}: {source}")]
+    Io { dir: String, source: std::io::Error },
+}
+
+/// Every suite file, each with its slug (`rfc7644::users`).
+fn inputs(sources: &SuiteSources) -> Result<Vec<(String, Source)>, LoadError> {
+    let mut files = Vec::new();
+    if sources.builtin {
+        for source in suite::builtin_sources() {
+            let slug = slug(source.name.trim_start_matches("suites/"));
+            files.push((slug, source));
+        }
+    }
+    for dir in &sources.dirs {
+        let found = suite::sources_in(dir).map_err(|source| LoadError::Io {
+            dir: dir.display().to_string(),
+            source,
+        })?;
+        for source in found {
+            let relative = std::path::Path::new(&source.name)
+                .strip_prefix(dir)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| source.name.clone());
+            files.push((slug(&relative), source));
+        }
+    }
+    Ok(files)
+}
+
+/// `rfc7644/users.yaml` -> `rfc7644::users`.
+fn slug(relative: &str) -> String {
+    let without_extension = relative
+        .strip_suffix(".yaml")
+        .or_else(|| relative.strip_suffix(".yml"))
+        .unwrap_or(relative);
+    without_extension.replace(['/', '\\'], "::")
+}
+
+/// Loads and plans every suite; all mistakes are reported together.
+pub fn load_plan(sources: &SuiteSources) -> Result<Plan, LoadError> {
+    let mut loaded = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for (slug, source) in inputs(sources)? {
+        match suite::parse(source) {
+            Ok(suite) => loaded.push(SuiteInput { slug, suite }),
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    let planned = plan(loaded, &schema::names());
+    match planned {
+        Err(Diagnostics(more)) => {
+            diagnostics.extend(more);
+            Err(LoadError::Suites(Diagnostics(diagnostics)))
+        }
+        Ok(_) if !diagnostics.is_empty() => Err(LoadError::Suites(Diagnostics(diagnostics))),
+        Ok(plan) => Ok(plan),
+    }
+}
+
+/// Keeps the scenarios a filter names: `tag:NAME` for a tag (of the scenario
+/// or its suite), anything else a part of the full name. No filter keeps all.
+pub fn select(mut plan: Plan, filters: &[String]) -> Plan {
+    if filters.is_empty() {
+        return plan;
+    }
+    for suite in &mut plan.suites {
+        let suite_tags = suite.tags.clone();
+        suite.scenarios.retain(|scenario| {
+            filters.iter().any(|f| match f.strip_prefix("tag:") {
+                Some(tag) => scenario.tags.iter().chain(&suite_tags).any(|t| t == tag),
+                None => scenario.full_name.contains(f.as_str()),
+            })
+        });
+    }
+    plan.suites.retain(|s| !s.scenarios.is_empty());
+    plan
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("the target {url} is unreachable: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// What a run needs besides the plan.
+pub struct RunSettings {
+    pub target: Target,
+    pub concurrency: usize,
+    pub snapshots: SnapshotStore,
+    pub run_id: Option<String>,
+}
+
+/// The outcome of a run.
+pub struct RunReport {
+    pub run_id: String,
+    pub results: Vec<ScenarioResult>,
+}
+
+/// Probes the target, then runs the plan.
+pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunError> {
+    let client = Client::new(&settings.target).map_err(|e| RunError::Setup(e.to_string()))?;
+    let schemas: Arc<SchemaSet> = SchemaSet::load().map_err(RunError::Setup)?;
+    let features = probe(&client, &settings.target).await?;
+    let needs_features = plan.scenarios().any(|(_, s)| !s.requires.is_empty());
+    let run_id = settings.run_id.unwrap_or_else(new_run_id);
+    let ctx = RunContext {
+        client,
+        target: settings.target,
+        run_id: run_id.clone(),
+        schemas,
+        snapshots: settings.snapshots,
+        features: needs_features.then_some(features),
+    };
+    let results = run_plan(&ctx, plan, settings.concurrency).await;
+    Ok(RunReport { run_id, results })
+}
+
+/// Reads the ServiceProviderConfig; a target that cannot be reached at all is an error.
+async fn probe(client: &Client, target: &Target) -> Result<Result<Value, String>, RunError> {
+    let mut headers = vec![("accept".to_string(), "application/scim+json".to_string())];
+    if let Some(authorization) = target.authorization() {
+        headers.push(("authorization".into(), authorization));
+    }
+    headers.extend(target.headers.iter().cloned());
+    let url = format!("{}/ServiceProviderConfig", target.base_url);
+    let exchange = client
+        .send(SentRequest {
+            method: http::Method::GET,
+            url: url.clone(),
+            headers,
+            body: None,
+        })
+        .await;
+    match exchange.response {
+        Err(e @ (TransportError::Connect(_) | TransportError::Timeout(_))) => {
+            Err(RunError::Unreachable {
+                url: target.base_url.clone(),
+                reason: crate::target::redact(&e.to_string(), &target.secrets()),
+            })
+        }
+        Err(e) => Ok(Err(e.to_string())),
+        Ok(r) if r.status != 200 => Ok(Err(format!("GET {url} answered {}", r.status))),
+        Ok(r) => Ok(r
+            .json()
+            .map_err(|e| format!("GET {url} did not answer JSON: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_the_path() {
+        assert_eq!(slug("rfc7644/users.yaml"), "rfc7644::users");
+        assert_eq!(slug("mine.yml"), "mine");
+    }
+}

@@ -1,0 +1,107 @@
+//! What scimcheck talks to, and how: base URL, credentials, TLS, timeouts.
+//!
+//! Credentials are secrets: [`Target::secrets`] lists every form in which
+//! they could show up, so that reports can print `***` instead.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    Basic { user: String, password: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Without a trailing slash, such as `https://example.com/scim/v2`.
+    pub base_url: String,
+    pub auth: Auth,
+    /// Extra headers sent with every request; their values count as secrets.
+    pub headers: Vec<(String, String)>,
+    pub insecure: bool,
+    pub ca_cert: Option<PathBuf>,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    /// The most bytes of a response body read; the rest is refused.
+    pub max_body: usize,
+}
+
+impl Target {
+    pub fn new(base_url: &str) -> Target {
+        Target {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            auth: Auth::None,
+            headers: Vec::new(),
+            insecure: false,
+            ca_cert: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body: 10 * 1024 * 1024,
+        }
+    }
+
+    /// The `Authorization` header value, if any.
+    pub fn authorization(&self) -> Option<String> {
+        match &self.auth {
+            Auth::None => None,
+            Auth::Bearer(token) => Some(format!("Bearer {token}")),
+            Auth::Basic { user, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            )),
+        }
+    }
+
+    /// Every string that must never be printed.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        match &self.auth {
+            Auth::None => {}
+            Auth::Bearer(token) => secrets.push(token.clone()),
+            Auth::Basic { password, .. } => secrets.push(password.clone()),
+        }
+        if let Some(header) = self.authorization()
+            && let Some((_, credential)) = header.split_once(' ')
+        {
+            secrets.push(credential.to_string());
+        }
+        secrets.extend(self.headers.iter().map(|(_, v)| v.clone()));
+        secrets.retain(|s| !s.is_empty());
+        secrets
+    }
+}
+
+/// Replaces every secret in `text` by `***`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "***");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_of_a_credential_is_a_secret() {
+        let mut target = Target::new("http://127.0.0.1:1/");
+        assert_eq!(target.base_url, "http://127.0.0.1:1");
+        target.auth = Auth::Basic {
+            user: "u".into(),
+            password: "pw".into(),
+        };
+        target.headers.push(("X-Api-Key".into(), "k3y".into()));
+        let secrets = target.secrets();
+        let header = target.authorization().unwrap();
+        let text = format!("auth={header} key=k3y pw=pw");
+        assert_eq!(redact(&text, &secrets), "auth=Basic *** key=*** pw=***");
+    }
+}
