@@ -25,3 +25,4 @@ pub mod runner;
 pub mod suite;
 pub mod target;
 pub mod template;
+pub mod harness;

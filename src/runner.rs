@@ -112,6 +112,16 @@ pub fn select(mut plan: Plan, filters: &[String]) -> Plan {
     plan
 }
 
+/// The plan with just one scenario, by its full name.
+pub fn only(plan: &Plan, full_name: &str) -> Plan {
+    let mut single = plan.clone();
+    for suite in &mut single.suites {
+        suite.scenarios.retain(|s| s.full_name == full_name);
+    }
+    single.suites.retain(|s| !s.scenarios.is_empty());
+    single
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("the target {url} is unreachable: {reason}")]

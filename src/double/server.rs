@@ -94,6 +94,12 @@ impl Double {
         self.server.uri()
     }
 
+    /// The underlying server, for tests that mount a defect over the double
+    /// (a mock with a higher priority answers first).
+    pub fn server(&self) -> &MockServer {
+        &self.server
+    }
+
     /// Direct access to the state, for tests that seed or inspect it.
     pub fn service(&self) -> Arc<Mutex<Service>> {
         Arc::clone(&self.service)

@@ -1,0 +1,150 @@
+//! The `scimcheck` command as a user runs it: exit codes, messages, and
+//! the promise that a broken suite sends nothing.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+
+fn suite_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn run_with_no_target_uses_the_double_and_passes() {
+    cargo_bin_cmd!("scimcheck")
+        .args(["run"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("against the built-in SCIM double at http://127.0.0.1:"))
+        .stdout(predicate::str::contains("PASS rfc7644::users-create::create_user"))
+        .stdout(predicate::str::is_match(r"(?m)^\d+ passed, 0 failed, 0 skipped$").unwrap());
+}
+
+#[test]
+fn a_broken_suite_is_exit_2_with_a_located_message_and_nothing_is_sent() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dir = suite_dir(&[(
+        "broken.yaml",
+        "name: broken\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /Users }\n        expect:\n          stauts: 200\n",
+    )]);
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--base-url", &url, "--suites"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: unknown field `stauts`"))
+        .stderr(predicate::str::contains("broken.yaml:8:11"))
+        .stderr(predicate::str::contains("8 |           stauts: 200"))
+        .stderr(predicate::str::contains("|           ^"))
+        .stderr(predicate::str::contains("help: did you mean `status`?"))
+        .stderr(predicate::str::contains("nothing was sent"));
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_err(), "scimcheck connected to the target");
+}
+
+#[test]
+fn a_failing_check_is_exit_1_and_points_at_the_suite_line() {
+    let dir = suite_dir(&[(
+        "teapot.yaml",
+        "name: teapot\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect:\n          status: 418\n",
+    )]);
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--suites"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL teapot::a › s"))
+        .stdout(predicate::str::contains("status: expected 418, got 200"))
+        .stdout(predicate::str::contains("teapot.yaml:8:19"))
+        .stdout(predicate::str::contains("GET http://127.0.0.1:"))
+        .stdout(predicate::str::contains("0 passed, 1 failed, 0 skipped"));
+}
+
+#[test]
+fn an_unreachable_target_is_exit_3() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--connect-timeout", "2", "--base-url", &format!("http://127.0.0.1:{port}")])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("is unreachable"));
+}
+
+#[test]
+fn the_token_is_never_printed() {
+    let dir = suite_dir(&[(
+        "echo.yaml",
+        "name: echo\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: \"/Users/{{ env.SCIMCHECK_TEST_TOKEN }}\" }\n        expect: { status: 200 }\n",
+    )]);
+    let output = cargo_bin_cmd!("scimcheck")
+        .env("SCIM_TOKEN", "tok-3f8a91")
+        .env("SCIMCHECK_TEST_TOKEN", "tok-3f8a91")
+        .args(["run", "--no-builtin", "--suites"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(all.contains("/Users/***"), "{all}");
+    assert!(!all.contains("tok-3f8a91"), "{all}");
+}
+
+#[test]
+fn list_prints_every_scenario_and_filters() {
+    cargo_bin_cmd!("scimcheck")
+        .args(["list"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("rfc7644::groups-membership::add_and_remove_member"))
+        .stdout(predicate::str::contains("rfc7644::users-match::no_match_is_an_empty_list"));
+    cargo_bin_cmd!("scimcheck")
+        .args(["list", "--filter", "tag:groups"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("groups-membership"))
+        .stdout(predicate::str::contains("users-create").not());
+}
+
+#[test]
+fn serve_announces_its_url_and_answers_scim() {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"))
+        .args(["serve", "--port", "0", "--token", "t0k"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (denied, config) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let denied = client.get(format!("{url}/Users")).send().await.unwrap().status();
+        let config = client
+            .get(format!("{url}/ServiceProviderConfig"))
+            .bearer_auth("t0k")
+            .send()
+            .await
+            .unwrap();
+        (denied, config)
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(denied.as_u16(), 401);
+    assert_eq!(config.status().as_u16(), 200);
+    assert_eq!(config.headers()["content-type"], "application/scim+json");
+}
