@@ -24,7 +24,9 @@ pub fn trials_against_double(plan: &Plan, snapshots_dir: &std::path::Path) -> Ve
                 dir: snapshots_dir.to_path_buf(),
                 accept: false,
             };
-            Trial::test(scenario.full_name.clone(), move || run_one(&single, snapshots))
+            Trial::test(scenario.full_name.clone(), move || {
+                run_one(&single, snapshots)
+            })
         })
         .collect()
 }
@@ -44,7 +46,9 @@ fn run_one(plan: &Plan, snapshots: SnapshotStore) -> Result<(), Failed> {
             snapshots,
             run_id: None,
         };
-        let report = runner::run(plan, settings).await.map_err(|e| e.to_string())?;
+        let report = runner::run(plan, settings)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut problems = String::new();
         for result in &report.results {
             match &result.outcome {
@@ -54,6 +58,10 @@ fn run_one(plan: &Plan, snapshots: SnapshotStore) -> Result<(), Failed> {
                 Outcome::Failed => problems.push_str(&terminal::scenario(result, &secrets)),
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems.into()) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.into())
+        }
     })
 }

@@ -22,8 +22,12 @@ fn run_with_no_target_uses_the_double_and_passes() {
         .args(["run"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("against the built-in SCIM double at http://127.0.0.1:"))
-        .stdout(predicate::str::contains("PASS rfc7644::users-create::create_user"))
+        .stdout(predicate::str::contains(
+            "against the built-in SCIM double at http://127.0.0.1:",
+        ))
+        .stdout(predicate::str::contains(
+            "PASS rfc7644::users-create::create_user",
+        ))
         .stdout(predicate::str::is_match(r"(?m)^\d+ passed, 0 failed, 0 skipped$").unwrap());
 }
 
@@ -47,7 +51,10 @@ fn a_broken_suite_is_exit_2_with_a_located_message_and_nothing_is_sent() {
         .stderr(predicate::str::contains("help: did you mean `status`?"))
         .stderr(predicate::str::contains("nothing was sent"));
     listener.set_nonblocking(true).unwrap();
-    assert!(listener.accept().is_err(), "scimcheck connected to the target");
+    assert!(
+        listener.accept().is_err(),
+        "scimcheck connected to the target"
+    );
 }
 
 #[test]
@@ -75,7 +82,13 @@ fn an_unreachable_target_is_exit_3() {
         l.local_addr().unwrap().port()
     };
     cargo_bin_cmd!("scimcheck")
-        .args(["run", "--connect-timeout", "2", "--base-url", &format!("http://127.0.0.1:{port}")])
+        .args([
+            "run",
+            "--connect-timeout",
+            "2",
+            "--base-url",
+            &format!("http://127.0.0.1:{port}"),
+        ])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("is unreachable"));
@@ -95,7 +108,11 @@ fn the_token_is_never_printed() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(all.contains("/Users/***"), "{all}");
     assert!(!all.contains("tok-3f8a91"), "{all}");
 }
@@ -106,8 +123,12 @@ fn list_prints_every_scenario_and_filters() {
         .args(["list"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("rfc7644::groups-membership::add_and_remove_member"))
-        .stdout(predicate::str::contains("rfc7644::users-match::no_match_is_an_empty_list"));
+        .stdout(predicate::str::contains(
+            "rfc7644::groups-membership::add_and_remove_member",
+        ))
+        .stdout(predicate::str::contains(
+            "rfc7644::users-match::no_match_is_an_empty_list",
+        ));
     cargo_bin_cmd!("scimcheck")
         .args(["list", "--filter", "tag:groups"])
         .assert()
@@ -124,7 +145,9 @@ fn serve_announces_its_url_and_answers_scim() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://127.0.0.1:"))
@@ -133,7 +156,12 @@ fn serve_announces_its_url_and_answers_scim() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (denied, config) = runtime.block_on(async {
         let client = reqwest::Client::new();
-        let denied = client.get(format!("{url}/Users")).send().await.unwrap().status();
+        let denied = client
+            .get(format!("{url}/Users"))
+            .send()
+            .await
+            .unwrap()
+            .status();
         let config = client
             .get(format!("{url}/ServiceProviderConfig"))
             .bearer_auth("t0k")

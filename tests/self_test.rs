@@ -36,10 +36,24 @@ impl Run {
 async fn run_yaml(yaml: &str, base_url: &str, filters: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
-    run_sources(SuiteSources { builtin: false, dirs: vec![dir.path().to_path_buf()] }, base_url, filters, dir).await
+    run_sources(
+        SuiteSources {
+            builtin: false,
+            dirs: vec![dir.path().to_path_buf()],
+        },
+        base_url,
+        filters,
+        dir,
+    )
+    .await
 }
 
-async fn run_sources(sources: SuiteSources, base_url: &str, filters: &[&str], dir: tempfile::TempDir) -> Run {
+async fn run_sources(
+    sources: SuiteSources,
+    base_url: &str,
+    filters: &[&str],
+    dir: tempfile::TempDir,
+) -> Run {
     let plan = runner::load_plan(&sources).unwrap_or_else(|e| panic!("{e}"));
     let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
     let plan = runner::select(plan, &filters);
@@ -48,11 +62,19 @@ async fn run_sources(sources: SuiteSources, base_url: &str, filters: &[&str], di
     let settings = RunSettings {
         target,
         concurrency: 2,
-        snapshots: SnapshotStore { dir: dir.path().join("snapshots"), accept: false },
+        snapshots: SnapshotStore {
+            dir: dir.path().join("snapshots"),
+            accept: false,
+        },
         run_id: None,
     };
-    let report = runner::run(&plan, settings).await.unwrap_or_else(|e| panic!("{e}"));
-    Run { results: report.results, _dir: dir }
+    let report = runner::run(&plan, settings)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Run {
+        results: report.results,
+        _dir: dir,
+    }
 }
 
 fn scim(status: u16, body: serde_json::Value) -> ResponseTemplate {
@@ -71,7 +93,11 @@ scenarios:
 
 async fn one_step(expect: &str, response: ResponseTemplate) -> Run {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/Users/1")).respond_with(response).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/Users/1"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
     run_yaml(&format!("{ONE_STEP}{expect}"), &server.uri(), &[]).await
 }
 
@@ -93,25 +119,42 @@ async fn status_check_fails_on_a_wrong_status() {
 async fn status_failure_quotes_the_error_detail() {
     let body = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "500", "detail": "db down"});
     let run = one_step("          status: [200, 204]\n", scim(500, body)).await;
-    assert_eq!(run.failures(), ["status: expected 200 or 204, got 500 (detail: db down)"]);
+    assert_eq!(
+        run.failures(),
+        ["status: expected 200 or 204, got 500 (detail: db down)"]
+    );
 }
 
 #[tokio::test]
 async fn header_check_fails_on_a_wrong_content_type() {
-    let response = ResponseTemplate::new(200).set_body_raw(user(true.into()).to_string(), "application/json");
-    let run = one_step("          headers: { content-type: { matches: '^application/scim\\+json' } }\n", response).await;
+    let response =
+        ResponseTemplate::new(200).set_body_raw(user(true.into()).to_string(), "application/json");
+    let run = one_step(
+        "          headers: { content-type: { matches: '^application/scim\\+json' } }\n",
+        response,
+    )
+    .await;
     assert_eq!(
         run.failures(),
-        [r#"header content-type: expected a string matching /^application/scim\+json/, got "application/json""#]
+        [
+            r#"header content-type: expected a string matching /^application/scim\+json/, got "application/json""#
+        ]
     );
 }
 
 #[tokio::test]
 async fn json_check_fails_on_a_wrong_value() {
-    let run = one_step("          json: { /active: false, /id: { type: integer } }\n", scim(200, user(true.into()))).await;
+    let run = one_step(
+        "          json: { /active: false, /id: { type: integer } }\n",
+        scim(200, user(true.into())),
+    )
+    .await;
     assert_eq!(
         run.failures(),
-        ["json /active: expected false, got true", r#"json /id: expected a integer, got "1""#]
+        [
+            "json /active: expected false, got true",
+            r#"json /id: expected a integer, got "1""#
+        ]
     );
 }
 
@@ -120,18 +163,35 @@ async fn schema_check_names_the_instance_path() {
     let run = one_step("          schema: user\n", scim(200, user("False".into()))).await;
     let failures = run.failures();
     assert_eq!(failures.len(), 1);
-    assert!(failures[0].starts_with("schema user: 1 violation(s):"), "{failures:?}");
-    assert!(failures[0].contains(r#"/active: "False" is not of type "boolean""#), "{failures:?}");
+    assert!(
+        failures[0].starts_with("schema user: 1 violation(s):"),
+        "{failures:?}"
+    );
+    assert!(
+        failures[0].contains(r#"/active: "False" is not of type "boolean""#),
+        "{failures:?}"
+    );
 }
 
 #[tokio::test]
 async fn json_checks_on_an_html_error_page_say_so_once() {
-    let response = ResponseTemplate::new(200).set_body_raw("<html><body>Gateway error</body></html>", "text/html");
-    let run = one_step("          json: { /active: true, /id: \"1\" }\n          schema: user\n", response).await;
+    let response = ResponseTemplate::new(200)
+        .set_body_raw("<html><body>Gateway error</body></html>", "text/html");
+    let run = one_step(
+        "          json: { /active: true, /id: \"1\" }\n          schema: user\n",
+        response,
+    )
+    .await;
     let failures = run.failures();
     assert_eq!(failures.len(), 1, "{failures:?}");
-    assert!(failures[0].starts_with("schema user: the body is not JSON"), "{failures:?}");
-    assert!(failures[0].contains("content-type text/html"), "{failures:?}");
+    assert!(
+        failures[0].starts_with("schema user: the body is not JSON"),
+        "{failures:?}"
+    );
+    assert!(
+        failures[0].contains("content-type text/html"),
+        "{failures:?}"
+    );
     assert!(failures[0].contains("Gateway error"), "{failures:?}");
 }
 
@@ -140,7 +200,11 @@ async fn empty_body_check_fails_on_a_body() {
     // HTTP forbids a body on a 204 (hyper drops it), so the defect is a 200 with one.
     let run = one_step("          empty_body: true\n", scim(200, user(true.into()))).await;
     assert_eq!(run.failures().len(), 1);
-    assert!(run.failures()[0].starts_with("empty body: expected no body, got"), "{:?}", run.failures());
+    assert!(
+        run.failures()[0].starts_with("empty body: expected no body, got"),
+        "{:?}",
+        run.failures()
+    );
 }
 
 #[tokio::test]
@@ -148,24 +212,47 @@ async fn a_slow_server_is_a_timeout_not_a_hang() {
     let response = scim(200, user(true.into())).set_delay(Duration::from_secs(5));
     let started = std::time::Instant::now();
     let run = one_step("          status: 200\n", response).await;
-    assert_eq!(run.failures(), ["transport: no complete response within 500ms"]);
+    assert_eq!(
+        run.failures(),
+        ["transport: no complete response within 500ms"]
+    );
     assert!(started.elapsed() < Duration::from_secs(4));
 }
 
 #[tokio::test]
 async fn snapshot_check_fails_on_a_changed_response_and_shows_the_diff() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/Users/1")).respond_with(scim(200, user(true.into()))).up_to_n_times(2).mount(&server).await;
-    Mock::given(method("GET")).and(path("/Users/1")).respond_with(scim(200, user(false.into()))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/Users/1"))
+        .respond_with(scim(200, user(true.into())))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Users/1"))
+        .respond_with(scim(200, user(false.into())))
+        .mount(&server)
+        .await;
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.yaml"), format!("{ONE_STEP}          snapshot: the_user\n")).unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        format!("{ONE_STEP}          snapshot: the_user\n"),
+    )
+    .unwrap();
     let snapshots = dir.path().join("snapshots");
     let run_with = |accept: bool| {
-        let plan = runner::load_plan(&SuiteSources { builtin: false, dirs: vec![dir.path().to_path_buf()] }).unwrap();
+        let plan = runner::load_plan(&SuiteSources {
+            builtin: false,
+            dirs: vec![dir.path().to_path_buf()],
+        })
+        .unwrap();
         let settings = RunSettings {
             target: Target::new(&server.uri()),
             concurrency: 1,
-            snapshots: SnapshotStore { dir: snapshots.clone(), accept },
+            snapshots: SnapshotStore {
+                dir: snapshots.clone(),
+                accept,
+            },
             run_id: None,
         };
         async move { runner::run(&plan, settings).await.unwrap().results }
@@ -177,11 +264,17 @@ async fn snapshot_check_fails_on_a_changed_response_and_shows_the_diff() {
     // Accepted, then matching.
     assert_eq!(run_with(true).await[0].outcome, Outcome::Passed);
     let text = std::fs::read_to_string(snapshots.join("s__the_user.snap")).unwrap();
-    assert!(text.contains("\"id\": \"[id]\""), "volatile id redacted: {text}");
+    assert!(
+        text.contains("\"id\": \"[id]\""),
+        "volatile id redacted: {text}"
+    );
     // The server now answers active=false: the snapshot check fails with a diff.
     let third = run_with(false).await;
     let message = &third[0].steps[0].failures[0].message;
-    assert!(message.contains("-  \"active\": true") && message.contains("+  \"active\": false"), "{message}");
+    assert!(
+        message.contains("-  \"active\": true") && message.contains("+  \"active\": false"),
+        "{message}"
+    );
 }
 
 const CREATE_THEN_FAIL: &str = r#"
@@ -202,9 +295,20 @@ scenarios:
 #[tokio::test]
 async fn cleanup_runs_after_a_failed_step() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(scim(201, user(true.into()))).mount(&server).await;
-    Mock::given(method("GET")).respond_with(scim(500, serde_json::json!({}))).mount(&server).await;
-    Mock::given(method("DELETE")).and(path("/Users/1")).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(scim(201, user(true.into())))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(scim(500, serde_json::json!({})))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/Users/1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
     let run = run_yaml(CREATE_THEN_FAIL, &server.uri(), &[]).await;
     assert_eq!(run.failures(), ["status: expected 200, got 500"]);
     assert_eq!(run.results[0].cleanups.len(), 1);
@@ -215,31 +319,64 @@ async fn cleanup_runs_after_a_failed_step() {
 #[tokio::test]
 async fn a_failed_cleanup_is_reported_as_a_leftover() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(scim(201, user(true.into()))).mount(&server).await;
-    Mock::given(method("GET")).respond_with(scim(200, user(true.into()))).mount(&server).await;
-    Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(scim(201, user(true.into())))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(scim(200, user(true.into())))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
     let run = run_yaml(CREATE_THEN_FAIL, &server.uri(), &[]).await;
     assert_eq!(run.outcome(), &Outcome::Failed);
     let failures = run.failures();
     assert_eq!(failures.len(), 1);
-    assert!(failures[0].starts_with("cleanup: DELETE http://127.0.0.1:"), "{failures:?}");
-    assert!(failures[0].ends_with("/Users/1 answered 500: the resource may be left behind"), "{failures:?}");
+    assert!(
+        failures[0].starts_with("cleanup: DELETE http://127.0.0.1:"),
+        "{failures:?}"
+    );
+    assert!(
+        failures[0].ends_with("/Users/1 answered 500: the resource may be left behind"),
+        "{failures:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_missing_capture_fails_the_step() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(scim(201, serde_json::json!({"userName": "x"}))).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(scim(201, serde_json::json!({"userName": "x"})))
+        .mount(&server)
+        .await;
     let run = run_yaml(CREATE_THEN_FAIL, &server.uri(), &[]).await;
-    assert_eq!(run.failures(), ["capture id: nothing at /id in the response body"]);
-    assert!(run.results[0].cleanups.is_empty(), "nothing to clean: no id was captured");
+    assert_eq!(
+        run.failures(),
+        ["capture id: nothing at /id in the response body"]
+    );
+    assert!(
+        run.results[0].cleanups.is_empty(),
+        "nothing to clean: no id was captured"
+    );
 }
 
 // The built-in suites against a double with one defect each.
 
 async fn builtin_against(double: &Double, filter: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    run_sources(SuiteSources { builtin: true, dirs: Vec::new() }, &double.base_url(), &[filter], dir).await
+    run_sources(
+        SuiteSources {
+            builtin: true,
+            dirs: Vec::new(),
+        },
+        &double.base_url(),
+        &[filter],
+        dir,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -257,8 +394,14 @@ async fn builtin_match_suite_catches_case_sensitive_user_names() {
     let failures = run.failures();
     assert_eq!(failures.len(), 2, "{failures:?}");
     assert_eq!(failures[0], "json /totalResults: expected 1, got 0");
-    assert!(failures[1].starts_with("json /Resources/0/id: expected \""), "{failures:?}");
-    assert!(failures[1].ends_with("got nothing (absent)"), "{failures:?}");
+    assert!(
+        failures[1].starts_with("json /Resources/0/id: expected \""),
+        "{failures:?}"
+    );
+    assert!(
+        failures[1].ends_with("got nothing (absent)"),
+        "{failures:?}"
+    );
     assert_eq!(run.results[0].steps.last().unwrap().id, "other_letter_case");
 }
 
@@ -288,6 +431,15 @@ async fn builtin_create_suite_catches_a_200_without_location() {
         .await;
     let run = builtin_against(&double, "users-create::create_user").await;
     let failures = run.failures();
-    assert!(failures.contains(&"status: expected 201, got 200".to_string()), "{failures:?}");
-    assert!(failures.contains(&"header location: expected a string matching //Users/[^/]+$/, got nothing (absent)".to_string()), "{failures:?}");
+    assert!(
+        failures.contains(&"status: expected 201, got 200".to_string()),
+        "{failures:?}"
+    );
+    assert!(
+        failures.contains(
+            &"header location: expected a string matching //Users/[^/]+$/, got nothing (absent)"
+                .to_string()
+        ),
+        "{failures:?}"
+    );
 }

@@ -196,13 +196,16 @@ pub fn check_response(
 
 /// The start of a body, for messages.
 pub fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.len() > 300 {
+    shorten(String::from_utf8_lossy(body).trim(), 300)
+}
+
+/// `text` cut to about `max` bytes, saying how long it was.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.len() > max {
         format!(
             "{}… ({} bytes)",
-            &text[..text.floor_char_boundary(300)],
-            body.len()
+            &text[..text.floor_char_boundary(max)],
+            text.len()
         )
     } else {
         text.to_string()

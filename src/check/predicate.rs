@@ -266,18 +266,7 @@ fn json_matches(actual: &Value, wanted: &Value) -> bool {
 fn describe(value: Option<&Value>) -> String {
     match value {
         None => "nothing (absent)".into(),
-        Some(v) => {
-            let text = v.to_string();
-            if text.len() > 200 {
-                format!(
-                    "{}… ({} bytes)",
-                    &text[..text.floor_char_boundary(200)],
-                    text.len()
-                )
-            } else {
-                text
-            }
-        }
+        Some(v) => super::shorten(&v.to_string(), 200),
     }
 }
 

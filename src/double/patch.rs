@@ -39,7 +39,7 @@ impl PatchPath {
                 "a value filter applies to a multi-valued attribute, not a sub-attribute".into(),
             ));
         }
-        let filter = Filter::parse(&text[open + 1..close]).map_err(|e| invalid(e))?;
+        let filter = Filter::parse(&text[open + 1..close]).map_err(&invalid)?;
         let after = &text[close + 1..];
         if !after.is_empty() {
             let sub = after
