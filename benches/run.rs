@@ -31,9 +31,16 @@ fn cli_wall_time() {
     let mut samples = Vec::new();
     for _ in 0..CLI_RUNS {
         let started = Instant::now();
-        let output = std::process::Command::new(binary).arg("run").output().expect("scimcheck runs");
+        let output = std::process::Command::new(binary)
+            .arg("run")
+            .output()
+            .expect("scimcheck runs");
         samples.push(started.elapsed());
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     }
     let min = samples.iter().min().copied().unwrap_or_default();
     println!(
@@ -84,14 +91,24 @@ async fn per_request_overhead() {
     let bare = started.elapsed() / REQUESTS as u32;
 
     let suite = scimcheck::suite::parse(Source::new("bench.yaml", ONE_GET)).unwrap();
-    let plan = plan(vec![SuiteInput { slug: "bench".into(), suite }], &scimcheck::check::schema::names()).unwrap();
+    let plan = plan(
+        vec![SuiteInput {
+            slug: "bench".into(),
+            suite,
+        }],
+        &scimcheck::check::schema::names(),
+    )
+    .unwrap();
     let target = Target::new(&base);
     let ctx = RunContext {
         client: Client::new(&target).unwrap(),
         target,
         run_id: "bench".into(),
         schemas: SchemaSet::load().unwrap(),
-        snapshots: SnapshotStore { dir: std::env::temp_dir(), accept: false },
+        snapshots: SnapshotStore {
+            dir: std::env::temp_dir(),
+            accept: false,
+        },
         features: None,
     };
     let (suite, scenario) = plan.scenarios().next().unwrap();

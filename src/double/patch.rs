@@ -133,17 +133,14 @@ fn apply_one(
                     "an operation without a path needs an object value",
                 ));
             };
-            for (key, v) in entries {
-                if key.eq_ignore_ascii_case("schemas") {
-                    continue;
-                }
+            for (key, v) in attribute_entries(entries) {
                 if let Some(extension) = schema.extension(key) {
                     let Value::Object(inner) = v else {
                         return Err(ScimError::invalid_value(format!(
                             "`{key}` must be an object"
                         )));
                     };
-                    for (name, v) in inner {
+                    for (name, v) in attribute_entries(inner) {
                         let path = target_path(extension.id, name)?;
                         apply_at(schema, resource, op, &path, Some(v))?;
                     }
@@ -162,7 +159,7 @@ fn apply_one(
                         Ok(())
                     }
                     (_, Some(Value::Object(inner))) => {
-                        for (name, v) in inner {
+                        for (name, v) in attribute_entries(inner) {
                             apply_at(
                                 schema,
                                 resource,
@@ -181,6 +178,13 @@ fn apply_one(
             apply_at(schema, resource, op, &PatchPath::parse(text)?, value)
         }
     }
+}
+
+/// The attributes of a value object: `schemas` is a message member, not an
+/// attribute (an extension object sent as a value may carry one).
+fn attribute_entries(map: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    map.iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
 }
 
 fn target_path(urn: &str, name: &str) -> Result<PatchPath, ScimError> {
@@ -530,6 +534,25 @@ mod tests {
         );
         assert_eq!(u["active"], json!(false));
         assert_eq!(u["schemas"].as_array().unwrap().len(), 2);
+    }
+
+    /// An extension object sent whole, carrying its own `schemas` member (scim2-tester does).
+    #[test]
+    fn extension_object_as_value_with_schemas_member() {
+        let mut u = user();
+        let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        patch(
+            &mut u,
+            json!([{"op": "add", "path": urn, "value": {"schemas": [urn], "department": "R&D"}}]),
+        )
+        .unwrap();
+        assert_eq!(u[urn], json!({"department": "R&D"}));
+        let err = patch(
+            &mut u,
+            json!([{"op": "add", "path": urn, "value": {"nonsense": 1}}]),
+        )
+        .unwrap_err();
+        assert_eq!(err.scim_type, Some("invalidPath"));
     }
 
     #[test]
