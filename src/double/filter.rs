@@ -33,10 +33,18 @@ impl fmt::Display for AttrPath {
     }
 }
 
+/// Whether `text` starts with `urn:` in any letter case (safe on any UTF-8).
+pub fn has_urn_prefix(text: &str) -> bool {
+    text.len() > 4
+        && text
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+}
+
 impl AttrPath {
     /// Parses `name`, `name.sub` or `urn:...:name.sub`.
     pub fn parse(text: &str) -> Result<AttrPath, String> {
-        let (uri, rest) = if text.len() > 4 && text[..4].eq_ignore_ascii_case("urn:") {
+        let (uri, rest) = if has_urn_prefix(text) {
             match text.rfind(':') {
                 Some(i) => (Some(text[..i].to_string()), &text[i + 1..]),
                 None => (None, text),

@@ -61,7 +61,7 @@ pub fn canonicalize(
 
 /// `urn:a:b:name` -> (`urn:a:b`, `name`).
 pub fn split_urn(key: &str) -> Option<(&str, &str)> {
-    if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") {
+    if super::filter::has_urn_prefix(key) {
         key.rsplit_once(':')
     } else {
         None
