@@ -58,6 +58,11 @@ proptest! {
     }
 
     #[test]
+    fn the_patch_path_parser_never_panics(text in "[a-z\\[\\]\\.: \"é]{0,30}") {
+        let _ = patch::PatchPath::parse(&text);
+    }
+
+    #[test]
     fn not_is_the_exact_negation(f in filter()) {
         let schema = ResourceSchema::for_kind(Kind::User);
         let u = user();

@@ -30,8 +30,10 @@ impl PatchPath {
                 .map(|attr| PatchPath { attr, filter: None })
                 .map_err(invalid);
         };
-        let close = text
+        // The last `]` after the `[`: one before it does not close it.
+        let close = text[open..]
             .rfind(']')
+            .map(|i| open + i)
             .ok_or_else(|| invalid("`[` is not closed".into()))?;
         let mut attr = AttrPath::parse(text[..open].trim()).map_err(invalid)?;
         if attr.sub.is_some() {
@@ -589,6 +591,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(u["emails"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn malformed_paths_are_invalid_not_panics() {
+        for bad in ["a]b[x", "emails[", "emails[type eq \"w\"]x", "ém[a eq 1]", "name.givenName[a eq 1]"] {
+            let err = PatchPath::parse(bad).unwrap_err();
+            assert_eq!(err.scim_type, Some("invalidPath"), "{bad}");
+        }
     }
 
     /// RFC 7644 3.5.2: a failing operation leaves the resource unchanged.
