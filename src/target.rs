@@ -71,6 +71,10 @@ impl Target {
         }
         secrets.extend(self.headers.iter().map(|(_, v)| v.clone()));
         secrets.retain(|s| !s.is_empty());
+        // Longest first, so a secret inside another (a password inside its
+        // base64 credential) does not leave the rest of the longer one visible.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
         secrets
     }
 }
@@ -101,7 +105,10 @@ mod tests {
         target.headers.push(("X-Api-Key".into(), "k3y".into()));
         let secrets = target.secrets();
         let header = target.authorization().unwrap();
-        let text = format!("auth={header} key=k3y pw=pw");
-        assert_eq!(redact(&text, &secrets), "auth=Basic *** key=*** pw=***");
+        let text = format!("auth={header} key=k3y password=pw");
+        assert_eq!(
+            redact(&text, &secrets),
+            "auth=Basic *** key=*** password=***"
+        );
     }
 }

@@ -595,7 +595,13 @@ mod tests {
 
     #[test]
     fn malformed_paths_are_invalid_not_panics() {
-        for bad in ["a]b[x", "emails[", "emails[type eq \"w\"]x", "ém[a eq 1]", "name.givenName[a eq 1]"] {
+        for bad in [
+            "a]b[x",
+            "emails[",
+            "emails[type eq \"w\"]x",
+            "ém[a eq 1]",
+            "name.givenName[a eq 1]",
+        ] {
             let err = PatchPath::parse(bad).unwrap_err();
             assert_eq!(err.scim_type, Some("invalidPath"), "{bad}");
         }

@@ -430,18 +430,7 @@ impl Service {
         let body = Self::body(request)?;
         let (attrs, password) = self.incoming(kind, &body)?;
         self.validate(kind, Some(id), &attrs)?;
-        let version = self.tick();
-        let stored = self
-            .store
-            .get_mut(&kind)
-            .and_then(|s| s.get_mut(id))
-            .expect("looked up");
-        stored.attrs = attrs;
-        if password.is_some() {
-            stored.password = password;
-        }
-        stored.modified = now();
-        stored.version = version;
+        self.commit(kind, id, attrs, password);
         self.single(kind, id, 200, request)
     }
 
@@ -454,21 +443,34 @@ impl Service {
         let password = take_password(&mut attrs);
         tidy(schema, &mut attrs);
         self.validate(kind, Some(id), &attrs)?;
-        let version = self.tick();
+        self.commit(kind, id, attrs, password);
+        self.single(kind, id, 200, request)
+    }
+
+    /// Stores validated attributes; the version and lastModified move only on a change.
+    fn commit(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        attrs: Map<String, Value>,
+        password: Option<String>,
+    ) {
+        let version = self.clock + 1;
         let stored = self
             .store
             .get_mut(&kind)
             .and_then(|s| s.get_mut(id))
-            .expect("looked up");
-        if stored.attrs != attrs || password.is_some() {
-            stored.attrs = attrs;
-            if password.is_some() {
-                stored.password = password;
-            }
-            stored.modified = now();
-            stored.version = version;
+            .expect("validated resources exist");
+        if stored.attrs == attrs && password.is_none() {
+            return;
         }
-        self.single(kind, id, 200, request)
+        stored.attrs = attrs;
+        if password.is_some() {
+            stored.password = password;
+        }
+        stored.modified = now();
+        stored.version = version;
+        self.clock = version;
     }
 
     fn delete(&mut self, kind: Kind, id: &str, request: &Request) -> Result<Response, ScimError> {
