@@ -8,6 +8,18 @@
 //!
 //! A string that is exactly one placeholder (`"{{ user_id }}"`) renders to the
 //! variable's JSON value, keeping its type; anything else renders to a string.
+//!
+//! ```
+//! use scimcheck::template::{Scope, Template};
+//! use serde_json::json;
+//!
+//! let mut scope = Scope { run_id: "r1".into(), ..Scope::default() };
+//! scope.vars.insert("count".into(), json!(3));
+//! let name = Template::parse("scimcheck-{{ run_id }}-alice").unwrap();
+//! assert_eq!(name.render(&scope).unwrap(), "scimcheck-r1-alice");
+//! let count = Template::parse("{{ count }}").unwrap();
+//! assert_eq!(count.render_value(&scope).unwrap(), json!(3));
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;
