@@ -47,6 +47,27 @@ pub struct StepResult {
     pub spec: Vec<String>,
     pub exchange: Option<Exchange>,
     pub failures: Vec<Failure>,
+    /// SHOULD-level checks that did not hold.
+    pub advice: Vec<Failure>,
+    pub impact: Option<String>,
+    pub fix: Option<String>,
+    pub advice_text: Option<String>,
+}
+
+impl StepResult {
+    fn new(id: &str, span: Span, spec: Vec<String>) -> StepResult {
+        StepResult {
+            id: id.to_string(),
+            span,
+            spec,
+            exchange: None,
+            failures: Vec::new(),
+            advice: Vec::new(),
+            impact: None,
+            fix: None,
+            advice_text: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -154,17 +175,13 @@ pub async fn run_scenario(
     let mut captured: Vec<(String, Value)> = Vec::new();
     if let Some(why) = setup_failure {
         result.outcome = Outcome::Failed;
-        result.steps.push(StepResult {
-            id: "vars".into(),
-            span: suite_span(suite),
-            spec: Vec::new(),
-            exchange: None,
-            failures: vec![Failure {
-                check: "vars".into(),
-                message: why,
-                span: None,
-            }],
+        let mut step = StepResult::new("vars", suite_span(suite), Vec::new());
+        step.failures.push(Failure {
+            check: "vars".into(),
+            message: why,
+            span: None,
         });
+        result.steps.push(step);
     } else {
         for step in &scenario.steps {
             let step_result =
@@ -187,20 +204,18 @@ pub async fn run_scenario(
         };
         if let Some(problem) = &problem {
             result.outcome = Outcome::Failed;
-            result.steps.push(StepResult {
-                id: "cleanup".into(),
-                span: span.clone(),
-                spec: Vec::new(),
-                exchange: Some(exchange.clone()),
-                failures: vec![Failure {
-                    check: "cleanup".into(),
-                    message: format!(
-                        "{} {} {problem}: the resource may be left behind",
-                        exchange.request.method, exchange.request.url
-                    ),
-                    span: Some(span),
-                }],
+            let mut step = StepResult::new("cleanup", span.clone(), Vec::new());
+            step.exchange = Some(exchange.clone());
+            step.impact = Some("the resource it created may be left behind on the target".into());
+            step.failures.push(Failure {
+                check: "cleanup".into(),
+                message: format!(
+                    "{} {} {problem}: the resource may be left behind",
+                    exchange.request.method, exchange.request.url
+                ),
+                span: Some(span),
             });
+            result.steps.push(step);
         }
         result.cleanups.push(CleanupResult {
             exchange: Some(exchange),
@@ -226,13 +241,10 @@ async fn run_step(
     captured: &mut Vec<(String, Value)>,
     cleanups: &mut Vec<(SentRequest, Span)>,
 ) -> StepResult {
-    let mut result = StepResult {
-        id: step.id.clone(),
-        span: step.span.clone(),
-        spec: step.spec.clone(),
-        exchange: None,
-        failures: Vec::new(),
-    };
+    let mut result = StepResult::new(&step.id, step.span.clone(), step.spec.clone());
+    result.impact = step.impact.clone();
+    result.fix = step.fix.clone();
+    result.advice_text = step.advice.clone();
     let request = match render_request(ctx, &step.request, scope) {
         Ok(r) => r,
         Err(e) => {
@@ -267,6 +279,7 @@ async fn run_step(
         normalizer: &normalizer,
     };
     result.failures = check_response(&step.expectations, &response, &check_ctx);
+    result.advice = check_response(&step.advisories, &response, &check_ctx);
     if result.failures.is_empty() {
         for capture in &step.captures {
             let value = match &capture.from {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
-use scimcheck::report::{Tally, terminal};
+use scimcheck::report::{Tally, terminal, verdict};
 use scimcheck::runner::{self, LoadError, RunError, RunSettings, SuiteSources, exit};
 use scimcheck::target::{Auth, Target, redact};
 
@@ -43,6 +43,9 @@ struct SuiteArgs {
     /// Keep scenarios whose name contains this, or with `tag:NAME` a tag (repeatable).
     #[arg(long = "filter", value_name = "TEXT")]
     filters: Vec<String>,
+    /// Replay these clients only: entra, entra-legacy, okta, rfc (comma-separated or repeated; default all).
+    #[arg(long = "profile", value_name = "PROFILE", value_delimiter = ',', value_parser = ["entra", "entra-legacy", "okta", "rfc"])]
+    profiles: Vec<String>,
 }
 
 #[derive(Args)]
@@ -126,7 +129,17 @@ fn sources(args: &SuiteArgs) -> SuiteSources {
 
 fn load(args: &SuiteArgs) -> Result<scimcheck::plan::Plan, u8> {
     match runner::load_plan(&sources(args)) {
-        Ok(plan) => Ok(runner::select(plan, &args.filters)),
+        Ok(plan) => {
+            let profiles: Vec<_> = args
+                .profiles
+                .iter()
+                .filter_map(|p| verdict::profile(p))
+                .collect();
+            Ok(runner::select(
+                runner::select_profiles(plan, &profiles),
+                &args.filters,
+            ))
+        }
         Err(LoadError::Suites(diagnostics)) => {
             eprint!("{diagnostics}");
             eprintln!(
@@ -261,6 +274,7 @@ fn run(args: RunArgs) -> u8 {
         for result in &report.results {
             print!("{}", terminal::scenario(result, &secrets));
         }
+        print!("{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
         let tally = Tally::of(&report.results);
         println!("\nrun {}", report.run_id);
         println!("{tally}");

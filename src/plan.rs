@@ -64,6 +64,11 @@ pub struct StepPlan {
     pub spec: Vec<String>,
     pub request: RequestPlan,
     pub expectations: Vec<Expectation>,
+    /// SHOULD-level checks (`advise:`).
+    pub advisories: Vec<Expectation>,
+    pub impact: Option<String>,
+    pub fix: Option<String>,
+    pub advice: Option<String>,
     pub captures: Vec<Capture>,
     pub cleanup: Option<RequestPlan>,
 }
@@ -326,6 +331,7 @@ impl<'a> Planner<'a> {
         let span = Self::span(source, &raw.id);
         let request = self.request(source, &raw.request, known);
         let expectations = self.expect(source, &raw.expect, known);
+        let advisories = self.expect(source, &raw.advise, known);
         let mut captures = Vec::new();
         for (name, from) in &raw.capture {
             let cspan = Self::span(source, from);
@@ -360,6 +366,10 @@ impl<'a> Planner<'a> {
             spec: or_else(strings(&raw.spec), scenario_spec),
             request: request?,
             expectations,
+            advisories,
+            impact: raw.impact.clone(),
+            fix: raw.fix.clone(),
+            advice: raw.advice.clone(),
             captures,
             cleanup,
         })

@@ -112,6 +112,18 @@ pub fn select(mut plan: Plan, filters: &[String]) -> Plan {
     plan
 }
 
+/// Keeps the suites of the given profiles (their folders); none keeps all.
+pub fn select_profiles(mut plan: Plan, profiles: &[&crate::report::verdict::Profile]) -> Plan {
+    if profiles.is_empty() {
+        return plan;
+    }
+    plan.suites.retain(|suite| {
+        let folder = suite.slug.split("::").next().unwrap_or_default();
+        profiles.iter().any(|p| p.folder == folder)
+    });
+    plan
+}
+
 /// The plan with just one scenario, by its full name.
 pub fn only(plan: &Plan, full_name: &str) -> Plan {
     let mut single = plan.clone();

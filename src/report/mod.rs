@@ -1,6 +1,7 @@
 //! Rendering results. Every renderer redacts the target's secrets.
 
 pub mod terminal;
+pub mod verdict;
 
 use crate::exec::{Outcome, ScenarioResult};
 

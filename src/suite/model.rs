@@ -53,6 +53,18 @@ pub struct RawStep {
     pub request: Spanned<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,
+    /// SHOULD-level checks: a failure is advice; it neither fails the run nor stops the scenario.
+    #[serde(default)]
+    pub advise: RawExpect,
+    /// What the client does when `expect` fails here (for the readiness verdict).
+    #[serde(default)]
+    pub impact: Option<String>,
+    /// How to fix the endpoint when `expect` fails here.
+    #[serde(default)]
+    pub fix: Option<String>,
+    /// Why the `advise` checks matter, and what to change.
+    #[serde(default)]
+    pub advice: Option<String>,
     /// `name: /json/pointer` or `name: header:Location`.
     #[serde(default)]
     pub capture: IndexMap<String, Spanned<String>>,
