@@ -193,6 +193,18 @@ fn target_path(urn: &str, name: &str) -> Result<PatchPath, ScimError> {
     PatchPath::parse(&format!("{urn}:{name}"))
 }
 
+/// The object that holds a top-level attribute, if it is there.
+fn holder_ref<'r>(
+    schema: &ResourceSchema,
+    resource: &'r Map<String, Value>,
+    uri: Option<&str>,
+) -> Option<&'r Map<String, Value>> {
+    match uri.and_then(|u| schema.extension(u)) {
+        None => Some(resource),
+        Some(extension) => resource.get(extension.id)?.as_object(),
+    }
+}
+
 /// The object that holds a top-level attribute: the resource or an extension object.
 fn holder<'r>(
     schema: &ResourceSchema,
@@ -239,6 +251,15 @@ fn apply_at(
     if def.mutability == Mutability::ReadOnly
         || sub_def.is_some_and(|s| s.mutability == Mutability::ReadOnly)
     {
+        // Setting a readOnly attribute to the value it has changes nothing, so it is
+        // compatible with its mutability (Okta's group rename carries the group's id).
+        let unchanged = op != Op::Remove
+            && path.filter.is_none()
+            && sub_def.is_none()
+            && holder_ref(schema, resource, uri).and_then(|h| h.get(def.name)) == value;
+        if unchanged {
+            return Ok(());
+        }
         return Err(ScimError::mutability(format!("`{attr}` is readOnly")));
     }
     if path.filter.is_some() && !def.multi {
@@ -605,6 +626,21 @@ mod tests {
             let err = PatchPath::parse(bad).unwrap_err();
             assert_eq!(err.scim_type, Some("invalidPath"), "{bad}");
         }
+    }
+
+    /// Okta renames a group with its id in the value: the same id is no change.
+    #[test]
+    fn read_only_set_to_its_own_value_is_no_change() {
+        let mut u = user();
+        u.insert("id".into(), json!("u-1"));
+        patch(
+            &mut u,
+            json!([{"op": "replace", "value": {"id": "u-1", "displayName": "B"}}]),
+        )
+        .unwrap();
+        assert_eq!(u["displayName"], json!("B"));
+        let err = patch(&mut u, json!([{"op": "replace", "value": {"id": "u-2"}}])).unwrap_err();
+        assert_eq!(err.scim_type, Some("mutability"));
     }
 
     /// RFC 7644 3.5.2: a failing operation leaves the resource unchanged.

@@ -120,6 +120,13 @@ pub fn canonical_single(def: &Attr, value: &Value) -> Result<Option<Value>, Scim
         (Type::Complex, Value::Object(_)) => {
             Value::Object(canonical_object(&def.sub, value, def.name)?)
         }
+        // A bare value for a complex attribute that has a `value` sub-attribute
+        // (Entra ID sends the manager's id as a string).
+        (Type::Complex, Value::String(_)) if def.sub_attr("value").is_some() => {
+            let mut object = Map::new();
+            object.insert("value".into(), value.clone());
+            Value::Object(object)
+        }
         (Type::Complex, _) => return Err(wrong("an object")),
         (Type::Boolean, Value::Bool(b)) => Value::Bool(*b),
         (Type::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
@@ -224,6 +231,24 @@ mod tests {
                 "emails": [{"value": "a@x", "primary": true}],
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "R&D", "employeeNumber": "7"}
             })
+        );
+    }
+
+    #[test]
+    fn a_bare_value_for_a_complex_attribute_is_its_value() {
+        let schema = ResourceSchema::for_kind(Kind::User);
+        let out = canonicalize(
+            &schema,
+            &json!({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": "m-1"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            out["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"],
+            json!({"value": "m-1"})
+        );
+        assert!(
+            canonicalize(&schema, &json!({"name": "Babs"})).is_err(),
+            "name has no value sub-attribute"
         );
     }
 

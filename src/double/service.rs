@@ -439,7 +439,10 @@ impl Service {
         let body = Self::body(request)?;
         let schema = self.schema(kind);
         let mut attrs = self.lookup(kind, id)?.attrs.clone();
+        // The id is part of the resource a PATCH sees (a client may name it, unchanged).
+        attrs.insert("id".into(), Value::String(id.to_string()));
         patch::apply(schema, &mut attrs, &body)?;
+        attrs.remove("id");
         let password = take_password(&mut attrs);
         tidy(schema, &mut attrs);
         self.validate(kind, Some(id), &attrs)?;
