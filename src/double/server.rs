@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate, matchers::any};
 
-use super::service::{Request, Service};
+use super::service::{Request, Response, Service};
 
 struct Responder {
     service: Arc<Mutex<Service>>,
@@ -15,48 +15,56 @@ struct Responder {
 
 impl Respond for Responder {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        let headers: BTreeMap<String, String> = request
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let query = request
-            .url
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let scim_request = Request {
-            method: request.method.as_str().to_string(),
-            path: request.url.path().to_string(),
-            query,
-            headers,
-            body: request.body.clone(),
-        };
         // A poisoned lock means an earlier request panicked; the state is still
         // the last consistent one, since every write happens at the end.
         let response = self
             .service
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .handle(&scim_request);
-        let mut template = ResponseTemplate::new(response.status);
-        for (name, value) in &response.headers {
-            if name != "content-type" {
-                template = template.insert_header(name.as_str(), value.as_str());
-            }
-        }
-        if let Some(body) = &response.body {
-            // set_body_json would force application/json.
-            template =
-                template.set_body_raw(body.to_string().into_bytes(), "application/scim+json");
-        }
-        template
+            .handle(&service_request(request));
+        response_template(&response)
     }
+}
+
+/// A wiremock request as the service sees it.
+pub fn service_request(request: &wiremock::Request) -> Request {
+    let headers: BTreeMap<String, String> = request
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let query = request
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    Request {
+        method: request.method.as_str().to_string(),
+        path: request.url.path().to_string(),
+        query,
+        headers,
+        body: request.body.clone(),
+    }
+}
+
+/// The service's response as wiremock sends it.
+pub fn response_template(response: &Response) -> ResponseTemplate {
+    let mut template = ResponseTemplate::new(response.status);
+    for (name, value) in &response.headers {
+        if name != "content-type" {
+            template = template.insert_header(name.as_str(), value.as_str());
+        }
+    }
+    if let Some(body) = &response.body {
+        // set_body_json would force application/json.
+        template = template.set_body_raw(body.to_string().into_bytes(), "application/scim+json");
+    }
+    template
 }
 
 /// A running double. Dropping it stops the server.

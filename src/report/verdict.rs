@@ -58,8 +58,10 @@ pub fn profile_of(full_name: &str) -> Option<&'static Profile> {
 pub struct Finding {
     /// `okta::users::deactivate › verify`
     pub place: String,
-    /// `json /active: expected false, got true`
+    /// The first failed check, such as `json /active: expected false, got true`.
     pub what: String,
+    /// How many more checks of the same step failed.
+    pub more: usize,
     pub impact: Option<String>,
     pub fix: Option<String>,
     pub spec: Vec<String>,
@@ -107,19 +109,22 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                 }
                 for step in &result.steps {
                     let place = format!("{} › {}", result.full_name, step.id);
-                    for f in &step.failures {
+                    // One finding per failing step: its checks are one problem seen several ways.
+                    if let Some(first) = step.failures.first() {
                         verdict.blocking.push(Finding {
                             place: place.clone(),
-                            what: format!("{}: {}", f.check, first_line(&f.message)),
+                            what: format!("{}: {}", first.check, first_line(&first.message)),
+                            more: step.failures.len() - 1,
                             impact: step.impact.clone(),
                             fix: step.fix.clone(),
                             spec: step.spec.clone(),
                         });
                     }
-                    for f in &step.advice {
+                    if let Some(first) = step.advice.first() {
                         verdict.advice.push(Finding {
-                            place: place.clone(),
-                            what: format!("{}: {}", f.check, first_line(&f.message)),
+                            place,
+                            what: format!("{}: {}", first.check, first_line(&first.message)),
+                            more: step.advice.len() - 1,
                             impact: step.advice_text.clone(),
                             fix: None,
                             spec: step.spec.clone(),
@@ -130,6 +135,16 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
             Some(verdict)
         })
         .collect()
+}
+
+fn more(count: usize) -> String {
+    match count {
+        0 => String::new(),
+        n => format!(
+            " (and {n} more failed check{})",
+            if n == 1 { "" } else { "s" }
+        ),
+    }
 }
 
 fn first_line(text: &str) -> &str {
@@ -155,11 +170,9 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
                 v.scenarios
             );
         } else {
-            let _ = writeln!(
-                out,
-                "  {client}: not ready: {} blocking findings",
-                v.blocking.len()
-            );
+            let n = v.blocking.len();
+            let plural = if n == 1 { "" } else { "s" };
+            let _ = writeln!(out, "  {client}: not ready: {n} blocking finding{plural}");
         }
         for (i, f) in v.blocking.iter().enumerate() {
             let cites = if f.spec.is_empty() {
@@ -167,7 +180,14 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
             } else {
                 format!("   ({})", f.spec.join(", "))
             };
-            let _ = writeln!(out, "    {}. {}: {}{cites}", i + 1, f.place, f.what);
+            let _ = writeln!(
+                out,
+                "    {}. {}: {}{}{cites}",
+                i + 1,
+                f.place,
+                f.what,
+                more(f.more)
+            );
             if let Some(impact) = &f.impact {
                 let _ = writeln!(out, "       what {client} does: {}", impact.trim());
             }
@@ -181,7 +201,7 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
         if !v.advice.is_empty() {
             let _ = writeln!(out, "    advice (not blocking):");
             for f in &v.advice {
-                let _ = writeln!(out, "    - {}: {}", f.place, f.what);
+                let _ = writeln!(out, "    - {}: {}{}", f.place, f.what, more(f.more));
                 if let Some(why) = &f.impact {
                     let _ = writeln!(out, "      {}", why.trim());
                 }

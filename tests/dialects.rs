@@ -1,0 +1,312 @@
+//! Proof that the dialect suites can fail: the built-in double with one
+//! client-specific defect mounted over it must give the right blocking
+//! finding (or advice), with what the client does and how to fix it.
+
+use scimcheck::check::snapshot::SnapshotStore;
+use scimcheck::double::Double;
+use scimcheck::exec::ScenarioResult;
+use scimcheck::report::verdict::{self, Verdict};
+use scimcheck::runner::{self, RunSettings, SuiteSources};
+use scimcheck::target::Target;
+use wiremock::matchers::{body_string_contains, method, path, path_regex, query_param_contains};
+use wiremock::{Mock, ResponseTemplate};
+
+fn error(status: u16, scim_type: &str) -> ResponseTemplate {
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": status.to_string(), "scimType": scim_type, "detail": "refused by the defect"
+    });
+    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/scim+json")
+}
+
+/// Runs the built-in suites named by `filter` against a double carrying `defect`.
+async fn run_with_defect(filter: &str, defect: Mock) -> (Vec<ScenarioResult>, Vec<Verdict>) {
+    let double = Double::start(None).await;
+    defect.with_priority(1).mount(double.server()).await;
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .unwrap();
+    let plan = runner::select(plan, &[filter.to_string()]);
+    assert!(plan.scenarios().count() > 0, "no scenario matches {filter}");
+    let dir = tempfile::tempdir().unwrap();
+    let settings = RunSettings {
+        target: Target::new(&double.base_url()),
+        concurrency: 2,
+        snapshots: SnapshotStore {
+            dir: dir.path().to_path_buf(),
+            accept: false,
+        },
+        run_id: None,
+    };
+    let results = runner::run(&plan, settings).await.unwrap().results;
+    let verdicts = verdict::verdicts(&results);
+    (results, verdicts)
+}
+
+/// The blocking findings, all of which must come from one step: that step's
+/// place and its first finding, as `place: what`.
+fn only_blocking(verdicts: &[Verdict]) -> String {
+    let blocking: Vec<&verdict::Finding> = verdicts.iter().flat_map(|v| &v.blocking).collect();
+    assert!(!blocking.is_empty(), "no blocking finding");
+    assert_eq!(
+        blocking.len(),
+        1,
+        "findings from several steps: {blocking:#?}"
+    );
+    format!("{}: {}", blocking[0].place, blocking[0].what)
+}
+
+#[tokio::test]
+async fn entra_test_connection_catches_404_for_no_match() {
+    let defect = Mock::given(method("GET"))
+        .and(path("/Users"))
+        .respond_with(error(404, "invalidValue"));
+    let (_, verdicts) = run_with_defect("entra::test-connection", defect).await;
+    assert_eq!(
+        only_blocking(&verdicts),
+        "entra::test-connection::test_connection › query_random_guid: status: expected 200, got 404 (detail: refused by the defect)"
+    );
+    let text = verdict::render(&verdicts, &[]);
+    assert!(
+        text.contains("Microsoft Entra ID: not ready: 1 blocking finding\n"),
+        "{text}"
+    );
+    assert!(text.contains("(and 2 more failed checks)"), "{text}");
+    assert!(
+        text.contains("what Microsoft Entra ID does: Test Connection fails"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: Answer a filter that matches nothing with 200"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn entra_catches_a_refused_pathless_replace() {
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains("\"name.givenName\""))
+        .respond_with(error(400, "invalidPath"));
+    let (_, verdicts) = run_with_defect("entra::users", defect).await;
+    assert!(only_blocking(&verdicts).starts_with(
+        "entra::users::user_lifecycle › pathless_replace: status: expected 200 or 204, got 400"
+    ));
+}
+
+#[tokio::test]
+async fn entra_catches_a_refused_string_manager() {
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains(":User:manager\""))
+        .respond_with(error(400, "invalidValue"));
+    let (_, verdicts) = run_with_defect("entra::users", defect).await;
+    assert!(
+        only_blocking(&verdicts).starts_with("entra::users::user_lifecycle › add_manager: status")
+    );
+}
+
+#[tokio::test]
+async fn entra_catches_an_ignored_member_removal() {
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains("members[value eq"))
+        .respond_with(ResponseTemplate::new(204));
+    let (_, verdicts) = run_with_defect("entra::groups", defect).await;
+    assert!(
+        only_blocking(&verdicts).starts_with(
+            "entra::groups::group_lifecycle › verify_removed: json /members: expected 1 element(s)"
+        ),
+        "{}",
+        only_blocking(&verdicts)
+    );
+}
+
+/// The double, except that it ignores `excludedAttributes`.
+struct IgnoresExclusion(std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>);
+
+impl wiremock::Respond for IgnoresExclusion {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let mut scim = scimcheck::double::server::service_request(request);
+        scim.query.retain(|(k, _)| k != "excludedAttributes");
+        let response = self.0.lock().unwrap().handle(&scim);
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn entra_advises_on_members_returned_despite_exclusion() {
+    let double = Double::start(None).await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/Groups/[^/]+$"))
+        .respond_with(IgnoresExclusion(double.service()))
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let plan = runner::select(
+        runner::load_plan(&SuiteSources {
+            builtin: true,
+            dirs: Vec::new(),
+        })
+        .unwrap(),
+        &["entra::groups".to_string()],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let settings = RunSettings {
+        target: Target::new(&double.base_url()),
+        concurrency: 1,
+        snapshots: SnapshotStore {
+            dir: dir.path().to_path_buf(),
+            accept: false,
+        },
+        run_id: None,
+    };
+    let results = runner::run(&plan, settings).await.unwrap().results;
+    let verdicts = verdict::verdicts(&results);
+    assert!(
+        verdicts[0].blocking.is_empty(),
+        "{:?}",
+        verdicts[0].blocking
+    );
+    let advice: Vec<String> = verdicts[0]
+        .advice
+        .iter()
+        .map(|f| format!("{}: {}", f.place, f.what))
+        .collect();
+    assert_eq!(advice.len(), 1, "{advice:?}");
+    assert!(advice[0].starts_with("entra::groups::group_lifecycle › excluded_members_stay_out: json /members: expected to be absent, got"), "{advice:?}");
+    assert!(verdict::render(&verdicts, &[]).contains("Microsoft Entra ID: ready"));
+}
+
+#[tokio::test]
+async fn entra_legacy_catches_case_sensitive_op_names() {
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains("\"op\":\"Replace\""))
+        .respond_with(error(400, "invalidSyntax"));
+    let (_, verdicts) = run_with_defect("entra-legacy::users-and-groups::disable", defect).await;
+    let finding = &verdicts[0].blocking[0];
+    assert_eq!(
+        finding.place,
+        "entra-legacy::users-and-groups::disable_with_string_false › replace_capitalized"
+    );
+    assert_eq!(
+        finding.fix.as_deref(),
+        Some("Compare op names ignoring letter case (`Replace`, `Add`, `Remove`).")
+    );
+}
+
+#[tokio::test]
+async fn entra_legacy_catches_an_ignored_string_false() {
+    // Everything else works; only the "False" string is accepted and dropped.
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains("\"value\":\"False\""))
+        .respond_with(ResponseTemplate::new(204));
+    let (_, verdicts) = run_with_defect("entra-legacy::users-and-groups::disable", defect).await;
+    assert_eq!(
+        only_blocking(&verdicts),
+        "entra-legacy::users-and-groups::disable_with_string_false › verify_disabled: json /active: expected false, got true"
+    );
+}
+
+#[tokio::test]
+async fn entra_legacy_catches_removing_every_member() {
+    // The RFC's reading of a path-only remove: all members go.
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains(
+            "\"op\":\"Remove\",\"path\":\"members\",\"value\"",
+        ))
+        .respond_with(ResponseTemplate::new(204));
+    let (_, verdicts) =
+        run_with_defect("entra-legacy::users-and-groups::remove_member", defect).await;
+    assert!(
+        only_blocking(&verdicts)
+            .contains("verify_removed: json /members: expected 1 element(s), got"),
+        "{}",
+        only_blocking(&verdicts)
+    );
+}
+
+#[tokio::test]
+async fn okta_catches_a_duplicate_accepted() {
+    let created = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "dup", "userName": "x"});
+    // Only the duplicate matches: Okta's first create carries a password, the duplicate none.
+    let defect = Mock::given(method("POST"))
+        .and(path("/Users"))
+        .and(NoPassword)
+        .respond_with(
+            ResponseTemplate::new(201).set_body_raw(created.to_string(), "application/scim+json"),
+        );
+    let (_, verdicts) = run_with_defect("okta::users", defect).await;
+    assert_eq!(
+        only_blocking(&verdicts),
+        "okta::users::user_lifecycle › duplicate: status: expected 409, got 201"
+    );
+}
+
+/// Matches a request whose body has no password.
+struct NoPassword;
+
+impl wiremock::Match for NoPassword {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        !String::from_utf8_lossy(&request.body).contains("\"password\"")
+    }
+}
+
+#[tokio::test]
+async fn okta_tolerates_404_on_lookup_as_advice() {
+    let defect = Mock::given(method("GET"))
+        .and(path("/Users"))
+        .and(query_param_contains("filter", "-okta@"))
+        .respond_with(error(404, "invalidValue"));
+    let (_, verdicts) = run_with_defect("okta::users", defect).await;
+    let okta = &verdicts[0];
+    assert!(okta.blocking.is_empty(), "{:?}", okta.blocking);
+    assert!(okta.ready());
+    let advice: Vec<String> = okta
+        .advice
+        .iter()
+        .map(|f| format!("{}: {}", f.place, f.what))
+        .collect();
+    assert_eq!(
+        advice[0],
+        "okta::users::user_lifecycle › lookup: status: expected 200, got 404 (detail: refused by the defect)"
+    );
+    let text = verdict::render(&verdicts, &[]);
+    assert!(
+        text.contains("Okta: ready") && text.contains("advice (not blocking):"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn okta_catches_a_rename_refused_for_its_id() {
+    let defect = Mock::given(method("PATCH"))
+        .and(path_regex("^/Groups/"))
+        .and(body_string_contains("\"value\":{\"id\":"))
+        .respond_with(error(400, "mutability"));
+    let (_, verdicts) = run_with_defect("okta::groups", defect).await;
+    assert!(only_blocking(&verdicts).starts_with(
+        "okta::groups::push_group › rename_and_add: status: expected 200 or 204, got 400"
+    ));
+}
+
+#[tokio::test]
+async fn okta_catches_string_counts_in_paging() {
+    let page = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": "3", "startIndex": "1", "itemsPerPage": "2",
+        "Resources": [{"id": "a"}, {"id": "b"}]
+    });
+    let defect = Mock::given(method("GET"))
+        .and(path("/Users"))
+        .and(query_param_contains("startIndex", "1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(page.to_string(), "application/scim+json"),
+        );
+    let (_, verdicts) = run_with_defect("okta::import", defect).await;
+    let finding = only_blocking(&verdicts);
+    assert!(
+        finding
+            .starts_with("okta::import::paging › page_one: schema list-response: 3 violation(s):"),
+        "{finding}"
+    );
+}
