@@ -2,12 +2,11 @@
 //! client-specific defect mounted over it must give the right blocking
 //! finding (or advice), with what the client does and how to fix it.
 
-use scimcheck::check::snapshot::SnapshotStore;
+mod common;
+
 use scimcheck::double::Double;
 use scimcheck::exec::ScenarioResult;
 use scimcheck::report::verdict::{self, Verdict};
-use scimcheck::runner::{self, RunSettings, SuiteSources};
-use scimcheck::target::Target;
 use wiremock::matchers::{body_string_contains, method, path, path_regex, query_param_contains};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -21,26 +20,8 @@ fn error(status: u16, scim_type: &str) -> ResponseTemplate {
 
 /// Runs the built-in suites named by `filter` against a double carrying `defect`.
 async fn run_with_defect(filter: &str, defect: Mock) -> (Vec<ScenarioResult>, Vec<Verdict>) {
-    let double = Double::start(None).await;
-    defect.with_priority(1).mount(double.server()).await;
-    let plan = runner::load_plan(&SuiteSources {
-        builtin: true,
-        dirs: Vec::new(),
-    })
-    .unwrap();
-    let plan = runner::select(plan, &[filter.to_string()]);
-    assert!(plan.scenarios().count() > 0, "no scenario matches {filter}");
-    let dir = tempfile::tempdir().unwrap();
-    let settings = RunSettings {
-        target: Target::new(&double.base_url()),
-        concurrency: 2,
-        snapshots: SnapshotStore {
-            dir: dir.path().to_path_buf(),
-            accept: false,
-        },
-        run_id: None,
-    };
-    let results = runner::run(&plan, settings).await.unwrap().results;
+    let double = common::double_with_defect(defect).await;
+    let results = common::run_builtin(&double.base_url(), filter).await;
     let verdicts = verdict::verdicts(&results);
     (results, verdicts)
 }
@@ -142,25 +123,7 @@ async fn entra_advises_on_members_returned_despite_exclusion() {
         .with_priority(1)
         .mount(double.server())
         .await;
-    let plan = runner::select(
-        runner::load_plan(&SuiteSources {
-            builtin: true,
-            dirs: Vec::new(),
-        })
-        .unwrap(),
-        &["entra::groups".to_string()],
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let settings = RunSettings {
-        target: Target::new(&double.base_url()),
-        concurrency: 1,
-        snapshots: SnapshotStore {
-            dir: dir.path().to_path_buf(),
-            accept: false,
-        },
-        run_id: None,
-    };
-    let results = runner::run(&plan, settings).await.unwrap().results;
+    let results = common::run_builtin(&double.base_url(), "entra::groups").await;
     let verdicts = verdict::verdicts(&results);
     assert!(
         verdicts[0].blocking.is_empty(),

@@ -2,6 +2,8 @@
 //! that answers wrongly, must fail with the right message; and the built-in
 //! suites must fail against a double with one defect mounted over it.
 
+mod common;
+
 use std::time::Duration;
 
 use scimcheck::check::snapshot::SnapshotStore;
@@ -36,45 +38,13 @@ impl Run {
 async fn run_yaml(yaml: &str, base_url: &str, filters: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
-    run_sources(
-        SuiteSources {
-            builtin: false,
-            dirs: vec![dir.path().to_path_buf()],
-        },
-        base_url,
-        filters,
-        dir,
-    )
-    .await
-}
-
-async fn run_sources(
-    sources: SuiteSources,
-    base_url: &str,
-    filters: &[&str],
-    dir: tempfile::TempDir,
-) -> Run {
-    let plan = runner::load_plan(&sources).unwrap_or_else(|e| panic!("{e}"));
-    let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
-    let plan = runner::select(plan, &filters);
-    let mut target = Target::new(base_url);
-    target.timeout = Duration::from_millis(500);
-    let settings = RunSettings {
-        target,
-        concurrency: 2,
-        snapshots: SnapshotStore {
-            dir: dir.path().join("snapshots"),
-            accept: false,
-        },
-        run_id: None,
+    let sources = SuiteSources {
+        builtin: false,
+        dirs: vec![dir.path().to_path_buf()],
     };
-    let report = runner::run(&plan, settings)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    Run {
-        results: report.results,
-        _dir: dir,
-    }
+    let results =
+        common::run_sources(sources, base_url, filters, &dir.path().join("snapshots")).await;
+    Run { results, _dir: dir }
 }
 
 fn scim(status: u16, body: serde_json::Value) -> ResponseTemplate {
@@ -366,17 +336,10 @@ async fn a_missing_capture_fails_the_step() {
 // The built-in suites against a double with one defect each.
 
 async fn builtin_against(double: &Double, filter: &str) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    run_sources(
-        SuiteSources {
-            builtin: true,
-            dirs: Vec::new(),
-        },
-        &double.base_url(),
-        &[filter],
-        dir,
-    )
-    .await
+    Run {
+        results: common::run_builtin(&double.base_url(), filter).await,
+        _dir: tempfile::tempdir().unwrap(),
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,62 @@
+//! What several test files share: running suites against a URL, and a
+//! double with a defect mounted over it.
+
+#![allow(dead_code, reason = "each test file uses a part of it")]
+
+use std::time::Duration;
+
+use scimcheck::check::snapshot::SnapshotStore;
+use scimcheck::double::Double;
+use scimcheck::exec::ScenarioResult;
+use scimcheck::runner::{self, RunSettings, SuiteSources};
+use scimcheck::target::Target;
+use wiremock::Mock;
+
+/// Runs the scenarios of `sources` matching `filters` against `base_url`;
+/// snapshots go to `snapshots`.
+pub async fn run_sources(
+    sources: SuiteSources,
+    base_url: &str,
+    filters: &[&str],
+    snapshots: &std::path::Path,
+) -> Vec<ScenarioResult> {
+    let plan = runner::load_plan(&sources).unwrap_or_else(|e| panic!("{e}"));
+    let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
+    let plan = runner::select(plan, &filters);
+    assert!(
+        plan.scenarios().count() > 0,
+        "no scenario matches {filters:?}"
+    );
+    let mut target = Target::new(base_url);
+    target.timeout = Duration::from_millis(500);
+    let settings = RunSettings {
+        target,
+        concurrency: 2,
+        snapshots: SnapshotStore {
+            dir: snapshots.to_path_buf(),
+            accept: false,
+        },
+        run_id: None,
+    };
+    runner::run(&plan, settings)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .results
+}
+
+/// The built-in scenarios matching `filter`, against `base_url`.
+pub async fn run_builtin(base_url: &str, filter: &str) -> Vec<ScenarioResult> {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    };
+    run_sources(sources, base_url, &[filter], dir.path()).await
+}
+
+/// A fresh double with `defect` answering before it.
+pub async fn double_with_defect(defect: Mock) -> Double {
+    let double = Double::start(None).await;
+    defect.with_priority(1).mount(double.server()).await;
+    double
+}
