@@ -344,15 +344,14 @@ async fn builtin_against(double: &Double, filter: &str) -> Run {
 
 #[tokio::test]
 async fn builtin_match_suite_catches_case_sensitive_user_names() {
-    let double = Double::start(None).await;
     // The defect: a filter in other letter case matches nothing.
-    Mock::given(method("GET"))
+    let double = common::double_with_defect(
+        Mock::given(method("GET"))
         .and(path("/Users"))
         .and(query_param_contains("filter", "SCIMCHECK-"))
-        .respond_with(scim(200, serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "Resources": []})))
-        .with_priority(1)
-        .mount(double.server())
-        .await;
+        .respond_with(scim(200, serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "Resources": []}))),
+    )
+    .await;
     let run = builtin_against(&double, "users-match::match_by_username").await;
     let failures = run.failures();
     assert_eq!(failures.len(), 2, "{failures:?}");
@@ -370,14 +369,13 @@ async fn builtin_match_suite_catches_case_sensitive_user_names() {
 
 #[tokio::test]
 async fn builtin_deactivate_suite_catches_an_ignored_patch() {
-    let double = Double::start(None).await;
     // The defect: PATCH answers 204 and changes nothing.
-    Mock::given(method("PATCH"))
-        .and(path_regex("^/Users/"))
-        .respond_with(ResponseTemplate::new(204))
-        .with_priority(1)
-        .mount(double.server())
-        .await;
+    let double = common::double_with_defect(
+        Mock::given(method("PATCH"))
+            .and(path_regex("^/Users/"))
+            .respond_with(ResponseTemplate::new(204)),
+    )
+    .await;
     let run = builtin_against(&double, "users-deactivate").await;
     assert_eq!(run.failures(), ["json /active: expected false, got true"]);
     assert_eq!(run.results[0].steps.last().unwrap().id, "verify_by_id");
@@ -385,13 +383,12 @@ async fn builtin_deactivate_suite_catches_an_ignored_patch() {
 
 #[tokio::test]
 async fn builtin_create_suite_catches_a_200_without_location() {
-    let double = Double::start(None).await;
-    Mock::given(method("POST"))
-        .and(path("/Users"))
-        .respond_with(scim(200, user(true.into())))
-        .with_priority(1)
-        .mount(double.server())
-        .await;
+    let double = common::double_with_defect(
+        Mock::given(method("POST"))
+            .and(path("/Users"))
+            .respond_with(scim(200, user(true.into()))),
+    )
+    .await;
     let run = builtin_against(&double, "users-create::create_user").await;
     let failures = run.failures();
     assert!(
