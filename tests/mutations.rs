@@ -1,0 +1,166 @@
+//! Every step of every built-in scenario is proven able to fail.
+//!
+//! For step i of a scenario, the double answers exactly the scenario's i-th
+//! request wrongly, and the scenario must fail at that step:
+//! - with a 500 Error, for every step that checks the status;
+//! - with the double's own answer but an empty JSON object as body, for
+//!   every step with a body check that an empty body violates (a check that
+//!   a value is absent is rightly content with an empty body).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use scimcheck::check::predicate::Predicate;
+use scimcheck::check::snapshot::SnapshotStore;
+use scimcheck::double::Double;
+use scimcheck::double::server::{response_template, service_request};
+use scimcheck::double::service::Service;
+use scimcheck::exec::Outcome;
+use scimcheck::plan::{ExpectationKind, Plan, StepPlan};
+use scimcheck::runner::{self, RunSettings, SuiteSources};
+use scimcheck::target::Target;
+use wiremock::matchers::any;
+use wiremock::{Mock, Respond, ResponseTemplate};
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    ServerError,
+    EmptyBody,
+}
+
+/// The double, except for the n-th request of the scenario (the probe of
+/// /ServiceProviderConfig before it does not count).
+struct FaultAt {
+    service: Arc<Mutex<Service>>,
+    target: usize,
+    seen: AtomicUsize,
+    fault: Fault,
+}
+
+impl Respond for FaultAt {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = service_request(request);
+        let response = self.service.lock().unwrap().handle(&scim);
+        if scim.path == "/ServiceProviderConfig" {
+            return response_template(&response);
+        }
+        let n = self.seen.fetch_add(1, Ordering::SeqCst);
+        if n != self.target {
+            return response_template(&response);
+        }
+        match self.fault {
+            Fault::ServerError => ResponseTemplate::new(500).set_body_raw(
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"injected"}"#,
+                "application/scim+json",
+            ),
+            Fault::EmptyBody => {
+                let mut wrong = response.clone();
+                wrong.body = Some(serde_json::json!({}));
+                response_template(&wrong)
+            }
+        }
+    }
+}
+
+fn checks_status(step: &StepPlan) -> bool {
+    step.expectations
+        .iter()
+        .any(|e| matches!(e.kind, ExpectationKind::Status(ref s) if !s.contains(&500)))
+}
+
+/// Whether an empty JSON object violates some body check of the step: any
+/// check but those an absent value satisfies (absent, ne, not_contains).
+fn empty_body_violates(step: &StepPlan) -> bool {
+    step.expectations.iter().any(|e| match &e.kind {
+        ExpectationKind::Schema(_) | ExpectationKind::Snapshot(_) => true,
+        ExpectationKind::Json { predicates, .. } => predicates.iter().any(|p| {
+            !matches!(
+                p,
+                Predicate::Absent | Predicate::Ne(_) | Predicate::NotContains(_)
+            )
+        }),
+        _ => false,
+    })
+}
+
+fn run(plan: &Plan, step_index: usize, fault: Fault, expected_step: &str) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let double = Double::start(None).await;
+        Mock::given(any())
+            .respond_with(FaultAt {
+                service: double.service(),
+                target: step_index,
+                seen: AtomicUsize::new(0),
+                fault,
+            })
+            .with_priority(1)
+            .mount(double.server())
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = RunSettings {
+            target: Target::new(&double.base_url()),
+            concurrency: 1,
+            snapshots: SnapshotStore {
+                dir: dir.path().to_path_buf(),
+                accept: false,
+            },
+            run_id: None,
+        };
+        let results = runner::run(plan, settings)
+            .await
+            .map_err(|e| e.to_string())?
+            .results;
+        let result = &results[0];
+        if result.outcome != Outcome::Failed {
+            return Err(format!(
+                "{fault:?} at step `{expected_step}` went unnoticed: {:?}",
+                result.outcome
+            )
+            .into());
+        }
+        let failed = result
+            .steps
+            .iter()
+            .find(|s| !s.failures.is_empty())
+            .map(|s| s.id.as_str());
+        if failed != Some(expected_step) {
+            return Err(
+                format!("{fault:?} at `{expected_step}` failed step {failed:?} instead").into(),
+            );
+        }
+        Ok(())
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .expect("the built-in suites plan");
+    let mut trials = Vec::new();
+    for (_, scenario) in plan.scenarios() {
+        let single = runner::only(&plan, &scenario.full_name);
+        for (i, step) in scenario.steps.iter().enumerate() {
+            for (fault, applies) in [
+                (Fault::ServerError, checks_status(step)),
+                (Fault::EmptyBody, empty_body_violates(step)),
+            ] {
+                if !applies {
+                    continue;
+                }
+                let name = format!("{} › {} › {fault:?}", scenario.full_name, step.id);
+                let plan = single.clone();
+                let id = step.id.clone();
+                trials.push(Trial::test(name, move || run(&plan, i, fault, &id)));
+            }
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
