@@ -273,3 +273,20 @@ async fn okta_catches_string_counts_in_paging() {
         "{finding}"
     );
 }
+
+#[tokio::test]
+async fn okta_catches_members_not_emptied() {
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains(
+            "\"op\":\"replace\",\"path\":\"members\",\"value\":[]",
+        ))
+        .respond_with(ResponseTemplate::new(204));
+    let (_, verdicts) = run_with_defect("okta::groups", defect).await;
+    assert!(
+        only_blocking(&verdicts).starts_with(
+            "okta::groups::push_group › verify_empty: json /members: expected not to contain"
+        ),
+        "{}",
+        only_blocking(&verdicts)
+    );
+}

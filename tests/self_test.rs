@@ -403,3 +403,74 @@ async fn builtin_create_suite_catches_a_200_without_location() {
         "{failures:?}"
     );
 }
+
+#[tokio::test]
+async fn builtin_membership_suite_catches_an_ignored_member_removal() {
+    let double = common::double_with_defect(
+        Mock::given(method("PATCH"))
+            .and(wiremock::matchers::body_string_contains("members[value eq"))
+            .respond_with(ResponseTemplate::new(204)),
+    )
+    .await;
+    let run = builtin_against(&double, "groups-membership").await;
+    let failures = run.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with("json /members: expected not to contain {\"value\":"),
+        "{failures:?}"
+    );
+    assert_eq!(
+        run.results[0].steps.last().unwrap().id,
+        "member_gone_from_group"
+    );
+}
+
+/// The double, except that a user keeps listing the groups it was once seen in.
+struct StaleUserGroups {
+    service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    seen: std::sync::Mutex<Option<serde_json::Value>>,
+}
+
+impl wiremock::Respond for StaleUserGroups {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = scimcheck::double::server::service_request(request);
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        if let Some(body) = response.body.as_mut() {
+            let mut seen = self.seen.lock().unwrap();
+            match body.get("groups") {
+                Some(groups) => *seen = Some(groups.clone()),
+                None => {
+                    if let Some(stale) = seen.clone() {
+                        body["groups"] = stale;
+                    }
+                }
+            }
+        }
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn builtin_membership_suite_catches_a_stale_user_groups() {
+    let double = Double::start(None).await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/Users/[^/]+$"))
+        .respond_with(StaleUserGroups {
+            service: double.service(),
+            seen: std::sync::Mutex::new(None),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let run = builtin_against(&double, "groups-membership").await;
+    let failures = run.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with("json /groups: expected not to contain {\"value\":"),
+        "{failures:?}"
+    );
+    assert_eq!(
+        run.results[0].steps.last().unwrap().id,
+        "group_gone_from_user"
+    );
+}
