@@ -110,6 +110,7 @@ async fn per_request_overhead() {
             accept: false,
         },
         features: None,
+        interrupt: Default::default(),
     };
     let (suite, scenario) = plan.scenarios().next().unwrap();
     let started = Instant::now();

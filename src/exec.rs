@@ -15,7 +15,7 @@ use crate::check::schema::SchemaSet;
 use crate::check::snapshot::SnapshotStore;
 use crate::check::{CheckContext, Failure, check_response};
 use crate::diagnostic::Span;
-use crate::http::{Client, Exchange, SentRequest};
+use crate::http::{Client, Exchange, SentRequest, TransportError};
 use crate::normalize::Normalizer;
 use crate::plan::{Body, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan};
 use crate::target::Target;
@@ -31,6 +31,33 @@ pub struct RunContext {
     pub snapshots: SnapshotStore,
     /// ServiceProviderConfig features, when some scenario requires any.
     pub features: Option<Result<Value, String>>,
+    pub interrupt: Interrupt,
+}
+
+/// How long pending cleanups may take once a run is interrupted.
+pub const CLEANUP_BUDGET: Duration = Duration::from_secs(30);
+
+/// Set when the user interrupts a run (SIGINT, SIGTERM): no new step starts,
+/// a request under way finishes (within its timeout), so that what it created
+/// can be cleaned up, and the pending cleanups run within [`CLEANUP_BUDGET`].
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<std::sync::OnceLock<std::time::Instant>>);
+
+impl Interrupt {
+    pub fn trigger(&self) {
+        let _ = self.0.set(std::time::Instant::now());
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.get().is_some()
+    }
+
+    /// The time left for cleanups: unbounded (None) unless interrupted.
+    fn cleanup_time_left(&self) -> Option<Duration> {
+        self.0
+            .get()
+            .map(|at| CLEANUP_BUDGET.saturating_sub(at.elapsed()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +179,10 @@ pub async fn run_scenario(
         cleanups: Vec::new(),
         elapsed: Duration::ZERO,
     };
+    if ctx.interrupt.is_set() {
+        result.outcome = Outcome::Skipped("the run was interrupted before it started".into());
+        return result;
+    }
     if let Some(reason) = unmet_requirement(ctx, scenario) {
         result.outcome = Outcome::Skipped(reason);
         return result;
@@ -184,6 +215,10 @@ pub async fn run_scenario(
         result.steps.push(step);
     } else {
         for step in &scenario.steps {
+            if ctx.interrupt.is_set() {
+                result.outcome = Outcome::Skipped(format!("interrupted before step `{}`", step.id));
+                break;
+            }
             let step_result =
                 run_step(ctx, suite, step, &mut scope, &mut captured, &mut cleanups).await;
             let failed = !step_result.failures.is_empty();
@@ -196,7 +231,21 @@ pub async fn run_scenario(
     }
     // LIFO, always.
     while let Some((request, span)) = cleanups.pop() {
-        let exchange = ctx.client.send(request).await;
+        let exchange = match ctx.interrupt.cleanup_time_left() {
+            None => ctx.client.send(request).await,
+            Some(left) => {
+                match tokio::time::timeout(left, ctx.client.send(request.clone())).await {
+                    Ok(exchange) => exchange,
+                    Err(_) => Exchange {
+                        request,
+                        response: Err(TransportError::Other(
+                            "not done: the time for cleanups after the interruption ran out".into(),
+                        )),
+                        elapsed: Duration::ZERO,
+                    },
+                }
+            }
+        };
         let problem = match &exchange.response {
             Ok(r) if (200..300).contains(&r.status) || r.status == 404 => None,
             Ok(r) => Some(format!("answered {}", r.status)),

@@ -45,6 +45,7 @@ fn run_one(plan: &Plan, snapshots: SnapshotStore) -> Result<(), Failed> {
             concurrency: 1,
             snapshots,
             run_id: None,
+            interrupt: Default::default(),
         };
         let report = runner::run(plan, settings)
             .await

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
+use scimcheck::exec::Interrupt;
 use scimcheck::report::{Tally, terminal, verdict};
 use scimcheck::runner::{self, LoadError, RunError, RunSettings, SuiteSources, exit};
 use scimcheck::target::{Auth, Target, redact};
@@ -251,6 +252,8 @@ fn run(args: RunArgs) -> u8 {
             ),
             None => println!("scimcheck: running {scenarios} scenarios against {}", redact(&base_url, &secrets)),
         }
+        let interrupt = Interrupt::default();
+        tokio::spawn(on_interrupt(interrupt.clone()));
         let settings = RunSettings {
             target,
             concurrency: args.concurrency,
@@ -259,6 +262,7 @@ fn run(args: RunArgs) -> u8 {
                 accept: args.accept_snapshots,
             },
             run_id: None,
+            interrupt: interrupt.clone(),
         };
         let report = match runner::run(&plan, settings).await {
             Ok(report) => report,
@@ -275,11 +279,62 @@ fn run(args: RunArgs) -> u8 {
             print!("{}", terminal::scenario(result, &secrets));
         }
         print!("{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
+        print!("{}", leftovers(&report.results, &secrets));
         let tally = Tally::of(&report.results);
         println!("\nrun {}", report.run_id);
         println!("{tally}");
-        if tally.failed > 0 { exit::FAILED } else { exit::PASSED }
+        if interrupt.is_set() {
+            exit::INTERRUPTED
+        } else if tally.failed > 0 {
+            exit::FAILED
+        } else {
+            exit::PASSED
+        }
     })
+}
+
+/// Waits for SIGINT or SIGTERM, then asks the run to wind down.
+async fn on_interrupt(interrupt: Interrupt) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    interrupt.trigger();
+    eprintln!(
+        "scimcheck: interrupted; no new request starts, the pending cleanups run (at most {} s)",
+        scimcheck::exec::CLEANUP_BUDGET.as_secs()
+    );
+}
+
+/// What could not be cleaned up, so a person can remove it.
+fn leftovers(results: &[scimcheck::exec::ScenarioResult], secrets: &[String]) -> String {
+    let mut out = String::new();
+    for result in results {
+        for cleanup in &result.cleanups {
+            if let (Some(problem), Some(exchange)) = (&cleanup.problem, &cleanup.exchange) {
+                out.push_str(&format!(
+                    "  {} {} ({problem})\n",
+                    exchange.request.method, exchange.request.url
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    redact(
+        &format!("\nNot cleaned up (remove these by hand):\n{out}"),
+        secrets,
+    )
 }
 
 fn serve(args: ServeArgs) -> u8 {

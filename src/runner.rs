@@ -21,6 +21,8 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const UNREACHABLE: u8 = 3;
+    /// 128 + SIGINT, as shells report an interrupted command.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Where suites come from.
@@ -148,6 +150,7 @@ pub struct RunSettings {
     pub concurrency: usize,
     pub snapshots: SnapshotStore,
     pub run_id: Option<String>,
+    pub interrupt: crate::exec::Interrupt,
 }
 
 /// The outcome of a run.
@@ -170,6 +173,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         schemas,
         snapshots: settings.snapshots,
         features: needs_features.then_some(features),
+        interrupt: settings.interrupt,
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;
     Ok(RunReport { run_id, results })

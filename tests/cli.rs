@@ -176,3 +176,94 @@ fn serve_announces_its_url_and_answers_scim() {
     assert_eq!(config.status().as_u16(), 200);
     assert_eq!(config.headers()["content-type"], "application/scim+json");
 }
+
+#[test]
+fn an_interrupted_run_cleans_up_and_exits_130() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        let user = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"x"}"#;
+        Mock::given(method("POST"))
+            .and(path("/Users"))
+            .respond_with(ResponseTemplate::new(201).set_body_raw(user, "application/scim+json"))
+            .mount(&server)
+            .await;
+        // The step under way when the interruption comes: slow, but within the timeout.
+        Mock::given(method("GET"))
+            .and(path("/Users/u1"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(user, "application/scim+json")
+                    .set_delay(std::time::Duration::from_secs(2)),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path("/Users/u1"))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&server)
+            .await;
+        server
+    });
+    let dir = suite_dir(&[(
+        "slow.yaml",
+        "name: slow\nscenarios:\n  - id: a\n    steps:\n      - id: create\n        request: { method: POST, path: /Users, json: { userName: \"scimcheck-{{ run_id }}\" } }\n        expect: { status: 201 }\n        capture: { id: /id }\n        cleanup: { method: DELETE, path: \"/Users/{{ id }}\" }\n      - id: slow\n        request: { method: GET, path: \"/Users/{{ id }}\" }\n        expect: { status: 200 }\n      - id: never\n        request: { method: GET, path: \"/Users/{{ id }}\" }\n        expect: { status: 200 }\n",
+    )]);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"))
+        .args([
+            "run",
+            "--no-builtin",
+            "--timeout",
+            "10",
+            "--base-url",
+            &server.uri(),
+            "--suites",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the slow GET is under way.
+    let started = std::time::Instant::now();
+    loop {
+        let requests = runtime
+            .block_on(server.received_requests())
+            .unwrap_or_default();
+        if requests
+            .iter()
+            .any(|r| r.method.as_str() == "GET" && r.url.path() == "/Users/u1")
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the run never reached the slow step"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        stdout.contains("SKIP slow::a: interrupted before step `never`"),
+        "{stdout}"
+    );
+    runtime.block_on(server.verify());
+    let gets = runtime
+        .block_on(server.received_requests())
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.url.path() == "/Users/u1")
+        .count();
+    assert_eq!(gets, 1, "no step may start after the interruption");
+}

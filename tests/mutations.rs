@@ -110,6 +110,7 @@ fn run(plan: &Plan, step_index: usize, fault: Fault, expected_step: &str) -> Res
                 accept: false,
             },
             run_id: None,
+            interrupt: Default::default(),
         };
         let results = runner::run(plan, settings)
             .await

@@ -224,6 +224,7 @@ async fn snapshot_check_fails_on_a_changed_response_and_shows_the_diff() {
                 accept,
             },
             run_id: None,
+            interrupt: Default::default(),
         };
         async move { runner::run(&plan, settings).await.unwrap().results }
     };

@@ -37,6 +37,7 @@ pub async fn run_sources(
             accept: false,
         },
         run_id: None,
+        interrupt: Default::default(),
     };
     runner::run(&plan, settings)
         .await
