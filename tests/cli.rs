@@ -212,7 +212,7 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
         "slow.yaml",
         "name: slow\nscenarios:\n  - id: a\n    steps:\n      - id: create\n        request: { method: POST, path: /Users, json: { userName: \"scimcheck-{{ run_id }}\" } }\n        expect: { status: 201 }\n        capture: { id: /id }\n        cleanup: { method: DELETE, path: \"/Users/{{ id }}\" }\n      - id: slow\n        request: { method: GET, path: \"/Users/{{ id }}\" }\n        expect: { status: 200 }\n      - id: never\n        request: { method: GET, path: \"/Users/{{ id }}\" }\n        expect: { status: 200 }\n",
     )]);
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"))
+    let child = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"))
         .args([
             "run",
             "--no-builtin",
