@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
 use scimcheck::exec::Interrupt;
-use scimcheck::report::{Tally, terminal, verdict};
+use scimcheck::report::{Tally, junit, terminal, verdict};
 use scimcheck::runner::{self, LoadError, RunError, RunSettings, SuiteSources, exit};
 use scimcheck::target::{Auth, Target, redact};
 
@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the suites against a SCIM endpoint (or, with no --base-url, the built-in double).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the scenarios the suites hold.
     List(SuiteArgs),
     /// Serve the built-in SCIM double on 127.0.0.1, in memory, until interrupted.
@@ -99,6 +99,32 @@ struct RunArgs {
     /// Write new or changed snapshots instead of failing on them.
     #[arg(long)]
     accept_snapshots: bool,
+    /// Also write a report, as KIND=PATH with KIND junit (repeatable).
+    #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
+    reports: Vec<(ReportKind, PathBuf)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ReportKind {
+    Junit,
+}
+
+fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
+    let (kind, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not KIND=PATH, as in junit=report.xml"))?;
+    let kind = match kind {
+        "junit" => ReportKind::Junit,
+        other => {
+            return Err(format!(
+                "unknown report kind `{other}`; the kinds are: junit"
+            ));
+        }
+    };
+    if path.is_empty() {
+        return Err("the report needs a path after `=`".into());
+    }
+    Ok((kind, PathBuf::from(path)))
 }
 
 #[derive(Args)]
@@ -114,7 +140,7 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::List(args) => list(&args),
         Command::Serve(args) => serve(args),
     };
@@ -280,6 +306,15 @@ fn run(args: RunArgs) -> u8 {
         }
         print!("{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
         print!("{}", leftovers(&report.results, &secrets));
+        for (kind, path) in &args.reports {
+            let text = match kind {
+                ReportKind::Junit => junit::render(&report.run_id, &report.results, &secrets),
+            };
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("scimcheck: cannot write the report {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        }
         let tally = Tally::of(&report.results);
         println!("\nrun {}", report.run_id);
         println!("{tally}");

@@ -267,3 +267,47 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
         .count();
     assert_eq!(gets, 1, "no step may start after the interruption");
 }
+
+#[test]
+fn a_junit_report_keeps_failures_and_passes_apart_and_hides_secrets() {
+    let dir = suite_dir(&[(
+        "teapot.yaml",
+        "name: teapot\nscenarios:\n  - id: wrong\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 418 }\n  - id: right\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 200 }\n",
+    )]);
+    let report = dir.path().join("out").join("junit.xml");
+    std::fs::create_dir_all(report.parent().unwrap()).unwrap();
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--token", "tok-9d8e7f", "--suites"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(format!("junit={}", report.display()))
+        .assert()
+        .code(1);
+    let xml = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        xml.contains(r#"<testsuite name="teapot" tests="2" skipped="0" errors="0" failures="1">"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testcase name="wrong" classname="teapot""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"message="s › status: expected 418, got 200" type="status""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testcase name="right" classname="teapot""#),
+        "{xml}"
+    );
+    assert!(!xml.contains("tok-9d8e7f"));
+}
+
+#[test]
+fn an_unknown_report_kind_is_a_usage_error() {
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--report", "pdf=x.pdf"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown report kind `pdf`"));
+}
