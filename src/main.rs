@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
 use scimcheck::exec::Interrupt;
-use scimcheck::report::{Tally, junit, terminal, verdict};
+use scimcheck::report::{Tally, json, junit, terminal, verdict};
 use scimcheck::runner::{self, LoadError, RunError, RunSettings, SuiteSources, exit};
 use scimcheck::target::{Auth, Target, redact};
 
@@ -99,7 +99,7 @@ struct RunArgs {
     /// Write new or changed snapshots instead of failing on them.
     #[arg(long)]
     accept_snapshots: bool,
-    /// Also write a report, as KIND=PATH with KIND junit (repeatable).
+    /// Also write a report, as KIND=PATH with KIND junit or json (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
     reports: Vec<(ReportKind, PathBuf)>,
 }
@@ -107,6 +107,7 @@ struct RunArgs {
 #[derive(Debug, Clone, Copy)]
 enum ReportKind {
     Junit,
+    Json,
 }
 
 fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
@@ -115,9 +116,10 @@ fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
         .ok_or_else(|| format!("`{text}` is not KIND=PATH, as in junit=report.xml"))?;
     let kind = match kind {
         "junit" => ReportKind::Junit,
+        "json" => ReportKind::Json,
         other => {
             return Err(format!(
-                "unknown report kind `{other}`; the kinds are: junit"
+                "unknown report kind `{other}`; the kinds are: junit, json"
             ));
         }
     };
@@ -309,6 +311,7 @@ fn run(args: RunArgs) -> u8 {
         for (kind, path) in &args.reports {
             let text = match kind {
                 ReportKind::Junit => junit::render(&report.run_id, &report.results, &secrets),
+                ReportKind::Json => json::render(&report.run_id, &report.results, &secrets),
             };
             if let Err(e) = std::fs::write(path, text) {
                 eprintln!("scimcheck: cannot write the report {}: {e}", path.display());

@@ -311,3 +311,40 @@ fn an_unknown_report_kind_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("unknown report kind `pdf`"));
 }
+
+#[test]
+fn a_json_report_is_versioned_and_complete() {
+    let dir = suite_dir(&[(
+        "teapot.yaml",
+        "name: teapot\nscenarios:\n  - id: wrong\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 418 }\n        fix: Be a teapot.\n",
+    )]);
+    let report = dir.path().join("report.json");
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--token", "tok-1a2b3c", "--suites"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .assert()
+        .code(1);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["format"], "scimcheck-report");
+    assert_eq!(json["version"], 1);
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({"passed": 0, "failed": 1, "skipped": 0})
+    );
+    let step = &json["scenarios"][0]["steps"][0];
+    assert_eq!(json["scenarios"][0]["name"], "teapot::wrong");
+    assert_eq!(step["fix"], "Be a teapot.");
+    assert_eq!(step["exchange"]["status"], 200);
+    assert_eq!(step["failures"][0]["check"], "status");
+    assert_eq!(step["failures"][0]["message"], "expected 418, got 200");
+    assert!(
+        step["failures"][0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("teapot.yaml:7:27")
+    );
+    assert!(!json.to_string().contains("tok-1a2b3c"));
+}
