@@ -437,7 +437,7 @@ const QUERY_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPH
     .remove(b'_')
     .remove(b'~');
 
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, QUERY_COMPONENT).to_string()
 }
 

@@ -14,6 +14,7 @@
 //! - [`report`] renders results; [`runner`] ties it together for the CLI and tests.
 
 pub mod check;
+pub mod cleanup;
 pub mod diagnostic;
 pub mod double;
 pub mod exec;

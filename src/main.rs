@@ -31,6 +31,8 @@ enum Command {
     List(SuiteArgs),
     /// Serve the built-in SCIM double on 127.0.0.1, in memory, until interrupted.
     Serve(ServeArgs),
+    /// Delete what a run left behind: users and groups named `scimcheck-<run id>...`.
+    Cleanup(CleanupArgs),
 }
 
 #[derive(Args)]
@@ -50,9 +52,7 @@ struct SuiteArgs {
 }
 
 #[derive(Args)]
-struct RunArgs {
-    #[command(flatten)]
-    suites: SuiteArgs,
+struct TargetArgs {
     /// The SCIM base URL, such as https://example.com/scim/v2.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
@@ -75,9 +75,6 @@ struct RunArgs {
     /// An extra header for every request, as `Name: value` (repeatable; values are secrets).
     #[arg(long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
-    /// How many scenarios run at once.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
     /// Seconds a request may take, all told.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
@@ -93,6 +90,17 @@ struct RunArgs {
     /// A PEM CA certificate to trust in addition to the system's.
     #[arg(long, value_name = "PATH")]
     ca_cert: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    suites: SuiteArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// How many scenarios run at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
     /// Where snapshots live.
     #[arg(long, default_value = "snapshots", value_name = "DIR")]
     snapshots: PathBuf,
@@ -102,6 +110,15 @@ struct RunArgs {
     /// Also write a report, as KIND=PATH with KIND junit or json (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
     reports: Vec<(ReportKind, PathBuf)>,
+}
+
+#[derive(Args)]
+struct CleanupArgs {
+    /// The run whose leftovers to delete, as printed at the end of a run.
+    #[arg(long, value_name = "ID")]
+    run_id: String,
+    #[command(flatten)]
+    target: TargetArgs,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +162,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(*args),
         Command::List(args) => list(&args),
         Command::Serve(args) => serve(args),
+        Command::Cleanup(args) => cleanup(args),
     };
     ExitCode::from(code)
 }
@@ -207,7 +225,7 @@ fn list(args: &SuiteArgs) -> u8 {
     exit::PASSED
 }
 
-fn target(args: &RunArgs, base_url: &str) -> Result<Target, String> {
+fn target(args: &TargetArgs, base_url: &str) -> Result<Target, String> {
     let mut target = Target::new(base_url);
     if let Some(token) = &args.token {
         target.auth = Auth::Bearer(token.clone());
@@ -256,16 +274,16 @@ fn run(args: RunArgs) -> u8 {
     }
     runtime().block_on(async move {
         // With no target, the built-in double; it lives as long as the run.
-        let double = match &args.base_url {
+        let double = match &args.target.base_url {
             Some(_) => None,
             None => Some(Double::start(None).await),
         };
-        let base_url = match (&args.base_url, &double) {
+        let base_url = match (&args.target.base_url, &double) {
             (Some(url), _) => url.clone(),
             (None, Some(d)) => d.base_url(),
             (None, None) => unreachable!("a double is started when no URL is given"),
         };
-        let target = match target(&args, &base_url) {
+        let target = match target(&args.target, &base_url) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("scimcheck: {e}");
@@ -373,6 +391,65 @@ fn leftovers(results: &[scimcheck::exec::ScenarioResult], secrets: &[String]) ->
         &format!("\nNot cleaned up (remove these by hand):\n{out}"),
         secrets,
     )
+}
+
+fn cleanup(args: CleanupArgs) -> u8 {
+    let Some(base_url) = args.target.base_url.clone() else {
+        eprintln!(
+            "scimcheck cleanup: --base-url is required (the built-in double keeps nothing between runs)"
+        );
+        return exit::USAGE;
+    };
+    let target = match target(&args.target, &base_url) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("scimcheck cleanup: {e}");
+            return exit::USAGE;
+        }
+    };
+    let secrets = target.secrets();
+    let client = match scimcheck::http::Client::new(&target) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("scimcheck cleanup: {e}");
+            return exit::USAGE;
+        }
+    };
+    let outcome = runtime().block_on(scimcheck::cleanup::cleanup_run(
+        &client,
+        &target,
+        &args.run_id,
+    ));
+    match outcome {
+        Err(e) => {
+            eprintln!("scimcheck cleanup: {}", redact(&e, &secrets));
+            exit::USAGE
+        }
+        Ok(report) => {
+            for deleted in &report.deleted {
+                println!("deleted {deleted}");
+            }
+            for failed in &report.failed {
+                println!("NOT deleted {}", redact(failed, &secrets));
+            }
+            if report.ignored > 0 {
+                println!(
+                    "left alone {} resource(s) the server listed without the run's prefix",
+                    report.ignored
+                );
+            }
+            println!(
+                "{} deleted, {} not deleted",
+                report.deleted.len(),
+                report.failed.len()
+            );
+            if report.failed.is_empty() {
+                exit::PASSED
+            } else {
+                exit::FAILED
+            }
+        }
+    }
 }
 
 fn serve(args: ServeArgs) -> u8 {

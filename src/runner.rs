@@ -181,11 +181,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
 
 /// Reads the ServiceProviderConfig; a target that cannot be reached at all is an error.
 async fn probe(client: &Client, target: &Target) -> Result<Result<Value, String>, RunError> {
-    let mut headers = vec![("accept".to_string(), "application/scim+json".to_string())];
-    if let Some(authorization) = target.authorization() {
-        headers.push(("authorization".into(), authorization));
-    }
-    headers.extend(target.headers.iter().cloned());
+    let headers = target.request_headers();
     let url = format!("{}/ServiceProviderConfig", target.base_url);
     let exchange = client
         .send(SentRequest {

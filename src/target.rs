@@ -56,6 +56,17 @@ impl Target {
         }
     }
 
+    /// The headers every authenticated request carries: Accept, the
+    /// credentials and the extra headers.
+    pub fn request_headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![("accept".to_string(), "application/scim+json".to_string())];
+        if let Some(authorization) = self.authorization() {
+            headers.push(("authorization".into(), authorization));
+        }
+        headers.extend(self.headers.iter().cloned());
+        headers
+    }
+
     /// Every string that must never be printed.
     pub fn secrets(&self) -> Vec<String> {
         let mut secrets = Vec::new();
