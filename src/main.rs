@@ -388,7 +388,9 @@ fn leftovers(results: &[scimcheck::exec::ScenarioResult], secrets: &[String]) ->
         return out;
     }
     redact(
-        &format!("\nNot cleaned up (remove these by hand):\n{out}"),
+        &format!(
+            "\nNot cleaned up (retry with `scimcheck cleanup --run-id <the run id below>`, or remove by hand):\n{out}"
+        ),
         secrets,
     )
 }
