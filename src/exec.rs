@@ -242,6 +242,7 @@ pub async fn run_scenario(
                             "not done: the time for cleanups after the interruption ran out".into(),
                         )),
                         elapsed: Duration::ZERO,
+                        retries: Vec::new(),
                     },
                 }
             }

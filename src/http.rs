@@ -59,6 +59,8 @@ pub struct Exchange {
     pub request: SentRequest,
     pub response: Result<ReceivedResponse, TransportError>,
     pub elapsed: Duration,
+    /// The 429 answers that came before this one, and how long was waited.
+    pub retries: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,8 @@ pub struct Client {
     inner: reqwest::Client,
     timeout: Duration,
     max_body: usize,
+    max_retries: u32,
+    max_retry_wait: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,16 +105,45 @@ impl Client {
             inner: builder.build().map_err(ClientError::Build)?,
             timeout: target.timeout,
             max_body: target.max_body,
+            max_retries: target.max_retries,
+            max_retry_wait: target.max_retry_wait,
         })
     }
 
+    /// Sends a request; a 429 is retried (at most `max_retries` times), after
+    /// its Retry-After (capped at `max_retry_wait`) or, without one, after an
+    /// exponential backoff from one second. The retries are told in the exchange.
     pub async fn send(&self, request: SentRequest) -> Exchange {
         let started = Instant::now();
-        let response = self.perform(&request).await;
-        Exchange {
-            request,
-            response,
-            elapsed: started.elapsed(),
+        let mut retries = Vec::new();
+        loop {
+            let response = self.perform(&request).await;
+            let throttled = matches!(&response, Ok(r) if r.status == 429);
+            if !throttled || retries.len() as u32 >= self.max_retries {
+                return Exchange {
+                    request,
+                    response,
+                    elapsed: started.elapsed(),
+                    retries,
+                };
+            }
+            let asked = response
+                .as_ref()
+                .ok()
+                .and_then(|r| r.header("retry-after"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let backoff = Duration::from_secs(1 << retries.len().min(5));
+            let wait = asked.unwrap_or(backoff).min(self.max_retry_wait);
+            retries.push(match asked {
+                Some(a) => format!(
+                    "429, Retry-After {} s, waited {} s",
+                    a.as_secs(),
+                    wait.as_secs()
+                ),
+                None => format!("429 without Retry-After, waited {} s", wait.as_secs()),
+            });
+            tokio::time::sleep(wait).await;
         }
     }
 

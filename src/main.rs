@@ -84,6 +84,12 @@ struct TargetArgs {
     /// The most bytes of a response body read.
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     max_body: usize,
+    /// How often a request answered 429 is sent again.
+    #[arg(long, default_value_t = 3)]
+    max_retries: u32,
+    /// The longest wait in seconds before a retry, whatever Retry-After asks.
+    #[arg(long, default_value_t = 30)]
+    max_retry_wait: u64,
     /// Do not verify TLS certificates (never against a production tenant).
     #[arg(long)]
     insecure: bool,
@@ -253,6 +259,8 @@ fn target(args: &TargetArgs, base_url: &str) -> Result<Target, String> {
     target.timeout = Duration::from_secs(args.timeout.max(1));
     target.connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
     target.max_body = args.max_body;
+    target.max_retries = args.max_retries;
+    target.max_retry_wait = Duration::from_secs(args.max_retry_wait);
     Ok(target)
 }
 

@@ -28,6 +28,10 @@ pub struct Target {
     pub timeout: Duration,
     /// The most bytes of a response body read; the rest is refused.
     pub max_body: usize,
+    /// How often a request answered 429 is sent again.
+    pub max_retries: u32,
+    /// The longest wait before a retry, whatever Retry-After asks.
+    pub max_retry_wait: Duration,
 }
 
 impl Target {
@@ -41,6 +45,8 @@ impl Target {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_body: 10 * 1024 * 1024,
+            max_retries: 3,
+            max_retry_wait: Duration::from_secs(30),
         }
     }
 

@@ -94,6 +94,9 @@ fn exchange_excerpt(exchange: &Exchange) -> String {
             let _ = writeln!(out, "  {} {} -> {e} ({ms} ms)", request.method, request.url);
         }
     }
+    for retry in &exchange.retries {
+        let _ = writeln!(out, "  retried after {retry}");
+    }
     if let Some(body) = &request.body {
         let _ = writeln!(out, "  request:  {}", excerpt(body));
     }

@@ -1,0 +1,139 @@
+//! A broken, slow or hostile server gets a failed check with the reason:
+//! never a panic, never a hang.
+
+mod fixture;
+
+use std::time::{Duration, Instant};
+
+use scimcheck::check::snapshot::SnapshotStore;
+use scimcheck::exec::ScenarioResult;
+use scimcheck::runner::{self, RunSettings, SuiteSources};
+use scimcheck::target::Target;
+
+async fn get(path: &str, tune: impl FnOnce(&mut Target)) -> ScenarioResult {
+    let server = fixture::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let suite = format!(
+        "name: h\nscenarios:\n  - id: s\n    steps:\n      - id: get\n        request: {{ method: GET, path: {path} }}\n        expect: {{ status: 200, json: {{ /id: \"1\" }} }}\n"
+    );
+    std::fs::write(dir.path().join("h.yaml"), suite).unwrap();
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: false,
+        dirs: vec![dir.path().to_path_buf()],
+    })
+    .unwrap();
+    let mut target = Target::new(&server.base_url);
+    target.timeout = Duration::from_secs(1);
+    tune(&mut target);
+    let settings = RunSettings {
+        target,
+        concurrency: 1,
+        snapshots: SnapshotStore {
+            dir: dir.path().to_path_buf(),
+            accept: false,
+        },
+        run_id: None,
+        interrupt: Default::default(),
+    };
+    let mut results = runner::run(&plan, settings).await.unwrap().results;
+    results.remove(0)
+}
+
+fn failure(result: &ScenarioResult) -> String {
+    let f = &result.steps[0].failures[0];
+    format!("{}: {}", f.check, f.message)
+}
+
+#[tokio::test]
+async fn a_body_that_never_finishes_times_out() {
+    let started = Instant::now();
+    let result = get("/stall", |_| {}).await;
+    assert_eq!(
+        failure(&result),
+        "transport: no complete response within 1s"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_is_a_transport_failure() {
+    let result = get("/reset", |_| {}).await;
+    let message = failure(&result);
+    assert!(message.starts_with("transport: "), "{message}");
+    assert!(message.contains("body"), "{message}");
+}
+
+#[tokio::test]
+async fn truncated_json_is_said_to_be_not_json() {
+    let result = get("/truncated", |_| {}).await;
+    let message = failure(&result);
+    assert!(
+        message.starts_with("json /id: the body is not JSON (EOF while parsing"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_body_is_read_up_to_the_cap_only() {
+    let result = get("/huge", |t| t.max_body = 1024 * 1024).await;
+    assert_eq!(
+        failure(&result),
+        "transport: the response body exceeds 1048576 bytes"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_loop_is_cut() {
+    let result = get("/redirect", |_| {}).await;
+    assert_eq!(failure(&result), "transport: too many redirects");
+}
+
+#[tokio::test]
+async fn an_html_error_page_fails_with_what_came() {
+    let result = get("/html", |_| {}).await;
+    let all: Vec<String> = result.steps[0]
+        .failures
+        .iter()
+        .map(|f| format!("{}: {}", f.check, f.message))
+        .collect();
+    assert_eq!(all[0], "status: expected 200, got 502");
+    assert!(
+        all[1].contains("the body is not JSON")
+            && all[1].contains("text/html")
+            && all[1].contains("502 Bad Gateway"),
+        "{all:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_retry_after_and_said() {
+    let started = Instant::now();
+    let result = get("/throttle-once", |_| {}).await;
+    assert!(
+        result.steps[0].failures.is_empty(),
+        "{:?}",
+        result.steps[0].failures
+    );
+    let exchange = result.steps[0].exchange.as_ref().unwrap();
+    assert_eq!(exchange.retries, ["429, Retry-After 1 s, waited 1 s"]);
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn retries_are_bounded() {
+    let result = get("/throttle-always", |t| t.max_retries = 2).await;
+    assert_eq!(failure(&result), "status: expected 200, got 429");
+    assert_eq!(result.steps[0].exchange.as_ref().unwrap().retries.len(), 2);
+}
+
+#[tokio::test]
+async fn retry_after_is_capped() {
+    // Retry-After 1 s, but the cap is 0: no wait at all.
+    let started = Instant::now();
+    let result = get("/throttle-once", |t| t.max_retry_wait = Duration::ZERO).await;
+    assert_eq!(
+        result.steps[0].exchange.as_ref().unwrap().retries,
+        ["429, Retry-After 1 s, waited 0 s"]
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
