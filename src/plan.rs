@@ -49,6 +49,8 @@ pub struct SuitePlan {
 pub struct ScenarioPlan {
     /// `rfc7644::users::create_user`.
     pub full_name: String,
+    /// Where its id is written.
+    pub span: Span,
     pub id: String,
     pub description: Option<String>,
     pub tags: Vec<String>,
@@ -141,22 +143,29 @@ pub fn plan(inputs: Vec<SuiteInput>, known_schemas: &[&str]) -> Result<Plan, Dia
         env: BTreeMap::new(),
     };
     let mut suites = Vec::new();
-    let mut full_names = BTreeSet::new();
+    // Two files with the same slug would give two scenarios one name; a
+    // duplicate within a file was reported already, as a duplicate id.
+    let mut owners: std::collections::BTreeMap<String, String> = Default::default();
     for input in inputs {
         let suite = planner.suite(input);
         for scenario in &suite.scenarios {
-            if !full_names.insert(scenario.full_name.clone()) {
-                let span = Span {
-                    source: suite.source.clone(),
-                    pos: Pos::default(),
-                };
-                planner.error(
+            match owners.get(&scenario.full_name) {
+                Some(owner) if *owner != suite.source.name => planner.error(
                     Diagnostic::new(
-                        span,
-                        format!("scenario `{}` is defined twice", scenario.full_name),
+                        scenario.span.clone(),
+                        format!(
+                            "scenario `{}` is also defined in {owner}",
+                            scenario.full_name
+                        ),
                     )
-                    .with_hint("two suite files have the same path; rename one"),
-                );
+                    .with_hint(
+                        "two suite files have the same path under their folders; rename one",
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    owners.insert(scenario.full_name.clone(), suite.source.name.clone());
+                }
             }
         }
         suites.push(suite);
@@ -313,6 +322,7 @@ impl<'a> Planner<'a> {
             .collect();
         ScenarioPlan {
             full_name: format!("{slug}::{}", raw.id.value),
+            span: Self::span(source, &raw.id),
             id: raw.id.value.clone(),
             description: raw.description.clone(),
             tags: strings(&raw.tags),

@@ -41,12 +41,39 @@ fn yaml_diagnostic(source: Source, error: &serde_saphyr::Error) -> Diagnostic {
     if let Some(cut) = message.rfind(" at line ") {
         message.truncate(cut);
     }
-    let hint = unknown_field_hint(&message);
+    // serde-saphyr speaks to programmers here; a suite author cannot set Options.
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        message = format!("duplicate key `{key}`");
+    }
+    let hint = unknown_field_hint(&message).or_else(|| yaml_hint(&message));
     let mut diagnostic = Diagnostic::new(Span { source, pos }, message);
     if let Some(hint) = hint {
         diagnostic = diagnostic.with_hint(hint);
     }
     diagnostic
+}
+
+/// What to do about the YAML mistakes a suite author meets most.
+fn yaml_hint(message: &str) -> Option<String> {
+    let hint = if let Some(field) = message.strip_prefix("missing field ") {
+        format!("add {field} to this mapping")
+    } else if message.starts_with("duplicate key") {
+        "a key may appear once in a mapping: remove or rename one".into()
+    } else if message.starts_with("expected sequence") {
+        "write a list here: `[a, b]`, or one `- item` per line".into()
+    } else if message.starts_with("expected string") {
+        "write text here; quote it if it starts with `[`, `{`, `*`, `&`, `!` or `%`".into()
+    } else if message.starts_with("invalid boolean") {
+        "write true or false (yes, no, on and off are text in suites)".into()
+    } else if message.starts_with("tabs disallowed") {
+        "indent with spaces, not tabs".into()
+    } else if message.starts_with("unexpected end of input") {
+        "the file is empty or cut short: a suite needs at least `name:` and `scenarios:`".into()
+    } else {
+        return None;
+    };
+    Some(hint)
 }
 
 /// "unknown field `stauts`, expected one of id, status" -> "did you mean `status`?".
