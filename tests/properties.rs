@@ -51,7 +51,69 @@ fn filter() -> impl Strategy<Value = String> {
     })
 }
 
+/// Fragments of suite files, shuffled into texts that get past the YAML
+/// parser often enough to reach the planner.
+fn suite_text() -> impl Strategy<Value = String> {
+    let fragment = prop::sample::select(vec![
+        "name: x\n",
+        "scenarios:\n",
+        "  - id: a\n",
+        "    steps:\n",
+        "      - id: s\n",
+        "        request: { method: GET, path: /Users }\n",
+        "        request: { method: GET, path: \"/{{ v }}\" }\n",
+        "        expect: { status: 200 }\n",
+        "        expect: { json: { /id: { type: string } } }\n",
+        "        capture: { v: /id }\n",
+        "vars: { v: \"{{ run_id }}\" }\n",
+        "requires: [patch]\n",
+        "{{",
+        "}}",
+        ": ",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\t",
+        "- ",
+        "é",
+        "\"",
+        "'",
+        "&a ",
+        "*a",
+        "<<: ",
+        "\n",
+        "  ",
+    ]);
+    prop::collection::vec(fragment, 0..24).prop_map(|parts| parts.concat())
+}
+
 proptest! {
+    #[test]
+    fn the_suite_loader_and_planner_never_panic(text in prop_oneof![suite_text(), ".{0,200}"]) {
+        let source = scimcheck::diagnostic::Source::new("fuzz.yaml", text);
+        if let Ok(suite) = scimcheck::suite::parse(source) {
+            let input = scimcheck::plan::SuiteInput { slug: "fuzz".into(), suite };
+            if let Err(diagnostics) = scimcheck::plan::plan(vec![input], &["user"]) {
+                // Every diagnostic renders, and points into the file.
+                for d in &diagnostics.0 {
+                    prop_assert!(d.to_string().contains("--> fuzz.yaml:"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_template_engine_never_panics_and_keeps_literals(text in ".{0,80}") {
+        use scimcheck::template::{Scope, Template};
+        if let Ok(template) = Template::parse(&text) {
+            let rendered = template.render(&Scope::default());
+            if template.is_literal() {
+                prop_assert_eq!(rendered.unwrap(), text);
+            }
+        }
+    }
+
     #[test]
     fn the_filter_parser_never_panics(text in ".{0,80}") {
         let _ = Filter::parse(&text);
