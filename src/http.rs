@@ -63,8 +63,36 @@ pub struct Exchange {
     pub retries: Vec<String>,
 }
 
+/// Spaces requests out to at most a given rate, across every task sharing it.
+#[derive(Debug)]
+struct Pacer {
+    interval: Duration,
+    next: tokio::sync::Mutex<Instant>,
+}
+
+impl Pacer {
+    fn new(rate: f64) -> Option<Pacer> {
+        (rate.is_finite() && rate > 0.0).then(|| Pacer {
+            interval: Duration::from_secs_f64(1.0 / rate),
+            next: tokio::sync::Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Waits for this request's slot.
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Client {
+    pacer: Option<std::sync::Arc<Pacer>>,
     inner: reqwest::Client,
     timeout: Duration,
     max_body: usize,
@@ -102,6 +130,7 @@ impl Client {
             builder = builder.add_root_certificate(cert);
         }
         Ok(Client {
+            pacer: target.rate.and_then(Pacer::new).map(std::sync::Arc::new),
             inner: builder.build().map_err(ClientError::Build)?,
             timeout: target.timeout,
             max_body: target.max_body,
@@ -117,6 +146,9 @@ impl Client {
         let started = Instant::now();
         let mut retries = Vec::new();
         loop {
+            if let Some(pacer) = &self.pacer {
+                pacer.wait().await;
+            }
             let response = self.perform(&request).await;
             let throttled = matches!(&response, Ok(r) if r.status == 429);
             if !throttled || retries.len() as u32 >= self.max_retries {
@@ -204,5 +236,27 @@ impl Client {
         } else {
             TransportError::Other(text)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pacer;
+    use std::time::{Duration, Instant};
+
+    /// A lower bound (politeness), not a speed goal: 6 requests at 50/s span at least 100 ms.
+    #[tokio::test]
+    async fn the_pacer_spaces_requests_out() {
+        let pacer = Pacer::new(50.0).unwrap();
+        let started = Instant::now();
+        for _ in 0..6 {
+            pacer.wait().await;
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(100),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(Pacer::new(0.0).is_none(), "0 means no limit");
     }
 }

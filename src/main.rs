@@ -84,6 +84,10 @@ struct TargetArgs {
     /// The most bytes of a response body read.
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     max_body: usize,
+    /// At most this many requests a second; 0 for no limit [default: 10 against
+    /// --base-url, no limit against the built-in double].
+    #[arg(long, value_name = "N")]
+    rate: Option<f64>,
     /// How often a request answered 429 is sent again.
     #[arg(long, default_value_t = 3)]
     max_retries: u32,
@@ -291,12 +295,18 @@ fn run(args: RunArgs) -> u8 {
             (None, Some(d)) => d.base_url(),
             (None, None) => unreachable!("a double is started when no URL is given"),
         };
-        let target = match target(&args.target, &base_url) {
+        let mut target = match target(&args.target, &base_url) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("scimcheck: {e}");
                 return exit::USAGE;
             }
+        };
+        // A real tenant gets a polite default; the built-in double none.
+        target.rate = match (args.target.rate, &double) {
+            (Some(rate), _) => Some(rate),
+            (None, Some(_)) => None,
+            (None, None) => Some(10.0),
         };
         let secrets = target.secrets();
         let scenarios = plan.scenarios().count();
@@ -410,13 +420,14 @@ fn cleanup(args: CleanupArgs) -> u8 {
         );
         return exit::USAGE;
     };
-    let target = match target(&args.target, &base_url) {
+    let mut target = match target(&args.target, &base_url) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("scimcheck cleanup: {e}");
             return exit::USAGE;
         }
     };
+    target.rate = args.target.rate.or(Some(10.0));
     let secrets = target.secrets();
     let client = match scimcheck::http::Client::new(&target) {
         Ok(c) => c,

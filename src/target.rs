@@ -32,6 +32,8 @@ pub struct Target {
     pub max_retries: u32,
     /// The longest wait before a retry, whatever Retry-After asks.
     pub max_retry_wait: Duration,
+    /// At most this many requests a second (None: no limit).
+    pub rate: Option<f64>,
 }
 
 impl Target {
@@ -47,6 +49,7 @@ impl Target {
             max_body: 10 * 1024 * 1024,
             max_retries: 3,
             max_retry_wait: Duration::from_secs(30),
+            rate: None,
         }
     }
 
