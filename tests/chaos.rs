@@ -1,0 +1,141 @@
+//! Against a server that fails requests at random, a run leaves behind only
+//! what it could not know about or could not delete, and
+//! `scimcheck cleanup --run-id` removes that: zero leftovers.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use scimcheck::check::snapshot::SnapshotStore;
+use scimcheck::cleanup::cleanup_run;
+use scimcheck::double::Double;
+use scimcheck::double::server::{response_template, service_request};
+use scimcheck::double::service::Service;
+use scimcheck::http::Client;
+use scimcheck::runner::{self, RunSettings, SuiteSources};
+use scimcheck::target::Target;
+use wiremock::matchers::any;
+use wiremock::{Mock, Respond, ResponseTemplate};
+
+/// One request in five fails before it is processed, one in ten after
+/// (the change is made, the answer lost). Deterministic for a given order.
+struct Chaos {
+    service: Arc<Mutex<Service>>,
+    on: Arc<AtomicBool>,
+    state: AtomicU64,
+}
+
+impl Respond for Chaos {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = service_request(request);
+        let lost = || ResponseTemplate::new(500).set_body_string("chaos");
+        let roll = if self.on.load(Ordering::SeqCst) && scim.path != "/ServiceProviderConfig" {
+            // A small LCG: the sequence repeats from run to run.
+            let s = self
+                .state
+                .fetch_add(1, Ordering::SeqCst)
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 33) % 10
+        } else {
+            9
+        };
+        if roll < 2 {
+            return lost();
+        }
+        let response = self.service.lock().unwrap().handle(&scim);
+        if roll == 2 {
+            lost()
+        } else {
+            response_template(&response)
+        }
+    }
+}
+
+fn prefixed(service: &Arc<Mutex<Service>>, base: &str, prefix: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (endpoint, attribute) in [("Users", "userName"), ("Groups", "displayName")] {
+        let request = scimcheck::double::service::Request {
+            method: "GET".into(),
+            path: format!("/{endpoint}"),
+            query: Vec::new(),
+            headers: Default::default(),
+            body: Vec::new(),
+        };
+        let body = service.lock().unwrap().handle(&request).body.unwrap();
+        for r in body["Resources"].as_array().unwrap() {
+            let name = r[attribute].as_str().unwrap_or_default();
+            if name.starts_with(prefix) {
+                names.push(format!("{base}/{endpoint}/{name}"));
+            }
+        }
+    }
+    names
+}
+
+#[tokio::test]
+async fn no_leftovers_after_a_run_against_a_flaky_server() {
+    let double = Double::start(None).await;
+    let on = Arc::new(AtomicBool::new(true));
+    Mock::given(any())
+        .respond_with(Chaos {
+            service: double.service(),
+            on: Arc::clone(&on),
+            state: AtomicU64::new(7),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut target = Target::new(&double.base_url());
+    target.max_retries = 0;
+    let settings = RunSettings {
+        target: target.clone(),
+        concurrency: 1,
+        snapshots: SnapshotStore {
+            dir: dir.path().to_path_buf(),
+            accept: false,
+        },
+        run_id: None,
+        interrupt: Default::default(),
+    };
+    let report = runner::run(&plan, settings).await.unwrap();
+    let failed = report
+        .results
+        .iter()
+        .filter(|r| r.outcome == scimcheck::exec::Outcome::Failed)
+        .count();
+    assert!(
+        failed > 0,
+        "the chaos made nothing fail: the test proves nothing"
+    );
+
+    let prefix = format!("scimcheck-{}", report.run_id);
+    let left = prefixed(&double.service(), &double.base_url(), &prefix);
+    let reported: usize = report
+        .results
+        .iter()
+        .flat_map(|r| &r.cleanups)
+        .filter(|c| c.problem.is_some())
+        .count();
+    eprintln!(
+        "{failed} scenarios failed; {} resources left, {reported} cleanups reported as failed",
+        left.len()
+    );
+
+    // The server is well again; the leftovers go.
+    on.store(false, Ordering::SeqCst);
+    let cleaned = cleanup_run(&Client::new(&target).unwrap(), &target, &report.run_id)
+        .await
+        .unwrap();
+    assert_eq!(cleaned.deleted.len(), left.len(), "{cleaned:?}");
+    assert!(cleaned.failed.is_empty(), "{cleaned:?}");
+    assert_eq!(
+        prefixed(&double.service(), &double.base_url(), &prefix),
+        Vec::<String>::new()
+    );
+}
