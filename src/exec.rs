@@ -319,7 +319,11 @@ async fn run_step(
             return result;
         }
     };
-    let normalizer = Normalizer::new(&scope.run_id, captured.iter().cloned());
+    let normalizer = Normalizer::new(
+        &scope.run_id,
+        captured.iter().cloned(),
+        &ctx.target.secrets(),
+    );
     let check_ctx = CheckContext {
         scope,
         schemas: &ctx.schemas,

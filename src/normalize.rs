@@ -5,7 +5,8 @@
 //!   `meta.location`, `meta.version`, `$ref`s;
 //! - any value the scenario captured (an id, a URL), named by its capture:
 //!   `[user_id]`;
-//! - the run id inside any string: `scimcheck-[run_id]-alice`.
+//! - the run id inside any string: `scimcheck-[run_id]-alice`;
+//! - the target's secrets, should a server echo one: `***`.
 
 use serde_json::{Map, Value};
 
@@ -15,13 +16,18 @@ pub struct Normalizer {
 }
 
 impl Normalizer {
-    pub fn new(run_id: &str, captured: impl IntoIterator<Item = (String, Value)>) -> Normalizer {
+    pub fn new(
+        run_id: &str,
+        captured: impl IntoIterator<Item = (String, Value)>,
+        secrets: &[String],
+    ) -> Normalizer {
         let mut replacements: Vec<(String, String)> = captured
             .into_iter()
             .filter_map(|(name, v)| match v {
                 Value::String(s) if !s.is_empty() => Some((s, format!("[{name}]"))),
                 _ => None,
             })
+            .chain(secrets.iter().map(|s| (s.clone(), "***".to_string())))
             .collect();
         // Longer values first, so a URL containing an id is replaced whole.
         replacements.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
@@ -76,10 +82,15 @@ mod tests {
 
     #[test]
     fn volatile_fields_become_placeholders() {
-        let n = Normalizer::new("r1-s0", [("group_id".to_string(), json!("g-42"))]);
+        let n = Normalizer::new(
+            "r1-s0",
+            [("group_id".to_string(), json!("g-42"))],
+            &["s3cret".to_string()],
+        );
         let body = json!({
             "id": "u-1",
             "userName": "scimcheck-r1-s0-alice",
+            "echo": "Bearer s3cret",
             "groups": [{"value": "g-42", "$ref": "http://x/Groups/g-42"}],
             "meta": {"created": "2024", "lastModified": "2025", "location": "http://x", "version": "W/\"3\"", "resourceType": "User"}
         });
@@ -88,6 +99,7 @@ mod tests {
             json!({
                 "id": "[id]",
                 "userName": "scimcheck-[run_id]-alice",
+                "echo": "Bearer ***",
                 "groups": [{"value": "[group_id]", "$ref": "[ref]"}],
                 "meta": {"created": "[timestamp]", "lastModified": "[timestamp]", "location": "[location]", "version": "[version]", "resourceType": "User"}
             })
