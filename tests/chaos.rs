@@ -2,16 +2,17 @@
 //! what it could not know about or could not delete, and
 //! `scimcheck cleanup --run-id` removes that: zero leftovers.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::cleanup::cleanup_run;
 use scimcheck::double::Double;
 use scimcheck::double::server::{response_template, service_request};
 use scimcheck::double::service::Service;
 use scimcheck::http::Client;
-use scimcheck::runner::{self, RunSettings, SuiteSources};
+use scimcheck::runner::{self, SuiteSources};
 use scimcheck::target::Target;
 use wiremock::matchers::any;
 use wiremock::{Mock, Respond, ResponseTemplate};
@@ -93,16 +94,7 @@ async fn no_leftovers_after_a_run_against_a_flaky_server() {
     let dir = tempfile::tempdir().unwrap();
     let mut target = Target::new(&double.base_url());
     target.max_retries = 0;
-    let settings = RunSettings {
-        target: target.clone(),
-        concurrency: 1,
-        snapshots: SnapshotStore {
-            dir: dir.path().to_path_buf(),
-            accept: false,
-        },
-        run_id: None,
-        interrupt: Default::default(),
-    };
+    let settings = common::settings(target.clone(), dir.path());
     let report = runner::run(&plan, settings).await.unwrap();
     let failed = report
         .results

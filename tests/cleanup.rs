@@ -1,6 +1,8 @@
 //! `scimcheck cleanup --run-id ID` deletes a run's leftovers and nothing else,
 //! even against a server that ignores filters.
 
+mod common;
+
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
 use scimcheck::cleanup::cleanup_run;
@@ -34,15 +36,7 @@ async fn seed(double: &Double) {
         assert_eq!(r.status().as_u16(), 201);
     }
     for name in ["scimcheck-abc123def-1-group", "sales"] {
-        let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name});
-        let r = client
-            .post(format!("{base}/Groups"))
-            .header("content-type", "application/scim+json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
+        common::post_scim(&client, format!("{base}/Groups"), json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name})).await;
     }
 }
 
@@ -50,14 +44,7 @@ async fn names(double: &Double) -> Vec<String> {
     let client = reqwest::Client::new();
     let mut out = Vec::new();
     for (endpoint, attribute) in [("Users", "userName"), ("Groups", "displayName")] {
-        let body: serde_json::Value = client
-            .get(format!("{}/{endpoint}", double.base_url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = common::get_json(&client, format!("{}/{endpoint}", double.base_url())).await;
         for r in body["Resources"].as_array().unwrap() {
             out.push(r[attribute].as_str().unwrap().to_string());
         }

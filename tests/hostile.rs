@@ -1,13 +1,14 @@
 //! A broken, slow or hostile server gets a failed check with the reason:
 //! never a panic, never a hang.
 
+mod common;
+
 mod fixture;
 
 use std::time::{Duration, Instant};
 
-use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::exec::ScenarioResult;
-use scimcheck::runner::{self, RunSettings, SuiteSources};
+use scimcheck::runner::{self, SuiteSources};
 use scimcheck::target::Target;
 
 async fn get(path: &str, tune: impl FnOnce(&mut Target)) -> ScenarioResult {
@@ -25,16 +26,7 @@ async fn get(path: &str, tune: impl FnOnce(&mut Target)) -> ScenarioResult {
     let mut target = Target::new(&server.base_url);
     target.timeout = Duration::from_secs(1);
     tune(&mut target);
-    let settings = RunSettings {
-        target,
-        concurrency: 1,
-        snapshots: SnapshotStore {
-            dir: dir.path().to_path_buf(),
-            accept: false,
-        },
-        run_id: None,
-        interrupt: Default::default(),
-    };
+    let settings = common::settings(target, dir.path());
     let mut results = runner::run(&plan, settings).await.unwrap().results;
     results.remove(0)
 }

@@ -7,19 +7,6 @@ mod common;
 use scimcheck::double::Double;
 use serde_json::json;
 
-async fn post(client: &reqwest::Client, url: String, body: serde_json::Value) -> String {
-    let response = client
-        .post(url)
-        .header("content-type", "application/scim+json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 201);
-    let created: serde_json::Value = response.json().await.unwrap();
-    created["id"].as_str().unwrap().to_string()
-}
-
 /// Every seeded resource, as the server answers it.
 async fn read_all(
     client: &reqwest::Client,
@@ -64,7 +51,7 @@ async fn a_full_run_leaves_seeded_data_untouched() {
         "okta@example.com",
         "member@example.com",
     ] {
-        let id = post(&client, format!("{base}/Users"), user(name)).await;
+        let id = common::post_scim(&client, format!("{base}/Users"), user(name)).await;
         paths.push(format!("/Users/{id}"));
         user_ids.push(id);
     }
@@ -74,7 +61,7 @@ async fn a_full_run_leaves_seeded_data_untouched() {
             .take(2)
             .map(|id| json!({"value": id}))
             .collect();
-        let id = post(&client, format!("{base}/Groups"), json!({
+        let id = common::post_scim(&client, format!("{base}/Groups"), json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name, "members": members
         }))
         .await;
@@ -106,22 +93,8 @@ async fn a_full_run_leaves_seeded_data_untouched() {
         );
     }
     // And nothing of the run is left behind.
-    let users: serde_json::Value = client
-        .get(format!("{base}/Users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let groups: serde_json::Value = client
-        .get(format!("{base}/Groups"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users = common::get_json(&client, format!("{base}/Users")).await;
+    let groups = common::get_json(&client, format!("{base}/Groups")).await;
     assert_eq!(users["totalResults"], 5, "{users}");
     assert_eq!(groups["totalResults"], 3, "{groups}");
 }

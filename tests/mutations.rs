@@ -7,18 +7,19 @@
 //!   every step with a body check that an empty body violates (a check that
 //!   a value is absent is rightly content with an empty body).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use scimcheck::check::predicate::Predicate;
-use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
 use scimcheck::double::server::{response_template, service_request};
 use scimcheck::double::service::Service;
 use scimcheck::exec::Outcome;
 use scimcheck::plan::{ExpectationKind, Plan, StepPlan};
-use scimcheck::runner::{self, RunSettings, SuiteSources};
+use scimcheck::runner::{self, SuiteSources};
 use scimcheck::target::Target;
 use wiremock::matchers::any;
 use wiremock::{Mock, Respond, ResponseTemplate};
@@ -102,16 +103,7 @@ fn run(plan: &Plan, step_index: usize, fault: Fault, expected_step: &str) -> Res
             .mount(double.server())
             .await;
         let dir = tempfile::tempdir().unwrap();
-        let settings = RunSettings {
-            target: Target::new(&double.base_url()),
-            concurrency: 1,
-            snapshots: SnapshotStore {
-                dir: dir.path().to_path_buf(),
-                accept: false,
-            },
-            run_id: None,
-            interrupt: Default::default(),
-        };
+        let settings = common::settings(Target::new(&double.base_url()), dir.path());
         let results = runner::run(plan, settings)
             .await
             .map_err(|e| e.to_string())?

@@ -61,3 +61,36 @@ pub async fn double_with_defect(defect: Mock) -> Double {
     defect.with_priority(1).mount(double.server()).await;
     double
 }
+
+/// The settings of a one-at-a-time run against `target`, snapshots in `dir`.
+pub fn settings(target: Target, dir: &std::path::Path) -> RunSettings {
+    RunSettings {
+        target,
+        concurrency: 1,
+        snapshots: SnapshotStore {
+            dir: dir.to_path_buf(),
+            accept: false,
+        },
+        run_id: None,
+        interrupt: Default::default(),
+    }
+}
+
+/// POSTs a SCIM body, expects 201 and returns the new id.
+pub async fn post_scim(client: &reqwest::Client, url: String, body: serde_json::Value) -> String {
+    let response = client
+        .post(url)
+        .header("content-type", "application/scim+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let created: serde_json::Value = response.json().await.unwrap();
+    created["id"].as_str().unwrap().to_string()
+}
+
+/// GETs a URL and reads its JSON body.
+pub async fn get_json(client: &reqwest::Client, url: String) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
