@@ -117,6 +117,9 @@ struct RunArgs {
     /// Write new or changed snapshots instead of failing on them.
     #[arg(long)]
     accept_snapshots: bool,
+    /// Fail the run on advice (SHOULD-level findings) too.
+    #[arg(long)]
+    strict: bool,
     /// Also write a report, as KIND=PATH with KIND junit or json (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
     reports: Vec<(ReportKind, PathBuf)>,
@@ -356,10 +359,14 @@ fn run(args: RunArgs) -> u8 {
         }
         let tally = Tally::of(&report.results);
         println!("\nrun {}", report.run_id);
+        if tally.advice > 0 {
+            let effect = if args.strict { "failing the run (--strict)" } else { "not blocking; --strict makes it fail the run" };
+            println!("advice: {} SHOULD-level finding(s), {effect}", tally.advice);
+        }
         println!("{tally}");
         if interrupt.is_set() {
             exit::INTERRUPTED
-        } else if tally.failed > 0 {
+        } else if tally.failed > 0 || (args.strict && tally.advice > 0) {
             exit::FAILED
         } else {
             exit::PASSED

@@ -348,3 +348,24 @@ fn a_json_report_is_versioned_and_complete() {
     );
     assert!(!json.to_string().contains("tok-1a2b3c"));
 }
+
+#[test]
+fn advice_fails_the_run_only_with_strict() {
+    let dir = suite_dir(&[(
+        "advice.yaml",
+        "name: advice\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 200 }\n        advise: { status: 203 }\n        advice: A made-up recommendation.\n",
+    )]);
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--suites"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("advice: 1 SHOULD-level finding(s), not blocking"))
+        .stdout(predicate::str::contains("1 passed, 0 failed, 0 skipped"));
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--strict", "--suites"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("failing the run (--strict)"));
+}

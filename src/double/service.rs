@@ -159,6 +159,24 @@ impl Service {
             "Groups" => Some(Kind::Group),
             _ => None,
         };
+        let discovery = matches!(
+            segments.first(),
+            Some(&("ServiceProviderConfig" | "ResourceTypes" | "Schemas"))
+        );
+        // RFC 7644 4: a filter here SHOULD get 403, lest a client believe it applied.
+        if discovery
+            && method == "GET"
+            && request
+                .query
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("filter"))
+        {
+            return Err(ScimError::new(
+                403,
+                None,
+                "discovery endpoints do not take a filter",
+            ));
+        }
         match (method, segments.as_slice()) {
             ("GET", ["ServiceProviderConfig"]) => Ok(Response::json(
                 200,

@@ -13,12 +13,15 @@ pub struct Tally {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// SHOULD-level checks that did not hold, across all scenarios.
+    pub advice: usize,
 }
 
 impl Tally {
     pub fn of(results: &[ScenarioResult]) -> Tally {
         let mut tally = Tally::default();
         for r in results {
+            tally.advice += r.steps.iter().map(|s| s.advice.len()).sum::<usize>();
             match r.outcome {
                 Outcome::Passed => tally.passed += 1,
                 Outcome::Failed => tally.failed += 1,
