@@ -360,7 +360,9 @@ fn advice_fails_the_run_only_with_strict() {
         .arg(dir.path())
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("advice: 1 SHOULD-level finding(s), not blocking"))
+        .stdout(predicate::str::contains(
+            "advice: 1 SHOULD-level finding(s), not blocking",
+        ))
         .stdout(predicate::str::contains("1 passed, 0 failed, 0 skipped"));
     cargo_bin_cmd!("scimcheck")
         .args(["run", "--no-builtin", "--strict", "--suites"])
