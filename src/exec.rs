@@ -143,6 +143,16 @@ fn unmet_requirement(ctx: &RunContext, scenario: &ScenarioPlan) -> Option<String
     if scenario.requires.is_empty() {
         return None;
     }
+    let has_credentials = ctx.target.authorization().is_some() || !ctx.target.headers.is_empty();
+    if scenario.requires.iter().any(|f| f == "auth") && !has_credentials {
+        return Some(
+            "no credentials given (--token, --basic or --header): authentication cannot be tested"
+                .into(),
+        );
+    }
+    if scenario.requires.iter().all(|f| f == "auth") {
+        return None;
+    }
     let config = match ctx.features.as_ref()? {
         Ok(config) => config,
         Err(why) => {
@@ -151,15 +161,19 @@ fn unmet_requirement(ctx: &RunContext, scenario: &ScenarioPlan) -> Option<String
             ));
         }
     };
-    scenario.requires.iter().find_map(|feature| {
-        match config.get(feature).and_then(|f| f.get("supported")) {
-            Some(Value::Bool(true)) => None,
-            Some(other) => Some(format!("{feature}.supported is {other}")),
-            None => Some(format!(
-                "{feature}.supported is absent from the ServiceProviderConfig"
-            )),
-        }
-    })
+    scenario
+        .requires
+        .iter()
+        .filter(|f| *f != "auth")
+        .find_map(
+            |feature| match config.get(feature).and_then(|f| f.get("supported")) {
+                Some(Value::Bool(true)) => None,
+                Some(other) => Some(format!("{feature}.supported is {other}")),
+                None => Some(format!(
+                    "{feature}.supported is absent from the ServiceProviderConfig"
+                )),
+            },
+        )
 }
 
 /// Runs one scenario; `index` makes its run id unique within the run.

@@ -37,8 +37,11 @@ fn run_one(plan: &Plan, snapshots: SnapshotStore) -> Result<(), Failed> {
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
     runtime.block_on(async {
-        let double = Double::start(None).await;
-        let target = Target::new(&double.base_url());
+        // With a token, so that authentication is exercised too.
+        let token = uuid::Uuid::new_v4().to_string();
+        let double = Double::start(Some(token.clone())).await;
+        let mut target = Target::new(&double.base_url());
+        target.auth = crate::target::Auth::Bearer(token);
         let secrets = target.secrets();
         let settings = RunSettings {
             target,

@@ -291,7 +291,13 @@ fn run(args: RunArgs) -> u8 {
         // With no target, the built-in double; it lives as long as the run.
         let double = match &args.target.base_url {
             Some(_) => None,
-            None => Some(Double::start(None).await),
+            // Protected by a token (the user's, or a fresh one), so authentication is tested too.
+            None => Some(
+                Double::start(Some(
+                    args.target.token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                ))
+                .await,
+            ),
         };
         let base_url = match (&args.target.base_url, &double) {
             (Some(url), _) => url.clone(),
@@ -305,6 +311,9 @@ fn run(args: RunArgs) -> u8 {
                 return exit::USAGE;
             }
         };
+        if let Some(double) = &double {
+            target.auth = Auth::Bearer(double.token().unwrap_or_default());
+        }
         // A real tenant gets a polite default; the built-in double none.
         target.rate = match (args.target.rate, &double) {
             (Some(rate), _) => Some(rate),

@@ -16,8 +16,17 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Pos, Source, Span, did_you_mean
 use crate::suite::{LoadedSuite, RawExpect, RawRequest, RawScenario, RawStep};
 use crate::template::{Template, TemplateError, ValueTemplate, VarRef};
 
-/// ServiceProviderConfig features a suite may require.
-pub const FEATURES: [&str; 6] = ["filter", "patch", "sort", "etag", "bulk", "changePassword"];
+/// ServiceProviderConfig features a suite may require, and `auth`: the run
+/// has credentials, so requests without them can be tried.
+pub const FEATURES: [&str; 7] = [
+    "filter",
+    "patch",
+    "sort",
+    "etag",
+    "bulk",
+    "changePassword",
+    "auth",
+];
 
 #[derive(Debug, Clone)]
 pub struct Plan {

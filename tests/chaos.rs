@@ -8,12 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use scimcheck::cleanup::cleanup_run;
-use scimcheck::double::Double;
 use scimcheck::double::server::{response_template, service_request};
 use scimcheck::double::service::Service;
 use scimcheck::http::Client;
 use scimcheck::runner::{self, SuiteSources};
-use scimcheck::target::Target;
 use wiremock::matchers::any;
 use wiremock::{Mock, Respond, ResponseTemplate};
 
@@ -59,7 +57,11 @@ fn prefixed(service: &Arc<Mutex<Service>>, base: &str, prefix: &str) -> Vec<Stri
             method: "GET".into(),
             path: format!("/{endpoint}"),
             query: Vec::new(),
-            headers: Default::default(),
+            headers: [(
+                "authorization".to_string(),
+                format!("Bearer {}", common::TOKEN),
+            )]
+            .into(),
             body: Vec::new(),
         };
         let body = service.lock().unwrap().handle(&request).body.unwrap();
@@ -75,7 +77,7 @@ fn prefixed(service: &Arc<Mutex<Service>>, base: &str, prefix: &str) -> Vec<Stri
 
 #[tokio::test]
 async fn no_leftovers_after_a_run_against_a_flaky_server() {
-    let double = Double::start(None).await;
+    let double = common::double().await;
     let on = Arc::new(AtomicBool::new(true));
     Mock::given(any())
         .respond_with(Chaos {
@@ -92,7 +94,7 @@ async fn no_leftovers_after_a_run_against_a_flaky_server() {
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut target = Target::new(&double.base_url());
+    let mut target = common::target(&double.base_url());
     target.max_retries = 0;
     let settings = common::settings(target.clone(), dir.path());
     let report = runner::run(&plan, settings).await.unwrap();

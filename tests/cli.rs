@@ -371,3 +371,19 @@ fn advice_fails_the_run_only_with_strict() {
         .code(1)
         .stdout(predicate::str::contains("failing the run (--strict)"));
 }
+
+#[test]
+fn without_credentials_authentication_is_skipped_not_passed() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let double = runtime.block_on(scimcheck::double::Double::start(None));
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--filter", "rfc7644::auth", "--base-url", &double.base_url()])
+        .env_remove("SCIM_TOKEN")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "SKIP rfc7644::auth::credentials_required: no credentials given (--token, --basic or --header)",
+        ))
+        .stdout(predicate::str::contains("RFC 7643/7644: not assessed: 1 of 1 scenarios skipped"))
+        .stdout(predicate::str::contains("0 passed, 0 failed, 1 skipped"));
+}

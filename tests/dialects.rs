@@ -4,7 +4,6 @@
 
 mod common;
 
-use scimcheck::double::Double;
 use scimcheck::exec::ScenarioResult;
 use scimcheck::report::verdict::{self, Verdict};
 use wiremock::matchers::{body_string_contains, method, path, path_regex, query_param_contains};
@@ -116,7 +115,7 @@ impl wiremock::Respond for IgnoresExclusion {
 
 #[tokio::test]
 async fn entra_advises_on_members_returned_despite_exclusion() {
-    let double = Double::start(None).await;
+    let double = common::double().await;
     Mock::given(method("GET"))
         .and(path_regex("^/Groups/[^/]+$"))
         .respond_with(IgnoresExclusion(double.service()))

@@ -4,7 +4,6 @@
 
 mod common;
 
-use scimcheck::double::Double;
 use serde_json::json;
 
 /// Every seeded resource, as the server answers it.
@@ -17,6 +16,7 @@ async fn read_all(
     for path in paths {
         let body = client
             .get(format!("{base}{path}"))
+            .bearer_auth(common::TOKEN)
             .send()
             .await
             .unwrap()
@@ -30,7 +30,7 @@ async fn read_all(
 
 #[tokio::test]
 async fn a_full_run_leaves_seeded_data_untouched() {
-    let double = Double::start(None).await;
+    let double = common::double().await;
     let base = double.base_url();
     let client = reqwest::Client::new();
     let user = |name: &str| {

@@ -14,13 +14,11 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use scimcheck::check::predicate::Predicate;
-use scimcheck::double::Double;
 use scimcheck::double::server::{response_template, service_request};
 use scimcheck::double::service::Service;
 use scimcheck::exec::Outcome;
 use scimcheck::plan::{ExpectationKind, Plan, StepPlan};
 use scimcheck::runner::{self, SuiteSources};
-use scimcheck::target::Target;
 use wiremock::matchers::any;
 use wiremock::{Mock, Respond, ResponseTemplate};
 
@@ -88,7 +86,7 @@ fn run(plan: &Plan, step_index: usize, fault: Fault, expected_step: &str) -> Res
         .build()
         .unwrap();
     runtime.block_on(async {
-        let double = Double::start(None).await;
+        let double = common::double().await;
         Mock::given(any())
             .respond_with(FaultAt {
                 service: double.service(),
@@ -100,7 +98,7 @@ fn run(plan: &Plan, step_index: usize, fault: Fault, expected_step: &str) -> Res
             .mount(double.server())
             .await;
         let dir = tempfile::tempdir().unwrap();
-        let settings = common::settings(Target::new(&double.base_url()), dir.path());
+        let settings = common::settings(common::target(&double.base_url()), dir.path());
         let results = runner::run(plan, settings)
             .await
             .map_err(|e| e.to_string())?

@@ -4,10 +4,11 @@
 
 mod common;
 
+use scimcheck::double::Double;
+
 use std::time::Duration;
 
 use scimcheck::check::snapshot::SnapshotStore;
-use scimcheck::double::Double;
 use scimcheck::exec::{Outcome, ScenarioResult};
 use scimcheck::runner::{self, RunSettings, SuiteSources};
 use scimcheck::target::Target;
@@ -453,7 +454,7 @@ impl wiremock::Respond for StaleUserGroups {
 
 #[tokio::test]
 async fn builtin_membership_suite_catches_a_stale_user_groups() {
-    let double = Double::start(None).await;
+    let double = common::double().await;
     Mock::given(method("GET"))
         .and(path_regex("^/Users/[^/]+$"))
         .respond_with(StaleUserGroups {

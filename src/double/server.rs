@@ -71,6 +71,7 @@ pub fn response_template(response: &Response) -> ResponseTemplate {
 pub struct Double {
     server: MockServer,
     service: Arc<Mutex<Service>>,
+    token: Option<String>,
 }
 
 impl Double {
@@ -87,14 +88,23 @@ impl Double {
     async fn start_on(builder: wiremock::MockServerBuilder, token: Option<String>) -> Double {
         // Request recording would keep every request for the life of the server.
         let server = builder.disable_request_recording().start().await;
-        let service = Arc::new(Mutex::new(Service::new(server.uri(), token)));
+        let service = Arc::new(Mutex::new(Service::new(server.uri(), token.clone())));
         Mock::given(any())
             .respond_with(Responder {
                 service: Arc::clone(&service),
             })
             .mount(&server)
             .await;
-        Double { server, service }
+        Double {
+            server,
+            service,
+            token,
+        }
+    }
+
+    /// The bearer token it requires, if any.
+    pub fn token(&self) -> Option<String> {
+        self.token.clone()
     }
 
     /// The base URL, such as `http://127.0.0.1:41234`.

@@ -12,6 +12,21 @@ use scimcheck::runner::{self, RunSettings, SuiteSources};
 use scimcheck::target::Target;
 use wiremock::Mock;
 
+/// The token every test double requires, and every test target carries.
+pub const TOKEN: &str = "scimcheck-test-token";
+
+/// A target for `base_url` with the test token.
+pub fn target(base_url: &str) -> Target {
+    let mut target = Target::new(base_url);
+    target.auth = scimcheck::target::Auth::Bearer(TOKEN.into());
+    target
+}
+
+/// A double requiring the test token.
+pub async fn double() -> Double {
+    Double::start(Some(TOKEN.into())).await
+}
+
 /// Runs the scenarios of `sources` matching `filters` against `base_url`;
 /// snapshots go to `snapshots`.
 pub async fn run_sources(
@@ -27,7 +42,7 @@ pub async fn run_sources(
         plan.scenarios().count() > 0,
         "no scenario matches {filters:?}"
     );
-    let mut target = Target::new(base_url);
+    let mut target = target(base_url);
     target.timeout = Duration::from_millis(500);
     let settings = RunSettings {
         target,
@@ -57,7 +72,7 @@ pub async fn run_builtin(base_url: &str, filter: &str) -> Vec<ScenarioResult> {
 
 /// A fresh double with `defect` answering before it.
 pub async fn double_with_defect(defect: Mock) -> Double {
-    let double = Double::start(None).await;
+    let double = double().await;
     defect.with_priority(1).mount(double.server()).await;
     double
 }
@@ -81,6 +96,7 @@ pub async fn post_scim(client: &reqwest::Client, url: String, body: serde_json::
     let response = client
         .post(url)
         .header("content-type", "application/scim+json")
+        .bearer_auth(TOKEN)
         .body(body.to_string())
         .send()
         .await
@@ -92,5 +108,13 @@ pub async fn post_scim(client: &reqwest::Client, url: String, body: serde_json::
 
 /// GETs a URL and reads its JSON body.
 pub async fn get_json(client: &reqwest::Client, url: String) -> serde_json::Value {
-    client.get(url).send().await.unwrap().json().await.unwrap()
+    client
+        .get(url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
