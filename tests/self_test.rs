@@ -31,6 +31,14 @@ impl Run {
             .collect()
     }
 
+    /// Exactly one check failed, at `step`, and its message starts with `prefix`.
+    fn fails_only_at(&self, step: &str, prefix: &str) {
+        let failures = self.failures();
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(failures[0].starts_with(prefix), "{failures:?}");
+        assert_eq!(self.results[0].steps.last().unwrap().id, step);
+    }
+
     fn outcome(&self) -> &Outcome {
         &self.results[0].outcome
     }
@@ -415,15 +423,9 @@ async fn builtin_membership_suite_catches_an_ignored_member_removal() {
     )
     .await;
     let run = builtin_against(&double, "groups-membership").await;
-    let failures = run.failures();
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert!(
-        failures[0].starts_with("json /members: expected not to contain {\"value\":"),
-        "{failures:?}"
-    );
-    assert_eq!(
-        run.results[0].steps.last().unwrap().id,
-        "member_gone_from_group"
+    run.fails_only_at(
+        "member_gone_from_group",
+        "json /members: expected not to contain {\"value\":",
     );
 }
 
@@ -465,14 +467,8 @@ async fn builtin_membership_suite_catches_a_stale_user_groups() {
         .mount(double.server())
         .await;
     let run = builtin_against(&double, "groups-membership").await;
-    let failures = run.failures();
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert!(
-        failures[0].starts_with("json /groups: expected not to contain {\"value\":"),
-        "{failures:?}"
-    );
-    assert_eq!(
-        run.results[0].steps.last().unwrap().id,
-        "group_gone_from_user"
+    run.fails_only_at(
+        "group_gone_from_user",
+        "json /groups: expected not to contain {\"value\":",
     );
 }
