@@ -111,6 +111,7 @@ async fn per_request_overhead() {
         },
         features: None,
         interrupt: Default::default(),
+        secrets: Vec::new(),
     };
     let (suite, scenario) = plan.scenarios().next().unwrap();
     let started = Instant::now();

@@ -32,6 +32,8 @@ pub struct RunContext {
     /// ServiceProviderConfig features, when some scenario requires any.
     pub features: Option<Result<Value, String>>,
     pub interrupt: Interrupt,
+    /// The target's secrets, computed once: snapshots redact them.
+    pub secrets: Vec<String>,
 }
 
 /// How long pending cleanups may take once a run is interrupted.
@@ -333,11 +335,7 @@ async fn run_step(
             return result;
         }
     };
-    let normalizer = Normalizer::new(
-        &scope.run_id,
-        captured.iter().cloned(),
-        &ctx.target.secrets(),
-    );
+    let normalizer = Normalizer::new(&scope.run_id, captured.iter().cloned(), &ctx.secrets);
     let check_ctx = CheckContext {
         scope,
         schemas: &ctx.schemas,

@@ -166,6 +166,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
     let features = probe(&client, &settings.target).await?;
     let needs_features = plan.scenarios().any(|(_, s)| !s.requires.is_empty());
     let run_id = settings.run_id.unwrap_or_else(new_run_id);
+    let secrets = settings.target.secrets();
     let ctx = RunContext {
         client,
         target: settings.target,
@@ -174,6 +175,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         snapshots: settings.snapshots,
         features: needs_features.then_some(features),
         interrupt: settings.interrupt,
+        secrets,
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;
     Ok(RunReport { run_id, results })

@@ -476,22 +476,22 @@ impl Service {
         attrs: Map<String, Value>,
         password: Option<String>,
     ) {
-        let version = self.clock + 1;
+        let unchanged = self.store[&kind].get(id).is_some_and(|s| s.attrs == attrs);
+        if unchanged && password.is_none() {
+            return;
+        }
+        let version = self.tick();
         let stored = self
             .store
             .get_mut(&kind)
             .and_then(|s| s.get_mut(id))
             .expect("validated resources exist");
-        if stored.attrs == attrs && password.is_none() {
-            return;
-        }
         stored.attrs = attrs;
         if password.is_some() {
             stored.password = password;
         }
         stored.modified = now();
         stored.version = version;
-        self.clock = version;
     }
 
     fn delete(&mut self, kind: Kind, id: &str, request: &Request) -> Result<Response, ScimError> {
