@@ -116,6 +116,34 @@ pub struct ScenarioResult {
     pub elapsed: Duration,
 }
 
+impl ScenarioResult {
+    /// Every exchange of the scenario in the order sent: its steps' and then
+    /// its cleanups', each with a label (`create`, `cleanup`). A failed
+    /// cleanup is also told as a step; it is listed once.
+    pub fn exchanges(&self) -> impl Iterator<Item = (&str, &Exchange)> {
+        let steps = self
+            .steps
+            .iter()
+            .filter(|s| !s.is_failed_cleanup())
+            .filter_map(|s| s.exchange.as_ref().map(|e| (s.id.as_str(), e)));
+        let cleanups = self
+            .cleanups
+            .iter()
+            .filter_map(|c| c.exchange.as_ref().map(|e| ("cleanup", e)));
+        steps.chain(cleanups)
+    }
+}
+
+impl StepResult {
+    /// The step a failed cleanup is reported as (see [`CLEANUP_CHECK`]).
+    pub fn is_failed_cleanup(&self) -> bool {
+        self.failures.iter().any(|f| f.check == CLEANUP_CHECK)
+    }
+}
+
+/// The check name of a cleanup that did not happen.
+pub const CLEANUP_CHECK: &str = "cleanup";
+
 /// A fresh run id: short, lower-case, unlikely to collide.
 pub fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..10].to_string()
@@ -258,6 +286,7 @@ pub async fn run_scenario(
                             "not done: the time for cleanups after the interruption ran out".into(),
                         )),
                         elapsed: Duration::ZERO,
+                        started_at: std::time::SystemTime::now(),
                         retries: Vec::new(),
                     },
                 }
@@ -274,7 +303,7 @@ pub async fn run_scenario(
             step.exchange = Some(exchange.clone());
             step.impact = Some("the resource it created may be left behind on the target".into());
             step.failures.push(Failure {
-                check: "cleanup".into(),
+                check: CLEANUP_CHECK.into(),
                 message: format!(
                     "{} {} {problem}: the resource may be left behind",
                     exchange.request.method, exchange.request.url
@@ -381,7 +410,7 @@ async fn run_step(
         match render_request(ctx, cleanup, scope) {
             Ok(r) => cleanups.push((r, cleanup.span.clone())),
             Err(e) => result.failures.push(Failure {
-                check: "cleanup".into(),
+                check: CLEANUP_CHECK.into(),
                 message: format!("cannot build the cleanup request: {e}"),
                 span: Some(cleanup.span.clone()),
             }),

@@ -59,6 +59,8 @@ pub struct Exchange {
     pub request: SentRequest,
     pub response: Result<ReceivedResponse, TransportError>,
     pub elapsed: Duration,
+    /// When the request was first sent (for HAR's `startedDateTime`).
+    pub started_at: std::time::SystemTime,
     /// The 429 answers that came before this one, and how long was waited.
     pub retries: Vec<String>,
 }
@@ -144,6 +146,7 @@ impl Client {
     /// exponential backoff from one second. The retries are told in the exchange.
     pub async fn send(&self, request: SentRequest) -> Exchange {
         let started = Instant::now();
+        let started_at = std::time::SystemTime::now();
         let mut retries = Vec::new();
         loop {
             if let Some(pacer) = &self.pacer {
@@ -156,6 +159,7 @@ impl Client {
                     request,
                     response,
                     elapsed: started.elapsed(),
+                    started_at,
                     retries,
                 };
             }

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
 use scimcheck::exec::Interrupt;
-use scimcheck::report::{Tally, json, junit, terminal, verdict};
+use scimcheck::report::{Tally, har, json, junit, terminal, verdict};
 use scimcheck::runner::{self, LoadError, RunError, RunSettings, SuiteSources, exit};
 use scimcheck::target::{Auth, Target, redact};
 
@@ -120,7 +120,7 @@ struct RunArgs {
     /// Fail the run on advice (SHOULD-level findings) too.
     #[arg(long)]
     strict: bool,
-    /// Also write a report, as KIND=PATH with KIND junit or json (repeatable).
+    /// Also write a report, as KIND=PATH with KIND junit, json or har (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
     reports: Vec<(ReportKind, PathBuf)>,
 }
@@ -138,6 +138,7 @@ struct CleanupArgs {
 enum ReportKind {
     Junit,
     Json,
+    Har,
 }
 
 fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
@@ -147,9 +148,10 @@ fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
     let kind = match kind {
         "junit" => ReportKind::Junit,
         "json" => ReportKind::Json,
+        "har" => ReportKind::Har,
         other => {
             return Err(format!(
-                "unknown report kind `{other}`; the kinds are: junit, json"
+                "unknown report kind `{other}`; the kinds are: junit, json, har"
             ));
         }
     };
@@ -360,6 +362,7 @@ fn run(args: RunArgs) -> u8 {
             let text = match kind {
                 ReportKind::Junit => junit::render(&report.run_id, &report.results, &secrets),
                 ReportKind::Json => json::render(&report.run_id, &report.results, &secrets),
+                ReportKind::Har => har::render(&report.results, &secrets),
             };
             if let Err(e) = std::fs::write(path, text) {
                 eprintln!("scimcheck: cannot write the report {}: {e}", path.display());

@@ -304,6 +304,48 @@ fn a_junit_report_keeps_failures_and_passes_apart_and_hides_secrets() {
 }
 
 #[test]
+fn a_har_report_holds_every_exchange_cleanups_included() {
+    let dir = suite_dir(&[(
+        "made.yaml",
+        "name: made\nscenarios:\n  - id: create\n    steps:\n      - id: post\n        request:\n          method: POST\n          path: /Users\n          json: { schemas: [urn:ietf:params:scim:schemas:core:2.0:User], userName: \"scimcheck-{{ run_id }}-har\" }\n        expect: { status: 201 }\n        capture: { id: /id }\n        cleanup: { method: DELETE, path: \"/Users/{{ id }}\" }\n",
+    )]);
+    let report = dir.path().join("run.har");
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--token", "tok-4f5e6d", "--suites"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(format!("har={}", report.display()))
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(!text.contains("tok-4f5e6d"), "{text}");
+    let har: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let methods: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["request"]["method"].as_str().unwrap(),
+                e["response"]["status"]
+            )
+        })
+        .collect();
+    assert_eq!(methods, ["POST 201", "DELETE 204"]);
+    assert_eq!(entries[0]["pageref"], "made::create");
+    assert_eq!(entries[1]["comment"], "made::create › cleanup");
+    assert_eq!(
+        entries[0]["request"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "authorization")
+            .map(|h| h["value"].clone()),
+        Some(serde_json::json!("Bearer ***"))
+    );
+}
+
+#[test]
 fn an_unknown_report_kind_is_a_usage_error() {
     cargo_bin_cmd!("scimcheck")
         .args(["run", "--report", "pdf=x.pdf"])

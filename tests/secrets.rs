@@ -95,6 +95,8 @@ fn run_and_search(credentials: &[&str], secrets: &[String]) {
         .arg(format!("junit={}", out.join("junit.xml").display()))
         .arg("--report")
         .arg(format!("json={}", out.join("report.json").display()))
+        .arg("--report")
+        .arg(format!("har={}", out.join("run.har").display()))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

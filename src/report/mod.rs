@@ -1,5 +1,6 @@
 //! Rendering results. Every renderer redacts the target's secrets.
 
+pub mod har;
 pub mod json;
 pub mod junit;
 pub mod terminal;
