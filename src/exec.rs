@@ -81,6 +81,11 @@ pub struct StepResult {
     pub impact: Option<String>,
     pub fix: Option<String>,
     pub advice_text: Option<String>,
+    /// The blocking checks that were applied to the answer (none when no
+    /// answer came), by the names failures carry.
+    pub checks: Vec<String>,
+    /// The SHOULD-level checks that were applied.
+    pub advised: Vec<String>,
 }
 
 impl StepResult {
@@ -95,6 +100,8 @@ impl StepResult {
             impact: None,
             fix: None,
             advice_text: None,
+            checks: Vec::new(),
+            advised: Vec::new(),
         }
     }
 }
@@ -375,7 +382,12 @@ async fn run_step(
     };
     result.failures = check_response(&step.expectations, &response, &check_ctx);
     result.advice = check_response(&step.advisories, &response, &check_ctx);
+    result.checks = labels(step.expectations.iter().map(|e| e.kind.label()));
+    result.advised = labels(step.advisories.iter().map(|e| e.kind.label()));
     if result.failures.is_empty() {
+        result
+            .checks
+            .extend(step.captures.iter().map(|c| format!("capture {}", c.name)));
         for capture in &step.captures {
             let value = match &capture.from {
                 CaptureFrom::Pointer(pointer) => response
@@ -418,6 +430,17 @@ async fn run_step(
     }
     result.exchange = Some(exchange);
     result
+}
+
+/// Check names in order, each once (several predicates on one pointer are one check).
+fn labels(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// The request a plan describes, rendered against the scope.

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
 use scimcheck::exec::Interrupt;
-use scimcheck::report::{Tally, har, json, junit, terminal, verdict};
+use scimcheck::report::{RunInfo, Tally, har, html, json, junit, terminal, verdict};
 use scimcheck::runner::{self, LoadError, RunError, RunSettings, SuiteSources, exit};
 use scimcheck::target::{Auth, Target, redact};
 
@@ -120,7 +120,7 @@ struct RunArgs {
     /// Fail the run on advice (SHOULD-level findings) too.
     #[arg(long)]
     strict: bool,
-    /// Also write a report, as KIND=PATH with KIND junit, json or har (repeatable).
+    /// Also write a report, as KIND=PATH with KIND junit, json, har or html (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
     reports: Vec<(ReportKind, PathBuf)>,
 }
@@ -139,6 +139,7 @@ enum ReportKind {
     Junit,
     Json,
     Har,
+    Html,
 }
 
 fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
@@ -149,9 +150,10 @@ fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
         "junit" => ReportKind::Junit,
         "json" => ReportKind::Json,
         "har" => ReportKind::Har,
+        "html" => ReportKind::Html,
         other => {
             return Err(format!(
-                "unknown report kind `{other}`; the kinds are: junit, json, har"
+                "unknown report kind `{other}`; the kinds are: junit, json, har, html"
             ));
         }
     };
@@ -358,10 +360,12 @@ fn run(args: RunArgs) -> u8 {
         }
         print!("{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
         print!("{}", leftovers(&report.results, &secrets));
+        let run_info = RunInfo::new(&report.run_id, &base_url);
         for (kind, path) in &args.reports {
             let text = match kind {
                 ReportKind::Junit => junit::render(&report.run_id, &report.results, &secrets),
-                ReportKind::Json => json::render(&report.run_id, &report.results, &secrets),
+                ReportKind::Json => json::render(&run_info, &report.results, &secrets),
+                ReportKind::Html => html::render(&run_info, &report.results, &secrets),
                 ReportKind::Har => har::render(&report.results, &secrets),
             };
             if let Err(e) = std::fs::write(path, text) {

@@ -125,6 +125,23 @@ pub enum ExpectationKind {
     EmptyBody,
 }
 
+impl ExpectationKind {
+    /// The check's name, as failures and reports give it: `status`,
+    /// `header content-type`, `json /userName`, `schema user`, ...
+    pub fn label(&self) -> String {
+        match self {
+            ExpectationKind::Status(_) => "status".into(),
+            ExpectationKind::Header { name, .. } => format!("header {name}"),
+            ExpectationKind::Json { pointer, .. } => {
+                format!("json {}", if pointer.is_empty() { "/" } else { pointer })
+            }
+            ExpectationKind::Schema(name) => format!("schema {name}"),
+            ExpectationKind::Snapshot(name) => format!("snapshot {name}"),
+            ExpectationKind::EmptyBody => "empty body".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Capture {
     pub name: String,

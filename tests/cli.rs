@@ -374,7 +374,7 @@ fn a_json_report_is_versioned_and_complete() {
     assert_eq!(json["version"], 1);
     assert_eq!(
         json["summary"],
-        serde_json::json!({"passed": 0, "failed": 1, "skipped": 0})
+        serde_json::json!({"passed": 0, "failed": 1, "skipped": 0, "advice": 0})
     );
     let step = &json["scenarios"][0]["steps"][0];
     assert_eq!(json["scenarios"][0]["name"], "teapot::wrong");

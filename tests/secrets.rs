@@ -97,6 +97,8 @@ fn run_and_search(credentials: &[&str], secrets: &[String]) {
         .arg(format!("json={}", out.join("report.json").display()))
         .arg("--report")
         .arg(format!("har={}", out.join("run.har").display()))
+        .arg("--report")
+        .arg(format!("html={}", out.join("report.html").display()))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

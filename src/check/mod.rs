@@ -90,20 +90,19 @@ pub fn check_response(
                         _ => String::new(),
                     };
                     failures.push(fail(
-                        "status".into(),
+                        expectation.kind.label(),
                         format!("expected {wanted}, got {}{detail}", response.status),
                     ));
                 }
             }
             ExpectationKind::Header { name, predicates } => {
+                let check = expectation.kind.label();
                 let actual = response.header(name).map(|v| Value::String(v.to_string()));
                 for p in predicates {
                     match evaluate(p, actual.as_ref(), ctx.scope) {
                         Ok(Ok(())) => {}
-                        Ok(Err(why)) => failures.push(fail(format!("header {name}"), why)),
-                        Err(missing) => {
-                            failures.push(fail(format!("header {name}"), missing.to_string()))
-                        }
+                        Ok(Err(why)) => failures.push(fail(check.clone(), why)),
+                        Err(missing) => failures.push(fail(check.clone(), missing.to_string())),
                     }
                 }
             }
@@ -111,7 +110,7 @@ pub fn check_response(
                 pointer,
                 predicates,
             } => {
-                let check = format!("json {}", if pointer.is_empty() { "/" } else { pointer });
+                let check = expectation.kind.label();
                 let value = json_body(&mut failures, &check, &mut body_complaint_made);
                 if body.as_ref().is_some_and(|b| b.is_err()) {
                     continue;
@@ -126,7 +125,7 @@ pub fn check_response(
                 }
             }
             ExpectationKind::Schema(name) => {
-                let check = format!("schema {name}");
+                let check = expectation.kind.label();
                 match json_body(&mut failures, &check, &mut body_complaint_made) {
                     Some(v) => {
                         let violations = ctx.schemas.violations(name, &v);
@@ -152,7 +151,7 @@ pub fn check_response(
                 }
             }
             ExpectationKind::Snapshot(name) => {
-                let check = format!("snapshot {name}");
+                let check = expectation.kind.label();
                 let Some(v) = json_body(&mut failures, &check, &mut body_complaint_made) else {
                     if body.is_none() {
                         failures.push(fail(check, "expected a JSON body, got none".into()));
@@ -180,7 +179,7 @@ pub fn check_response(
             ExpectationKind::EmptyBody => {
                 if !response.body.is_empty() {
                     failures.push(fail(
-                        "empty body".into(),
+                        expectation.kind.label(),
                         format!(
                             "expected no body, got {} bytes: {}",
                             response.body.len(),

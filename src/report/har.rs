@@ -9,11 +9,10 @@
 //! (bearer token, basic credential, `--header` value) survives.
 
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::exec::ScenarioResult;
 use crate::http::{Exchange, ReceivedResponse, SentRequest};
+use crate::report::{reason_phrase, timestamp};
 use crate::target::redact;
 
 pub fn render(results: &[ScenarioResult], secrets: &[String]) -> String {
@@ -105,10 +104,7 @@ fn response_of(response: &ReceivedResponse, r: &dyn Fn(&str) -> String) -> Value
     let mime = response.header("content-type").unwrap_or("");
     json!({
         "status": response.status,
-        "statusText": http::StatusCode::from_u16(response.status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or(""),
+        "statusText": reason_phrase(response.status),
         "httpVersion": "HTTP/1.1",
         "cookies": [],
         "headers": headers(&response.headers, r),
@@ -149,12 +145,6 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
-}
-
-fn timestamp(at: std::time::SystemTime) -> String {
-    OffsetDateTime::from(at)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
 #[cfg(test)]
@@ -199,6 +189,8 @@ mod tests {
                 impact: None,
                 fix: None,
                 advice_text: None,
+                checks: Vec::new(),
+                advised: Vec::new(),
             };
             step.exchange = Some(e);
             steps.push(step);

@@ -2,23 +2,32 @@
 //!
 //! ```text
 //! { "format": "scimcheck-report", "version": 1, "run_id": "...",
-//!   "summary": { "passed": N, "failed": N, "skipped": N },
+//!   "scimcheck_version": "0.1.0", "target": "https://...", "generated_at": "RFC 3339",
+//!   "summary": { "passed": N, "failed": N, "skipped": N, "advice": N },
 //!   "scenarios": [ { "name", "outcome": "passed|failed|skipped", "reason"?, "elapsed_ms",
 //!       "steps": [ { "id", "spec": [...], "impact"?, "fix"?,
 //!           "exchange"?: { "method", "url", "status"?, "error"?, "elapsed_ms" },
-//!           "failures": [ { "check", "message", "location"? } ], "advice": [ same ] } ] } ],
+//!           "checks": [ { "check", "level": "must|should", "passed": bool } ],
+//!           "failures": [ { "check", "message", "location"? } ], "advice": [ same ],
+//!           "transcript"?: { "request": "...", "response": "..." } } ] } ],
 //!   "verdicts": [ { "profile", "client", "ready", "blocking": [...], "advice": [...], "skipped": [...] } ] }
 //! ```
 //!
-//! Fields are only ever added within a version; a removal or a change of
-//! meaning bumps it. Secrets are redacted.
+//! `checks` lists the checks applied to the answer (none when no answer
+//! came); `transcript` is the whole exchange, headers and bodies, of a step
+//! with a failure or advice. Fields are only ever added within a version; a
+//! removal or a change of meaning bumps it. Every string is redacted.
+//!
+//! The HTML report renders this same model.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::check::Failure;
-use crate::exec::{Outcome, ScenarioResult};
-use crate::report::Tally;
+use crate::exec::{Outcome, ScenarioResult, StepResult};
+use crate::http::Exchange;
 use crate::report::verdict::{Finding, verdicts};
+use crate::report::{RunInfo, Tally, reason_phrase};
 use crate::target::redact;
 
 #[derive(Serialize)]
@@ -26,6 +35,9 @@ struct Report<'a> {
     format: &'static str,
     version: u32,
     run_id: &'a str,
+    scimcheck_version: &'static str,
+    target: &'a str,
+    generated_at: String,
     summary: Summary,
     scenarios: Vec<Scenario>,
     verdicts: Vec<VerdictOut>,
@@ -36,6 +48,7 @@ struct Summary {
     passed: usize,
     failed: usize,
     skipped: usize,
+    advice: usize,
 }
 
 #[derive(Serialize)]
@@ -58,8 +71,24 @@ struct Step {
     fix: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     exchange: Option<ExchangeOut>,
+    checks: Vec<CheckOut>,
     failures: Vec<FailureOut>,
     advice: Vec<FailureOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcript: Option<Transcript>,
+}
+
+#[derive(Serialize)]
+struct CheckOut {
+    check: String,
+    level: &'static str,
+    passed: bool,
+}
+
+#[derive(Serialize)]
+struct Transcript {
+    request: String,
+    response: String,
 }
 
 #[derive(Serialize)]
@@ -120,7 +149,63 @@ fn finding(f: &Finding) -> FindingOut {
     }
 }
 
-pub fn render(run_id: &str, results: &[ScenarioResult], secrets: &[String]) -> String {
+fn checks(step: &StepResult) -> Vec<CheckOut> {
+    let failed = |list: &[Failure], name: &str| list.iter().any(|f| f.check == name);
+    let must = step.checks.iter().map(|c| CheckOut {
+        check: c.clone(),
+        level: "must",
+        passed: !failed(&step.failures, c),
+    });
+    let should = step.advised.iter().map(|c| CheckOut {
+        check: c.clone(),
+        level: "should",
+        passed: !failed(&step.advice, c),
+    });
+    must.chain(should).collect()
+}
+
+/// The exchange as an HTTP client would log it: request line, headers, body.
+fn transcript(exchange: &Exchange) -> Transcript {
+    let request = &exchange.request;
+    let mut sent = format!("{} {}\n", request.method, request.url);
+    for (name, value) in &request.headers {
+        sent.push_str(&format!("{name}: {value}\n"));
+    }
+    if let Some(body) = &request.body {
+        sent.push('\n');
+        sent.push_str(&pretty(body));
+    }
+    let received = match &exchange.response {
+        Ok(response) => {
+            let mut text = format!("{} {}\n", response.status, reason_phrase(response.status));
+            for (name, value) in &response.headers {
+                text.push_str(&format!("{name}: {value}\n"));
+            }
+            if !response.body.is_empty() {
+                text.push('\n');
+                text.push_str(&pretty(&response.body));
+            }
+            text
+        }
+        Err(e) => format!("(no response: {e})"),
+    };
+    Transcript {
+        request: sent,
+        response: received,
+    }
+}
+
+/// A JSON body indented; anything else as text.
+fn pretty(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned())
+}
+
+/// The report as data, every string redacted: what both the JSON and the
+/// HTML reports show.
+pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> Value {
     let tally = Tally::of(results);
     let scenarios = results
         .iter()
@@ -151,8 +236,13 @@ pub fn render(run_id: &str, results: &[ScenarioResult], secrets: &[String]) -> S
                         error: e.response.as_ref().err().map(|e| e.to_string()),
                         elapsed_ms: e.elapsed.as_millis(),
                     }),
+                    checks: checks(s),
                     failures: s.failures.iter().map(failure).collect(),
                     advice: s.advice.iter().map(failure).collect(),
+                    transcript: (!s.failures.is_empty() || !s.advice.is_empty())
+                        .then_some(s.exchange.as_ref())
+                        .flatten()
+                        .map(transcript),
                 })
                 .collect(),
         })
@@ -171,15 +261,42 @@ pub fn render(run_id: &str, results: &[ScenarioResult], secrets: &[String]) -> S
     let report = Report {
         format: "scimcheck-report",
         version: 1,
-        run_id,
+        run_id: &run.run_id,
+        scimcheck_version: env!("CARGO_PKG_VERSION"),
+        target: &run.target,
+        generated_at: run.generated_at(),
         summary: Summary {
             passed: tally.passed,
             failed: tally.failed,
             skipped: tally.skipped,
+            advice: tally.advice,
         },
         scenarios,
         verdicts,
     };
-    let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    let mut value = serde_json::to_value(&report).unwrap_or_default();
+    redact_strings(&mut value, secrets);
+    value
+}
+
+/// Redacts every string of a JSON value in place, keys included.
+fn redact_strings(value: &mut Value, secrets: &[String]) {
+    match value {
+        Value::String(s) => *s = redact(s, secrets),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_strings(v, secrets)),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut v) in entries {
+                redact_strings(&mut v, secrets);
+                map.insert(redact(&key, secrets), v);
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn render(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> String {
+    let text = serde_json::to_string_pretty(&model(run, results, secrets)).unwrap_or_default();
+    // Once more on the text: a secret split by JSON escaping is caught too.
     redact(&text, secrets)
 }

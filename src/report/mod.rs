@@ -1,12 +1,54 @@
 //! Rendering results. Every renderer redacts the target's secrets.
 
 pub mod har;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod terminal;
 pub mod verdict;
 
 use crate::exec::{Outcome, ScenarioResult};
+
+/// What reports say of the run besides its results.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub run_id: String,
+    /// The base URL the run was against (redacted by the reports).
+    pub target: String,
+    pub generated_at: std::time::SystemTime,
+}
+
+impl RunInfo {
+    pub fn new(run_id: &str, target: &str) -> RunInfo {
+        RunInfo {
+            run_id: run_id.to_string(),
+            target: target.to_string(),
+            generated_at: std::time::SystemTime::now(),
+        }
+    }
+
+    /// RFC 3339, in UTC.
+    pub fn generated_at(&self) -> String {
+        timestamp(self.generated_at)
+    }
+}
+
+/// The reason phrase of a status code (`Created`), or nothing for an unknown one.
+pub fn reason_phrase(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
+
+/// A time as RFC 3339, in UTC, to the millisecond.
+pub fn timestamp(at: std::time::SystemTime) -> String {
+    let at = time::OffsetDateTime::from(at);
+    at.replace_millisecond(at.millisecond())
+        .unwrap_or(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
 
 /// Passed, failed and skipped scenario counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,0 +1,74 @@
+//! One self-contained HTML file a vendor can hand on: the verdict per
+//! profile, every check with its citation, and the request/response
+//! transcript of each failure. No script, no font, no image, no link out:
+//! it reads the same offline, printed, or attached to a ticket.
+//!
+//! It renders the JSON report's model (already redacted) through a
+//! minijinja template, which escapes every value for HTML.
+
+use minijinja::{AutoEscape, Environment, Error, Output, State, Value};
+
+use crate::exec::ScenarioResult;
+use crate::report::{RunInfo, json};
+use crate::target::redact;
+
+const TEMPLATE: &str = include_str!("report.html");
+
+pub fn render(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> String {
+    let model = json::model(run, results, secrets);
+    let mut env = Environment::new();
+    // The name ends in .html, so every value is escaped, by `escape_html`.
+    env.set_formatter(escape_html);
+    let rendered = env
+        .add_template("report.html", TEMPLATE)
+        .and_then(|()| env.get_template("report.html"))
+        .and_then(|template| template.render(minijinja::value::Serde(&model)));
+    match rendered {
+        Ok(html) => redact(&html, secrets),
+        // The template is compiled in and tested; this is a bug, told plainly.
+        Err(e) => format!(
+            "<!DOCTYPE html><title>scimcheck report</title><p>scimcheck could not render this report: {}</p>",
+            minijinja::HtmlEscape(&e.to_string())
+        ),
+    }
+}
+
+/// Escapes what HTML needs escaped in text and quoted attributes, and no
+/// more: minijinja's own escaping also turns `/` into `&#x2f;`, which leaves
+/// URLs in the file unreadable and unsearchable.
+fn escape_html(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    let text = value.to_string();
+    if value.is_safe() || *state.auto_escape() == AutoEscape::None {
+        return out.write_str(&text).map_err(Error::from);
+    }
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    out.write_str(&escaped).map_err(Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_run_renders_and_escapes_the_target() {
+        let run = RunInfo::new("abc123", "http://127.0.0.1:1/<script>&'\"");
+        let html = render(&run, &[], &[]);
+        assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        assert!(
+            html.contains("http://127.0.0.1:1/&lt;script&gt;&amp;&#39;&quot;"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("0 passed"), "{html}");
+    }
+}

@@ -1,0 +1,198 @@
+//! The HTML report as a vendor sees it: a real run against a double with a
+//! defect, rendered, opened offline in headless Chromium, and its
+//! screenshot checked for what a reader must see.
+//!
+//! Without Chromium (Debian's `chromium`, or the binary named by
+//! `SCIMCHECK_CHROMIUM`) the browser test is reported as ignored, never as
+//! passed; CI sets `SCIMCHECK_REQUIRE_BROWSER=1`, which makes a missing
+//! browser a failure.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use scimcheck::report::{RunInfo, html};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, ResponseTemplate};
+
+/// The fail and pass badge colours of the report's stylesheet (--fail, --pass).
+const FAIL_RGB: [u8; 3] = [0xb4, 0x23, 0x18];
+const PASS_RGB: [u8; 3] = [0x06, 0x76, 0x47];
+const WIDTH: u32 = 1280;
+const HEIGHT: u32 = 1600;
+
+/// A report of a real run: Entra's user lifecycle fails (PATCH answered 500),
+/// RFC user creation passes.
+fn real_report() -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let defect = Mock::given(method("PATCH"))
+            .and(path_regex("^/Users/"))
+            .respond_with(ResponseTemplate::new(500).set_body_raw(
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"patch engine down"}"#,
+                "application/scim+json",
+            ));
+        let double = common::double_with_defect(defect).await;
+        let dir = tempfile::tempdir().unwrap();
+        let sources = scimcheck::runner::SuiteSources {
+            builtin: true,
+            dirs: Vec::new(),
+        };
+        let results = common::run_sources(
+            sources,
+            &double.base_url(),
+            &["entra::users::user_lifecycle", "rfc7644::users-create::create_user"],
+            dir.path(),
+        )
+        .await;
+        let secrets = common::target(&double.base_url()).secrets();
+        html::render(
+            &RunInfo::new("html0test1", &double.base_url()),
+            &results,
+            &secrets,
+        )
+    })
+}
+
+fn content_is_complete_and_self_contained() -> Result<(), Failed> {
+    let report = real_report();
+    let must_hold = [
+        ("the verdict of the failing profile", "not ready"),
+        ("the verdict of the passing profile", ">ready<"),
+        (
+            "the failing step",
+            "entra::users::user_lifecycle › update_multi_valued",
+        ),
+        ("the check that failed", "expected 200 or 204, got 500"),
+        (
+            "its citation",
+            "Entra SCIM: Update User [Multi-valued properties], RFC7644 3.5.2.3",
+        ),
+        ("what the client does", "What Microsoft Entra ID does:"),
+        ("the transcript's request", "PATCH http://127.0.0.1:"),
+        ("the transcript's response", "500 Internal Server Error"),
+        ("the response body", "patch engine down"),
+        ("a passed check", "class=\"ok\">status"),
+        ("the redacted token", "authorization: Bearer ***"),
+    ];
+    for (what, text) in must_hold {
+        if !report.contains(text) {
+            return Err(format!("the report lacks {what} (`{text}`)").into());
+        }
+    }
+    if report.contains(common::TOKEN) {
+        return Err("the token leaked into the report".into());
+    }
+    // Readable offline: nothing is fetched from anywhere.
+    for outward in [
+        "<script",
+        "<link",
+        "<img",
+        "src=",
+        "url(",
+        "@import",
+        "href=\"http",
+    ] {
+        if report.contains(outward) {
+            return Err(format!("the report refers outward (`{outward}`)").into());
+        }
+    }
+    Ok(())
+}
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("SCIMCHECK_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+fn screenshot(browser: &Path) -> Result<(), Failed> {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let page = out.join("report.html");
+    let shot = out.join("screenshot.png");
+    let _ = std::fs::remove_file(&shot);
+    std::fs::write(&page, real_report()).map_err(|e| e.to_string())?;
+    let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let status = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            // Offline: every host name fails to resolve.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--window-size={WIDTH},{HEIGHT}"))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", browser.display()))?;
+    if !shot.exists() {
+        return Err(format!(
+            "no screenshot; chromium said: {}",
+            String::from_utf8_lossy(&status.stderr)
+        )
+        .into());
+    }
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&shot).map_err(|e| e.to_string())?,
+    ));
+    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap_or_default()];
+    let info = reader.next_frame(&mut pixels).map_err(|e| e.to_string())?;
+    if (info.width, info.height) != (WIDTH, HEIGHT) {
+        return Err(format!("screenshot is {}x{}", info.width, info.height).into());
+    }
+    let channels = info.color_type.samples();
+    let count = |rgb: [u8; 3]| {
+        pixels[..info.buffer_size()]
+            .chunks(channels)
+            .filter(|p| p[..3] == rgb)
+            .count()
+    };
+    // A badge is about 90x20 pixels of solid colour: the styles applied,
+    // and both verdicts are on the first screen.
+    let (fail, pass) = (count(FAIL_RGB), count(PASS_RGB));
+    if fail < 1000 || pass < 1000 {
+        return Err(format!(
+            "the verdict badges are not visible: {fail} red and {pass} green pixels (see {})",
+            shot.display()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let required = std::env::var_os("SCIMCHECK_REQUIRE_BROWSER").is_some_and(|v| v == "1");
+    let browser = chromium();
+    let screenshot_trial = match browser {
+        Some(path) => Trial::test("screenshot_in_headless_chromium", move || screenshot(&path)),
+        None if required => Trial::test("screenshot_in_headless_chromium", || {
+            Err("SCIMCHECK_REQUIRE_BROWSER=1 but no chromium: apt-get install chromium".into())
+        }),
+        None => Trial::test("screenshot_in_headless_chromium", || Ok(())).with_ignored_flag(true),
+    };
+    let trials = vec![
+        Trial::test(
+            "content_is_complete_and_self_contained",
+            content_is_complete_and_self_contained,
+        ),
+        screenshot_trial,
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
