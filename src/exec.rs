@@ -177,20 +177,30 @@ pub async fn run_plan(ctx: &RunContext, plan: &Plan, concurrency: usize) -> Vec<
 
 /// Why a scenario cannot run against this target, from its `requires`.
 fn unmet_requirement(ctx: &RunContext, scenario: &ScenarioPlan) -> Option<String> {
-    if scenario.requires.is_empty() {
+    unmet(&scenario.requires, &ctx.target, ctx.features.as_ref())
+}
+
+/// Why a scenario requiring `requires` cannot run against `target`, whose
+/// ServiceProviderConfig is `features` (None when it was not read).
+pub fn unmet(
+    requires: &[String],
+    target: &Target,
+    features: Option<&Result<Value, String>>,
+) -> Option<String> {
+    if requires.is_empty() {
         return None;
     }
-    let has_credentials = ctx.target.authorization().is_some() || !ctx.target.headers.is_empty();
-    if scenario.requires.iter().any(|f| f == "auth") && !has_credentials {
+    let has_credentials = target.authorization().is_some() || !target.headers.is_empty();
+    if requires.iter().any(|f| f == "auth") && !has_credentials {
         return Some(
             "no credentials given (--token, --basic or --header): authentication cannot be tested"
                 .into(),
         );
     }
-    if scenario.requires.iter().all(|f| f == "auth") {
+    if requires.iter().all(|f| f == "auth") {
         return None;
     }
-    let config = match ctx.features.as_ref()? {
+    let config = match features? {
         Ok(config) => config,
         Err(why) => {
             return Some(format!(
@@ -198,8 +208,7 @@ fn unmet_requirement(ctx: &RunContext, scenario: &ScenarioPlan) -> Option<String
             ));
         }
     };
-    scenario
-        .requires
+    requires
         .iter()
         .filter(|f| *f != "auth")
         .find_map(

@@ -12,13 +12,14 @@
 //! - [`http`] is the only user of reqwest; [`exec`] runs scenarios with their cleanups.
 //! - [`double`] is the built-in SCIM service provider.
 //! - [`report`] renders results; [`runner`] ties it together for the CLI and tests.
+//! - [`gate`] turns scenarios into libtest-mimic trials against a server under test.
 
 pub mod check;
 pub mod cleanup;
 pub mod diagnostic;
 pub mod double;
 pub mod exec;
-pub mod harness;
+pub mod gate;
 pub mod http;
 pub mod normalize;
 pub mod plan;

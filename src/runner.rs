@@ -181,6 +181,24 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
     Ok(RunReport { run_id, results })
 }
 
+/// The scenarios of `plan` that cannot run against `target`, each with the
+/// reason (a feature its ServiceProviderConfig does not claim, no
+/// credentials to withhold), without running any.
+pub async fn unmet_requirements(
+    plan: &Plan,
+    target: &Target,
+) -> Result<Vec<(String, String)>, RunError> {
+    let client = Client::new(target).map_err(|e| RunError::Setup(e.to_string()))?;
+    let features = probe(&client, target).await?;
+    Ok(plan
+        .scenarios()
+        .filter_map(|(_, s)| {
+            crate::exec::unmet(&s.requires, target, Some(&features))
+                .map(|why| (s.full_name.clone(), why))
+        })
+        .collect())
+}
+
 /// Reads the ServiceProviderConfig; a target that cannot be reached at all is an error.
 async fn probe(client: &Client, target: &Target) -> Result<Result<Value, String>, RunError> {
     let headers = target.request_headers();
