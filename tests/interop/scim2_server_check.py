@@ -1,0 +1,64 @@
+"""Compares a scimcheck JSON report of a run against scim2-server with the
+outcome expected of it (scim2_server_expected.json).
+
+Usage: scim2_server_check.py REPORT.json EXPECTED.json
+Exits 1, saying what differs, unless every scenario passed but the expected
+failures (each at its expected step), the advice is exactly the expected
+advice, nothing was skipped, and each profile's readiness is as expected.
+"""
+
+import json
+import sys
+
+
+def main() -> int:
+    report = json.load(open(sys.argv[1]))
+    expected = json.load(open(sys.argv[2]))
+    problems = []
+
+    failed = {}
+    advice = set()
+    skipped = []
+    for scenario in report["scenarios"]:
+        name = scenario["name"]
+        if scenario["outcome"] == "skipped":
+            skipped.append(f"{name}: {scenario.get('reason')}")
+        for step in scenario["steps"]:
+            if step["failures"]:
+                failed[name] = step["id"]
+            if step["advice"]:
+                advice.add(f"{name} › {step['id']}")
+    if skipped:
+        problems.append(f"skipped, so not shown to work: {skipped}")
+    for name, step in sorted(failed.items()):
+        if expected["failed"].get(name) != step:
+            problems.append(f"unexpected failure: {name} › {step}")
+    for name, step in sorted(expected["failed"].items()):
+        if failed.get(name) != step:
+            problems.append(f"expected failure did not happen: {name} › {step}")
+    if advice != set(expected["advice"]):
+        problems.append(
+            f"advice differs: new {sorted(advice - set(expected['advice']))}, "
+            f"gone {sorted(set(expected['advice']) - advice)}"
+        )
+    ready = {v["profile"]: v["ready"] for v in report["verdicts"]}
+    if ready != expected["ready"]:
+        problems.append(f"readiness differs: got {ready}, expected {expected['ready']}")
+
+    scenarios = len(report["scenarios"])
+    if problems:
+        print("scimcheck against scim2-server: not the expected outcome")
+        for problem in problems:
+            print(f"  - {problem}")
+        print("Either scimcheck changed (a false positive or negative?) or scim2-server did;")
+        print("check each against the RFC and update docs/interop.md with the expectation.")
+        return 1
+    print(
+        f"scimcheck against scim2-server: as expected, {scenarios} scenarios, "
+        f"{len(failed)} known deviations failing, {len(advice)} advice, readiness {ready}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
