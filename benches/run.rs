@@ -112,6 +112,7 @@ async fn per_request_overhead() {
         features: None,
         interrupt: Default::default(),
         secrets: Vec::new(),
+        on_result: None,
     };
     let (suite, scenario) = plan.scenarios().next().unwrap();
     let started = Instant::now();

@@ -21,6 +21,9 @@ use crate::plan::{Body, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, 
 use crate::target::Target;
 use crate::template::{RenderError, Scope};
 
+/// Called with each scenario's result as soon as it is known (for live progress).
+pub type OnResult = Arc<dyn Fn(&ScenarioResult) + Send + Sync>;
+
 /// Everything a run shares.
 pub struct RunContext {
     pub client: Client,
@@ -34,6 +37,7 @@ pub struct RunContext {
     pub interrupt: Interrupt,
     /// The target's secrets, computed once: snapshots redact them.
     pub secrets: Vec<String>,
+    pub on_result: Option<OnResult>,
 }
 
 /// How long pending cleanups may take once a run is interrupted.
@@ -166,7 +170,11 @@ pub async fn run_plan(ctx: &RunContext, plan: &Plan, concurrency: usize) -> Vec<
         .collect();
     let mut results: Vec<(usize, ScenarioResult)> = futures::stream::iter(jobs)
         .map(|(i, suite, scenario)| async move {
-            (i, run_scenario(ctx, plan, suite, scenario, i).await)
+            let result = run_scenario(ctx, plan, suite, scenario, i).await;
+            if let Some(on_result) = &ctx.on_result {
+                on_result(&result);
+            }
+            (i, result)
         })
         .buffer_unordered(concurrency.max(1))
         .collect()

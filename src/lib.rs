@@ -21,6 +21,7 @@ pub mod double;
 pub mod exec;
 pub mod gate;
 pub mod http;
+pub mod live;
 pub mod normalize;
 pub mod plan;
 pub mod report;

@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
 use scimcheck::exec::Interrupt;
-use scimcheck::report::{RunInfo, Tally, har, html, json, junit, terminal, verdict};
+use scimcheck::live::{Display, Live};
+use scimcheck::report::{RunInfo, Tally, har, html, json, junit, verdict};
 use scimcheck::runner::{self, LoadError, RunError, RunSettings, SuiteSources, exit};
 use scimcheck::target::{Auth, Target, redact};
 
@@ -184,6 +185,15 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Prints to stdout, ignoring a closed pipe (`scimcheck run | head`): the
+/// run and its cleanups go on whatever happens to the reader.
+macro_rules! out {
+    ($end:expr, $($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = write!(std::io::stdout(), "{}{}", format_args!($($arg)*), $end);
+    }};
+}
+
 fn sources(args: &SuiteArgs) -> SuiteSources {
     SuiteSources {
         builtin: !args.no_builtin,
@@ -327,13 +337,18 @@ fn run(args: RunArgs) -> u8 {
         let secrets = target.secrets();
         let scenarios = plan.scenarios().count();
         match &double {
-            Some(_) => println!(
+            Some(_) => out!("\n", 
                 "scimcheck: no --base-url given, running {scenarios} scenarios against the built-in SCIM double at {base_url}"
             ),
-            None => println!("scimcheck: running {scenarios} scenarios against {}", redact(&base_url, &secrets)),
+            None => out!("\n", "scimcheck: running {scenarios} scenarios against {}", redact(&base_url, &secrets)),
         }
         let interrupt = Interrupt::default();
         tokio::spawn(on_interrupt(interrupt.clone()));
+        let live = std::sync::Arc::new(Live::new(scenarios, Display::detect(), secrets.clone()));
+        let on_result = {
+            let live = live.clone();
+            std::sync::Arc::new(move |result: &scimcheck::exec::ScenarioResult| live.finished(result))
+        };
         let settings = RunSettings {
             target,
             concurrency: args.concurrency,
@@ -343,8 +358,11 @@ fn run(args: RunArgs) -> u8 {
             },
             run_id: None,
             interrupt: interrupt.clone(),
+            on_result: Some(on_result),
         };
-        let report = match runner::run(&plan, settings).await {
+        let report = runner::run(&plan, settings).await;
+        live.done();
+        let report = match report {
             Ok(report) => report,
             Err(e @ RunError::Unreachable { .. }) => {
                 eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
@@ -355,11 +373,8 @@ fn run(args: RunArgs) -> u8 {
                 return exit::USAGE;
             }
         };
-        for result in &report.results {
-            print!("{}", terminal::scenario(result, &secrets));
-        }
-        print!("{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
-        print!("{}", leftovers(&report.results, &secrets));
+        out!("", "{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
+        out!("", "{}", leftovers(&report.results, &secrets));
         let run_info = RunInfo::new(&report.run_id, &base_url);
         for (kind, path) in &args.reports {
             let text = match kind {
@@ -374,12 +389,12 @@ fn run(args: RunArgs) -> u8 {
             }
         }
         let tally = Tally::of(&report.results);
-        println!("\nrun {}", report.run_id);
+        out!("\n", "\nrun {}", report.run_id);
         if tally.advice > 0 {
             let effect = if args.strict { "failing the run (--strict)" } else { "not blocking; --strict makes it fail the run" };
-            println!("advice: {} SHOULD-level finding(s), {effect}", tally.advice);
+            out!("\n", "advice: {} SHOULD-level finding(s), {effect}", tally.advice);
         }
-        println!("{tally}");
+        out!("\n", "{tally}");
         if interrupt.is_set() {
             exit::INTERRUPTED
         } else if tally.failed > 0 || (args.strict && tally.advice > 0) {

@@ -151,6 +151,8 @@ pub struct RunSettings {
     pub snapshots: SnapshotStore,
     pub run_id: Option<String>,
     pub interrupt: crate::exec::Interrupt,
+    /// Told each scenario's result as it finishes.
+    pub on_result: Option<crate::exec::OnResult>,
 }
 
 /// The outcome of a run.
@@ -176,6 +178,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         features: needs_features.then_some(features),
         interrupt: settings.interrupt,
         secrets,
+        on_result: settings.on_result,
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;
     Ok(RunReport { run_id, results })

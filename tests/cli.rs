@@ -31,6 +31,73 @@ fn run_with_no_target_uses_the_double_and_passes() {
         .stdout(predicate::str::is_match(r"(?m)^\d+ passed, 0 failed, 0 skipped$").unwrap());
 }
 
+/// Runs `scimcheck run` under a pseudo-terminal (util-linux `script`), as a person at a terminal would.
+fn run_on_a_terminal(no_color: bool) -> String {
+    let command = format!(
+        "{} run --filter rfc7644::users-",
+        env!("CARGO_BIN_EXE_scimcheck")
+    );
+    let mut script = Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR");
+    if no_color {
+        script.env("NO_COLOR", "1");
+    }
+    let output = script.output().expect("util-linux `script` runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// An SGR sequence: colour or weight.
+const SGR: &str = r"\x1b\[[0-9;]*m";
+
+#[test]
+fn on_a_terminal_progress_is_live_and_verdicts_are_coloured() {
+    let screen = run_on_a_terminal(false);
+    assert!(screen.contains("/5 "), "no progress bar: {screen:?}");
+    assert!(
+        screen.contains("\x1b[32m\x1b[1mPASS\x1b[0m rfc7644::users-create::create_user"),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("5 passed, 0 failed, 0 skipped"),
+        "{screen:?}"
+    );
+}
+
+#[test]
+fn no_color_keeps_the_progress_and_drops_the_colour() {
+    let screen = run_on_a_terminal(true);
+    assert!(screen.contains("/5 "), "no progress bar: {screen:?}");
+    assert!(
+        screen.contains("PASS rfc7644::users-create::create_user"),
+        "{screen:?}"
+    );
+    assert!(
+        !regex::Regex::new(SGR).unwrap().is_match(&screen),
+        "colour despite NO_COLOR: {screen:?}"
+    );
+}
+
+#[test]
+fn piped_output_is_plain_lines() {
+    let output = cargo_bin_cmd!("scimcheck")
+        .args(["run", "--filter", "rfc7644::users-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !text.contains('\x1b'),
+        "escape sequences in a pipe: {text:?}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("PASS ")).count(),
+        5,
+        "{text}"
+    );
+}
+
 #[test]
 fn a_broken_suite_is_exit_2_with_a_located_message_and_nothing_is_sent() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

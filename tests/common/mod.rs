@@ -53,6 +53,7 @@ pub async fn run_sources(
         },
         run_id: None,
         interrupt: Default::default(),
+        on_result: None,
     };
     runner::run(&plan, settings)
         .await
@@ -88,6 +89,7 @@ pub fn settings(target: Target, dir: &std::path::Path) -> RunSettings {
         },
         run_id: None,
         interrupt: Default::default(),
+        on_result: None,
     }
 }
 
