@@ -82,18 +82,24 @@ pub struct StepResult {
     pub failures: Vec<Failure>,
     /// SHOULD-level checks that did not hold.
     pub advice: Vec<Failure>,
+    /// INFO-level observations that did not hold: for the record only.
+    pub notes: Vec<Failure>,
     pub impact: Option<String>,
     pub fix: Option<String>,
     pub advice_text: Option<String>,
+    /// What the INFO observations mean.
+    pub note_text: Option<String>,
     /// The blocking checks that were applied to the answer (none when no
     /// answer came), by the names failures carry.
     pub checks: Vec<String>,
     /// The SHOULD-level checks that were applied.
     pub advised: Vec<String>,
+    /// The INFO-level observations that were made.
+    pub observed: Vec<String>,
 }
 
 impl StepResult {
-    fn new(id: &str, span: Span, spec: Vec<String>) -> StepResult {
+    pub fn new(id: &str, span: Span, spec: Vec<String>) -> StepResult {
         StepResult {
             id: id.to_string(),
             span,
@@ -101,11 +107,14 @@ impl StepResult {
             exchange: None,
             failures: Vec::new(),
             advice: Vec::new(),
+            notes: Vec::new(),
             impact: None,
             fix: None,
             advice_text: None,
+            note_text: None,
             checks: Vec::new(),
             advised: Vec::new(),
+            observed: Vec::new(),
         }
     }
 }
@@ -364,6 +373,7 @@ async fn run_step(
     result.impact = step.impact.clone();
     result.fix = step.fix.clone();
     result.advice_text = step.advice.clone();
+    result.note_text = step.note.clone();
     let request = match render_request(ctx, &step.request, scope) {
         Ok(r) => r,
         Err(e) => {
@@ -399,8 +409,10 @@ async fn run_step(
     };
     result.failures = check_response(&step.expectations, &response, &check_ctx);
     result.advice = check_response(&step.advisories, &response, &check_ctx);
+    result.notes = check_response(&step.observations, &response, &check_ctx);
     result.checks = labels(step.expectations.iter().map(|e| e.kind.label()));
     result.advised = labels(step.advisories.iter().map(|e| e.kind.label()));
+    result.observed = labels(step.observations.iter().map(|e| e.kind.label()));
     if result.failures.is_empty() {
         result
             .checks

@@ -390,9 +390,9 @@ fn run(args: RunArgs) -> u8 {
         }
         let tally = Tally::of(&report.results);
         out!("\n", "\nrun {}", report.run_id);
-        if tally.advice > 0 {
-            let effect = if args.strict { "failing the run (--strict)" } else { "not blocking; --strict makes it fail the run" };
-            out!("\n", "advice: {} SHOULD-level finding(s), {effect}", tally.advice);
+        if tally.must + tally.advice + tally.info > 0 {
+            let should = if args.strict { "failing the run (--strict)" } else { "not blocking; --strict makes them fail the run" };
+            out!("\n", "checks that did not hold: {} MUST (failing the run), {} SHOULD ({should}), {} INFO (for the record)", tally.must, tally.advice, tally.info);
         }
         out!("\n", "{tally}");
         if interrupt.is_set() {

@@ -77,9 +77,12 @@ pub struct StepPlan {
     pub expectations: Vec<Expectation>,
     /// SHOULD-level checks (`advise:`).
     pub advisories: Vec<Expectation>,
+    /// INFO-level observations (`inform:`).
+    pub observations: Vec<Expectation>,
     pub impact: Option<String>,
     pub fix: Option<String>,
     pub advice: Option<String>,
+    pub note: Option<String>,
     pub captures: Vec<Capture>,
     pub cleanup: Option<RequestPlan>,
 }
@@ -368,6 +371,7 @@ impl<'a> Planner<'a> {
         let request = self.request(source, &raw.request, known);
         let expectations = self.expect(source, &raw.expect, known);
         let advisories = self.expect(source, &raw.advise, known);
+        let observations = self.expect(source, &raw.inform, known);
         let mut captures = Vec::new();
         for (name, from) in &raw.capture {
             let cspan = Self::span(source, from);
@@ -403,9 +407,11 @@ impl<'a> Planner<'a> {
             request: request?,
             expectations,
             advisories,
+            observations,
             impact: raw.impact.clone(),
             fix: raw.fix.clone(),
             advice: raw.advice.clone(),
+            note: raw.note.clone(),
             captures,
             cleanup,
         })

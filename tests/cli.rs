@@ -441,7 +441,7 @@ fn a_json_report_is_versioned_and_complete() {
     assert_eq!(json["version"], 1);
     assert_eq!(
         json["summary"],
-        serde_json::json!({"passed": 0, "failed": 1, "skipped": 0, "advice": 0})
+        serde_json::json!({"passed": 0, "failed": 1, "skipped": 0, "must": 1, "advice": 0, "info": 0})
     );
     let step = &json["scenarios"][0]["steps"][0];
     assert_eq!(json["scenarios"][0]["name"], "teapot::wrong");
@@ -449,6 +449,24 @@ fn a_json_report_is_versioned_and_complete() {
     assert_eq!(step["exchange"]["status"], 200);
     assert_eq!(step["failures"][0]["check"], "status");
     assert_eq!(step["failures"][0]["message"], "expected 418, got 200");
+    assert_eq!(
+        step["checks"],
+        serde_json::json!([{"check": "status", "level": "must", "passed": false}])
+    );
+    assert!(
+        step["transcript"]["request"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET http://127.0.0.1:"),
+        "{step}"
+    );
+    assert!(
+        step["transcript"]["response"]
+            .as_str()
+            .unwrap()
+            .starts_with("200 OK\n"),
+        "{step}"
+    );
     assert!(
         step["failures"][0]["location"]
             .as_str()
@@ -459,10 +477,10 @@ fn a_json_report_is_versioned_and_complete() {
 }
 
 #[test]
-fn advice_fails_the_run_only_with_strict() {
+fn advice_fails_the_run_only_with_strict_and_info_never() {
     let dir = suite_dir(&[(
         "advice.yaml",
-        "name: advice\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 200 }\n        advise: { status: 203 }\n        advice: A made-up recommendation.\n",
+        "name: advice\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 200 }\n        advise: { status: 203 }\n        advice: A made-up recommendation.\n        inform: { json: { /bulk/supported: true, /sort/supported: false } }\n        note: A made-up observation.\n",
     )]);
     cargo_bin_cmd!("scimcheck")
         .args(["run", "--no-builtin", "--suites"])
@@ -470,8 +488,12 @@ fn advice_fails_the_run_only_with_strict() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "advice: 1 SHOULD-level finding(s), not blocking",
+            "checks that did not hold: 0 MUST (failing the run), 1 SHOULD (not blocking; --strict makes them fail the run), 2 INFO (for the record)",
         ))
+        .stdout(predicate::str::contains("PASS advice::a"))
+        .stdout(predicate::str::contains("  advice s › status: expected 203, got 200\n"))
+        .stdout(predicate::str::contains("  info s › json /bulk/supported: expected true, got false\n"))
+        .stdout(predicate::str::contains("  info s › json /sort/supported: expected false, got true\n"))
         .stdout(predicate::str::contains("1 passed, 0 failed, 0 skipped"));
     cargo_bin_cmd!("scimcheck")
         .args(["run", "--no-builtin", "--strict", "--suites"])

@@ -234,7 +234,7 @@ async fn okta_tolerates_404_on_lookup_as_advice() {
     );
     let text = verdict::render(&verdicts, &[]);
     assert!(
-        text.contains("Okta: ready") && text.contains("advice (not blocking):"),
+        text.contains("Okta: ready") && text.contains("advice (SHOULD, not blocking):"),
         "{text}"
     );
 }

@@ -176,22 +176,14 @@ mod tests {
     fn result(exchanges: Vec<Exchange>) -> ScenarioResult {
         let mut steps = Vec::new();
         for (i, e) in exchanges.into_iter().enumerate() {
-            let mut step = StepResult {
-                id: format!("step{i}"),
-                span: Span {
+            let mut step = StepResult::new(
+                &format!("step{i}"),
+                Span {
                     source: crate::diagnostic::Source::new("t.yaml", ""),
                     pos: Default::default(),
                 },
-                spec: Vec::new(),
-                exchange: None,
-                failures: Vec::new(),
-                advice: Vec::new(),
-                impact: None,
-                fix: None,
-                advice_text: None,
-                checks: Vec::new(),
-                advised: Vec::new(),
-            };
+                Vec::new(),
+            );
             step.exchange = Some(e);
             steps.push(step);
         }

@@ -3,15 +3,20 @@
 //! ```text
 //! { "format": "scimcheck-report", "version": 1, "run_id": "...",
 //!   "scimcheck_version": "0.1.0", "target": "https://...", "generated_at": "RFC 3339",
-//!   "summary": { "passed": N, "failed": N, "skipped": N, "advice": N },
+//!   "summary": { "passed": N, "failed": N, "skipped": N, "must": N, "advice": N, "info": N },
 //!   "scenarios": [ { "name", "outcome": "passed|failed|skipped", "reason"?, "elapsed_ms",
 //!       "steps": [ { "id", "spec": [...], "impact"?, "fix"?,
 //!           "exchange"?: { "method", "url", "status"?, "error"?, "elapsed_ms" },
-//!           "checks": [ { "check", "level": "must|should", "passed": bool } ],
-//!           "failures": [ { "check", "message", "location"? } ], "advice": [ same ],
+//!           "checks": [ { "check", "level": "must|should|info", "passed": bool } ],
+//!           "failures": [ { "check", "message", "location"? } ], "advice": [ same ], "notes": [ same ],
 //!           "transcript"?: { "request": "...", "response": "..." } } ] } ],
-//!   "verdicts": [ { "profile", "client", "ready", "blocking": [...], "advice": [...], "skipped": [...] } ] }
+//!   "verdicts": [ { "profile", "client", "ready", "blocking": [...], "advice": [...], "info": [...], "skipped": [...] } ] }
 //! ```
+//!
+//! Severities: a failed MUST check (`failures`, from `expect:`) fails the
+//! run; SHOULD (`advice`, from `advise:`) fails it only with `--strict`;
+//! INFO (`notes`, from `inform:`) never does. `summary` counts the checks
+//! that did not hold at each level.
 //!
 //! `checks` lists the checks applied to the answer (none when no answer
 //! came); `transcript` is the whole exchange, headers and bodies, of a step
@@ -48,7 +53,9 @@ struct Summary {
     passed: usize,
     failed: usize,
     skipped: usize,
+    must: usize,
     advice: usize,
+    info: usize,
 }
 
 #[derive(Serialize)]
@@ -74,6 +81,7 @@ struct Step {
     checks: Vec<CheckOut>,
     failures: Vec<FailureOut>,
     advice: Vec<FailureOut>,
+    notes: Vec<FailureOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     transcript: Option<Transcript>,
 }
@@ -117,6 +125,7 @@ struct VerdictOut {
     ready: bool,
     blocking: Vec<FindingOut>,
     advice: Vec<FindingOut>,
+    info: Vec<FindingOut>,
     skipped: Vec<String>,
 }
 
@@ -161,7 +170,12 @@ fn checks(step: &StepResult) -> Vec<CheckOut> {
         level: "should",
         passed: !failed(&step.advice, c),
     });
-    must.chain(should).collect()
+    let info = step.observed.iter().map(|c| CheckOut {
+        check: c.clone(),
+        level: "info",
+        passed: !failed(&step.notes, c),
+    });
+    must.chain(should).chain(info).collect()
 }
 
 /// The exchange as an HTTP client would log it: request line, headers, body.
@@ -239,6 +253,7 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
                     checks: checks(s),
                     failures: s.failures.iter().map(failure).collect(),
                     advice: s.advice.iter().map(failure).collect(),
+                    notes: s.notes.iter().map(failure).collect(),
                     transcript: (!s.failures.is_empty() || !s.advice.is_empty())
                         .then_some(s.exchange.as_ref())
                         .flatten()
@@ -255,6 +270,7 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             ready: v.ready(),
             blocking: v.blocking.iter().map(finding).collect(),
             advice: v.advice.iter().map(finding).collect(),
+            info: v.notes.iter().map(finding).collect(),
             skipped: v.skipped.clone(),
         })
         .collect();
@@ -269,7 +285,9 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             passed: tally.passed,
             failed: tally.failed,
             skipped: tally.skipped,
+            must: tally.must,
             advice: tally.advice,
+            info: tally.info,
         },
         scenarios,
         verdicts,

@@ -56,15 +56,23 @@ pub struct Tally {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// MUST-level checks that did not hold, across all scenarios.
+    pub must: usize,
     /// SHOULD-level checks that did not hold, across all scenarios.
     pub advice: usize,
+    /// INFO-level observations, across all scenarios.
+    pub info: usize,
 }
 
 impl Tally {
     pub fn of(results: &[ScenarioResult]) -> Tally {
         let mut tally = Tally::default();
         for r in results {
-            tally.advice += r.steps.iter().map(|s| s.advice.len()).sum::<usize>();
+            for step in &r.steps {
+                tally.must += step.failures.len();
+                tally.advice += step.advice.len();
+                tally.info += step.notes.len();
+            }
             match r.outcome {
                 Outcome::Passed => tally.passed += 1,
                 Outcome::Failed => tally.failed += 1,

@@ -26,6 +26,15 @@ pub fn scenario(result: &ScenarioResult, secrets: &[String]) -> String {
             }
         }
     }
+    // SHOULD and INFO findings, one line each, whatever the outcome.
+    for step in &result.steps {
+        for (level, findings) in [("advice", &step.advice), ("info", &step.notes)] {
+            for f in findings {
+                let first = f.message.lines().next().unwrap_or_default();
+                let _ = writeln!(out, "  {level} {} › {}: {first}", step.id, f.check);
+            }
+        }
+    }
     redact(&out, secrets)
 }
 

@@ -74,6 +74,8 @@ pub struct Verdict {
     pub skipped: Vec<String>,
     pub blocking: Vec<Finding>,
     pub advice: Vec<Finding>,
+    /// INFO-level observations, for the record.
+    pub notes: Vec<Finding>,
 }
 
 impl Verdict {
@@ -100,6 +102,7 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                 skipped: Vec::new(),
                 blocking: Vec::new(),
                 advice: Vec::new(),
+                notes: Vec::new(),
             };
             for result in mine {
                 if let Outcome::Skipped(reason) = &result.outcome {
@@ -109,27 +112,29 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                 }
                 for step in &result.steps {
                     let place = format!("{} › {}", result.full_name, step.id);
-                    // One finding per failing step: its checks are one problem seen several ways.
-                    if let Some(first) = step.failures.first() {
-                        verdict.blocking.push(Finding {
-                            place: place.clone(),
-                            what: format!("{}: {}", first.check, first_line(&first.message)),
-                            more: step.failures.len() - 1,
-                            impact: step.impact.clone(),
-                            fix: step.fix.clone(),
-                            spec: step.spec.clone(),
-                        });
-                    }
-                    if let Some(first) = step.advice.first() {
-                        verdict.advice.push(Finding {
-                            place,
-                            what: format!("{}: {}", first.check, first_line(&first.message)),
-                            more: step.advice.len() - 1,
-                            impact: step.advice_text.clone(),
-                            fix: None,
-                            spec: step.spec.clone(),
-                        });
-                    }
+                    // One finding per step and level: its checks are one problem seen several ways.
+                    let finding =
+                        |failures: &[crate::check::Failure], impact: &Option<String>, fix| {
+                            failures.first().map(|first| Finding {
+                                place: place.clone(),
+                                what: format!("{}: {}", first.check, first_line(&first.message)),
+                                more: failures.len() - 1,
+                                impact: impact.clone(),
+                                fix,
+                                spec: step.spec.clone(),
+                            })
+                        };
+                    verdict.blocking.extend(finding(
+                        &step.failures,
+                        &step.impact,
+                        step.fix.clone(),
+                    ));
+                    verdict
+                        .advice
+                        .extend(finding(&step.advice, &step.advice_text, None));
+                    verdict
+                        .notes
+                        .extend(finding(&step.notes, &step.note_text, None));
                 }
             }
             Some(verdict)
@@ -198,9 +203,15 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
         for skipped in &v.skipped {
             let _ = writeln!(out, "    skipped: {skipped}");
         }
-        if !v.advice.is_empty() {
-            let _ = writeln!(out, "    advice (not blocking):");
-            for f in &v.advice {
+        for (heading, findings) in [
+            ("advice (SHOULD, not blocking)", &v.advice),
+            ("info (for the record)", &v.notes),
+        ] {
+            if findings.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "    {heading}:");
+            for f in findings {
                 let _ = writeln!(out, "    - {}: {}{}", f.place, f.what, more(f.more));
                 if let Some(why) = &f.impact {
                     let _ = writeln!(out, "      {}", why.trim());

@@ -56,6 +56,10 @@ pub struct RawStep {
     /// SHOULD-level checks: a failure is advice; it neither fails the run nor stops the scenario.
     #[serde(default)]
     pub advise: RawExpect,
+    /// INFO-level observations: reported for the record, never failing a run,
+    /// not even with `--strict` (a feature not offered, an optional attribute).
+    #[serde(default)]
+    pub inform: RawExpect,
     /// What the client does when `expect` fails here (for the readiness verdict).
     #[serde(default)]
     pub impact: Option<String>,
@@ -65,6 +69,9 @@ pub struct RawStep {
     /// Why the `advise` checks matter, and what to change.
     #[serde(default)]
     pub advice: Option<String>,
+    /// What an `inform` observation means.
+    #[serde(default)]
+    pub note: Option<String>,
     /// `name: /json/pointer` or `name: header:Location`.
     #[serde(default)]
     pub capture: IndexMap<String, Spanned<String>>,
