@@ -17,7 +17,9 @@ use crate::check::{CheckContext, Failure, check_response};
 use crate::diagnostic::Span;
 use crate::http::{Client, Exchange, SentRequest, TransportError};
 use crate::normalize::Normalizer;
-use crate::plan::{Body, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan};
+use crate::plan::{
+    Body, CREATED_ID, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan,
+};
 use crate::target::Target;
 use crate::template::{RenderError, Scope};
 
@@ -96,6 +98,8 @@ pub struct StepResult {
     pub advised: Vec<String>,
     /// The INFO-level observations that were made.
     pub observed: Vec<String>,
+    /// A cleanup that did not happen, told as a step of its own.
+    pub is_failed_cleanup: bool,
 }
 
 impl StepResult {
@@ -115,6 +119,7 @@ impl StepResult {
             checks: Vec::new(),
             advised: Vec::new(),
             observed: Vec::new(),
+            is_failed_cleanup: false,
         }
     }
 }
@@ -144,7 +149,7 @@ impl ScenarioResult {
         let steps = self
             .steps
             .iter()
-            .filter(|s| !s.is_failed_cleanup())
+            .filter(|s| !s.is_failed_cleanup)
             .filter_map(|s| s.exchange.as_ref().map(|e| (s.id.as_str(), e)));
         let cleanups = self
             .cleanups
@@ -154,14 +159,7 @@ impl ScenarioResult {
     }
 }
 
-impl StepResult {
-    /// The step a failed cleanup is reported as (see [`CLEANUP_CHECK`]).
-    pub fn is_failed_cleanup(&self) -> bool {
-        self.failures.iter().any(|f| f.check == CLEANUP_CHECK)
-    }
-}
-
-/// The check name of a cleanup that did not happen.
+/// The check name of a cleanup that did not happen, or cannot be built.
 pub const CLEANUP_CHECK: &str = "cleanup";
 
 /// A fresh run id: short, lower-case, unlikely to collide.
@@ -333,6 +331,7 @@ pub async fn run_scenario(
         if let Some(problem) = &problem {
             result.outcome = Outcome::Failed;
             let mut step = StepResult::new("cleanup", span.clone(), Vec::new());
+            step.is_failed_cleanup = true;
             step.exchange = Some(exchange.clone());
             step.impact = Some("the resource it created may be left behind on the target".into());
             step.failures.push(Failure {
@@ -441,6 +440,26 @@ async fn run_step(
                     span: Some(capture.span.clone()),
                 }),
             }
+        }
+    }
+    // A resource created where none should have been is removed all the
+    // same: only on a 201, so that nothing this run did not create is touched.
+    if let Some(cleanup) = &step.cleanup_if_created
+        && response.status == 201
+    {
+        let mut with_created = scope.clone();
+        if let Some(id) = response.json().ok().and_then(|v| v.pointer("/id").cloned()) {
+            with_created.vars.insert(CREATED_ID.to_string(), id);
+        }
+        match render_request(ctx, cleanup, &with_created) {
+            Ok(r) => cleanups.push((r, cleanup.span.clone())),
+            Err(e) => result.failures.push(Failure {
+                check: CLEANUP_CHECK.into(),
+                message: format!(
+                    "answered 201, and the cleanup of what it created cannot be built ({e}): the resource may be left behind"
+                ),
+                span: Some(cleanup.span.clone()),
+            }),
         }
     }
     // The cleanup is registered once the step passed, so it never deletes

@@ -85,6 +85,8 @@ pub struct StepPlan {
     pub note: Option<String>,
     pub captures: Vec<Capture>,
     pub cleanup: Option<RequestPlan>,
+    /// Registered when the answer is 201 whatever the checks said, with `created_id`.
+    pub cleanup_if_created: Option<RequestPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +146,9 @@ impl ExpectationKind {
         }
     }
 }
+
+/// The variable `cleanup_if_created` finds the new resource's id in.
+pub const CREATED_ID: &str = "created_id";
 
 #[derive(Debug, Clone)]
 pub struct Capture {
@@ -400,6 +405,11 @@ impl<'a> Planner<'a> {
             .cleanup
             .as_ref()
             .and_then(|c| self.request(source, c, known));
+        let cleanup_if_created = raw.cleanup_if_created.as_ref().and_then(|c| {
+            let mut with_created = known.clone();
+            with_created.names.insert(CREATED_ID.to_string());
+            self.request(source, c, &with_created)
+        });
         Some(StepPlan {
             id: raw.id.value.clone(),
             span,
@@ -414,6 +424,7 @@ impl<'a> Planner<'a> {
             note: raw.note.clone(),
             captures,
             cleanup,
+            cleanup_if_created,
         })
     }
 

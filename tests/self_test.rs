@@ -297,6 +297,55 @@ async fn cleanup_runs_after_a_failed_step() {
     server.verify().await;
 }
 
+const MUST_NOT_CREATE: &str = r#"
+name: lax
+scenarios:
+  - id: s
+    steps:
+      - id: duplicate
+        request: { method: POST, path: /Users, json: { userName: "scimcheck-{{ run_id }}" } }
+        expect: { status: 409 }
+        cleanup_if_created: { method: DELETE, path: "/Users/{{ created_id }}" }
+"#;
+
+#[tokio::test]
+async fn what_a_lax_server_wrongly_created_is_cleaned_up() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(scim(201, user(true.into())))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/Users/1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let run = run_yaml(MUST_NOT_CREATE, &server.uri(), &[]).await;
+    assert_eq!(run.failures(), ["status: expected 409, got 201"]);
+    assert_eq!(run.results[0].cleanups.len(), 1);
+    assert_eq!(run.results[0].cleanups[0].problem, None);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_refusal_as_expected_deletes_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(scim(409, serde_json::json!({"id": "1", "status": "409"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let run = run_yaml(MUST_NOT_CREATE, &server.uri(), &[]).await;
+    assert!(run.failures().is_empty(), "{:?}", run.failures());
+    assert!(run.results[0].cleanups.is_empty());
+    server.verify().await;
+}
+
 #[tokio::test]
 async fn a_failed_cleanup_is_reported_as_a_leftover() {
     let server = MockServer::start().await;

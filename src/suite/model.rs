@@ -78,6 +78,12 @@ pub struct RawStep {
     /// Registered once the step passed; run LIFO when the scenario ends.
     #[serde(default)]
     pub cleanup: Option<Spanned<RawRequest>>,
+    /// For a step that must not create anything (a duplicate, a missing
+    /// required attribute): registered whenever the answer is 201 anyway,
+    /// with the new resource's `/id` as `{{ created_id }}`, so a lax server
+    /// is not left with what it wrongly created.
+    #[serde(default)]
+    pub cleanup_if_created: Option<Spanned<RawRequest>>,
 }
 
 #[derive(Debug, Deserialize)]
