@@ -205,11 +205,7 @@ impl Gate {
     /// The trials, and the scenarios the server cannot run with the reason.
     fn build(&self) -> Result<(Vec<Trial>, Unmet), GateError> {
         let plan = self.plan()?;
-        let unmet = if self.require_all {
-            Vec::new()
-        } else {
-            self.unmet(&plan)?
-        };
+        let (plan, unmet) = self.probe(plan)?;
         let trials = plan
             .scenarios()
             .map(|(_, scenario)| {
@@ -243,17 +239,38 @@ impl Gate {
         Ok(plan)
     }
 
-    /// Starts the server once to read what it claims.
-    fn unmet(&self, plan: &Plan) -> Result<Unmet, GateError> {
-        if plan.scenarios().all(|(_, s)| s.requires.is_empty()) {
-            return Ok(Vec::new());
+    /// Starts the server once, if need be, to add the scenarios its own
+    /// /Schemas call for and to find which scenarios it cannot run.
+    fn probe(&self, plan: Plan) -> Result<(Plan, Unmet), GateError> {
+        let rfc = self.profiles.is_empty() || self.profiles.iter().any(|p| p == "rfc");
+        let schema_driven = self.builtin && rfc;
+        let needs_features =
+            !self.require_all && plan.scenarios().any(|(_, s)| !s.requires.is_empty());
+        if !schema_driven && !needs_features {
+            return Ok((plan, Vec::new()));
         }
         let runtime = runtime().map_err(GateError::Start)?;
         runtime.block_on(async {
             let server = (self.start)().await.map_err(GateError::Start)?;
-            runner::unmet_requirements(plan, &server.target())
-                .await
-                .map_err(|e| GateError::Probe(e.to_string()))
+            let target = server.target();
+            let plan = match schema_driven {
+                true => match runner::schema_driven(&target, &[]).await {
+                    Ok(Some(more)) => runner::merge(plan, more),
+                    Ok(None) => plan,
+                    Err(why) => {
+                        eprintln!("scimcheck: no schema-driven checks: {why}");
+                        plan
+                    }
+                },
+                false => plan,
+            };
+            let unmet = match self.require_all {
+                true => Vec::new(),
+                false => runner::unmet_requirements(&plan, &target)
+                    .await
+                    .map_err(|e| GateError::Probe(e.to_string()))?,
+            };
+            Ok((plan, unmet))
         })
     }
 }

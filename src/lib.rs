@@ -26,6 +26,7 @@ pub mod normalize;
 pub mod plan;
 pub mod report;
 pub mod runner;
+pub mod schema_suite;
 pub mod suite;
 pub mod target;
 pub mod template;

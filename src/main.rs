@@ -297,10 +297,6 @@ fn run(args: RunArgs) -> u8 {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    if plan.suites.is_empty() {
-        eprintln!("scimcheck: no scenario matches the filters");
-        return exit::USAGE;
-    }
     runtime().block_on(async move {
         // With no target, the built-in double; it lives as long as the run.
         let double = match &args.target.base_url {
@@ -335,6 +331,11 @@ fn run(args: RunArgs) -> u8 {
             (None, None) => Some(10.0),
         };
         let secrets = target.secrets();
+        let plan = with_schema_driven(plan, &args.suites, &target, &secrets).await;
+        if plan.suites.is_empty() {
+            eprintln!("scimcheck: no scenario matches the filters");
+            return exit::USAGE;
+        }
         let scenarios = plan.scenarios().count();
         match &double {
             Some(_) => out!("\n", 
@@ -403,6 +404,31 @@ fn run(args: RunArgs) -> u8 {
             exit::PASSED
         }
     })
+}
+
+/// The plan with the scenarios derived from the target's own /Schemas, when
+/// the built-in RFC suites are in the run.
+async fn with_schema_driven(
+    plan: scimcheck::plan::Plan,
+    args: &SuiteArgs,
+    target: &Target,
+    secrets: &[String],
+) -> scimcheck::plan::Plan {
+    let rfc = args.profiles.is_empty() || args.profiles.iter().any(|p| p == "rfc");
+    if args.no_builtin || !rfc {
+        return plan;
+    }
+    match runner::schema_driven(target, &args.filters).await {
+        Ok(Some(more)) => runner::merge(plan, more),
+        Ok(None) => plan,
+        Err(why) => {
+            eprintln!(
+                "scimcheck: no schema-driven checks: {}",
+                redact(&why, secrets)
+            );
+            plan
+        }
+    }
 }
 
 /// Waits for SIGINT or SIGTERM, then asks the run to wind down.

@@ -202,6 +202,64 @@ pub async fn unmet_requirements(
         .collect())
 }
 
+/// The suite derived from the target's own `/Schemas`
+/// ([`crate::schema_suite`]), planned and filtered like the others; None
+/// when those schemas give nothing to check. An error says why the schemas
+/// could not be read (the discovery suite reports that as a failure).
+pub async fn schema_driven(target: &Target, filters: &[String]) -> Result<Option<Plan>, String> {
+    let client = Client::new(target).map_err(|e| e.to_string())?;
+    let get = |path: &'static str| {
+        let client = &client;
+        async move {
+            let url = format!("{}{path}", target.base_url);
+            let exchange = client
+                .send(SentRequest {
+                    method: http::Method::GET,
+                    url: url.clone(),
+                    headers: target.request_headers(),
+                    body: None,
+                })
+                .await;
+            match exchange.response {
+                Ok(r) if r.status == 200 => r
+                    .json()
+                    .map_err(|e| format!("GET {path} did not answer JSON: {e}")),
+                Ok(r) => Err(format!("GET {path} answered {}", r.status)),
+                Err(e) => Err(format!("GET {path}: {e}")),
+            }
+        }
+    };
+    let schemas = get("/Schemas").await?;
+    let resource_types = get("/ResourceTypes").await.ok();
+    let filter = get("/ServiceProviderConfig")
+        .await
+        .ok()
+        .and_then(|c| c.pointer("/filter/supported").and_then(Value::as_bool))
+        .unwrap_or(false);
+    let Some(text) = crate::schema_suite::generate(&schemas, resource_types.as_ref(), filter)
+    else {
+        return Ok(None);
+    };
+    let source = Source::new(crate::schema_suite::SOURCE_NAME, text);
+    let suite = suite::parse(source).map_err(|d| format!("scimcheck bug: {d}"))?;
+    let planned = plan(
+        vec![SuiteInput {
+            slug: crate::schema_suite::SLUG.to_string(),
+            suite,
+        }],
+        &schema::names(),
+    )
+    .map_err(|d| format!("scimcheck bug: {d}"))?;
+    Ok(Some(select(planned, filters)).filter(|p| !p.suites.is_empty()))
+}
+
+/// Adds the scenarios of `more` to `plan`.
+pub fn merge(mut plan: Plan, more: Plan) -> Plan {
+    plan.suites.extend(more.suites);
+    plan.env.extend(more.env);
+    plan
+}
+
 /// Reads the ServiceProviderConfig; a target that cannot be reached at all is an error.
 async fn probe(client: &Client, target: &Target) -> Result<Result<Value, String>, RunError> {
     let headers = target.request_headers();

@@ -1,4 +1,5 @@
-//! Every step of every built-in scenario is proven able to fail.
+//! Every step of every built-in scenario, the schema-driven ones included,
+//! is proven able to fail.
 //!
 //! For step i of a scenario, the double answers exactly the scenario's i-th
 //! request wrongly, and the scenario must fail at that step:
@@ -132,6 +133,19 @@ fn main() {
         dirs: Vec::new(),
     })
     .expect("the built-in suites plan");
+    // With the scenarios the double's own /Schemas call for.
+    let plan = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let double = common::double().await;
+            let more = runner::schema_driven(&common::target(&double.base_url()), &[])
+                .await
+                .expect("the double's schemas are read")
+                .expect("the double's schemas call for checks");
+            runner::merge(plan, more)
+        });
     let mut trials = Vec::new();
     for (_, scenario) in plan.scenarios() {
         let single = runner::only(&plan, &scenario.full_name);

@@ -1,0 +1,609 @@
+//! Scenarios derived from the server's own `/Schemas`: each attribute is
+//! held to the characteristics the server declares for it (RFC 7643 2.2
+//! and 7), not to what the RFC's example schema says.
+//!
+//! | declared | scenario |
+//! |---|---|
+//! | `required: true` | a POST without it is refused with 400 (invalidValue advised) |
+//! | `uniqueness: server` or `global` | a second POST with the same value is 409 uniqueness; with `caseExact: false`, in other letter case too |
+//! | `caseExact: false` on a required or unique attribute | `filter=attr eq "<other case>"` finds the resource |
+//! | `returned: never` | the value is in no answer: POST, GET, list |
+//! | `mutability: readOnly` | a value sent with PUT is ignored |
+//! | `mutability: immutable` | a PATCH changing it is refused with 400 (mutability advised) |
+//!
+//! Only singular string attributes of the core User and Group schemas are
+//! exercised: a value of any other type, or of a constrained string
+//! (`locale`, `timezone`, a canonical list), could be refused for reasons
+//! that are no deviation. Every value sent carries the run id.
+//!
+//! The suite is written as JSON (which YAML reads) and then loaded and
+//! planned like any other, so it runs, reports and cleans up the same way.
+
+use serde_json::{Map, Value, json};
+
+/// The slug the generated suite is known by: part of the `rfc` profile.
+pub const SLUG: &str = "rfc7644::schema-driven";
+/// The name its source goes by in messages.
+pub const SOURCE_NAME: &str = "suites/rfc7644/schema-driven.yaml (generated from GET /Schemas)";
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// Strings whose values RFC 7643 constrains (a language tag, a time zone):
+/// a made-up value may be rightly refused.
+const CONSTRAINED: [&str; 3] = ["preferredLanguage", "locale", "timezone"];
+
+/// One attribute's declared characteristics, with RFC 7643 2.2's defaults.
+#[derive(Debug, Clone)]
+struct Attribute {
+    name: String,
+    is_string: bool,
+    multi_valued: bool,
+    required: bool,
+    case_exact: bool,
+    mutability: String,
+    returned: String,
+    uniqueness: String,
+    canonical: bool,
+}
+
+impl Attribute {
+    fn from(value: &Value) -> Option<Attribute> {
+        let text = |key: &str, default: &str| {
+            value
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or(default)
+                .to_string()
+        };
+        let flag = |key: &str| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+        Some(Attribute {
+            name: value.get("name")?.as_str()?.to_string(),
+            is_string: text("type", "string") == "string",
+            multi_valued: flag("multiValued"),
+            required: flag("required"),
+            case_exact: flag("caseExact"),
+            mutability: text("mutability", "readWrite"),
+            returned: text("returned", "default"),
+            uniqueness: text("uniqueness", "none"),
+            canonical: value
+                .get("canonicalValues")
+                .and_then(Value::as_array)
+                .is_some_and(|v| !v.is_empty()),
+        })
+    }
+
+    /// A singular string scimcheck can make up a value for.
+    fn is_simple(&self) -> bool {
+        self.is_string
+            && !self.multi_valued
+            && !self.canonical
+            && !CONSTRAINED.contains(&self.name.as_str())
+    }
+
+    fn writable(&self) -> bool {
+        matches!(
+            self.mutability.as_str(),
+            "readWrite" | "writeOnly" | "immutable"
+        )
+    }
+
+    fn unique(&self) -> bool {
+        matches!(self.uniqueness.as_str(), "server" | "global")
+    }
+}
+
+/// A resource type to exercise: its schema, endpoint and attributes.
+struct Resource {
+    /// `user`, `group`: in scenario ids.
+    tag: &'static str,
+    schema: &'static str,
+    endpoint: String,
+    attributes: Vec<Attribute>,
+}
+
+impl Resource {
+    /// Made-up values for every required attribute: a valid minimal body.
+    fn body(&self, suffix: &str, leave_out: Option<&str>) -> Option<Map<String, Value>> {
+        let mut body = Map::new();
+        body.insert("schemas".into(), json!([self.schema]));
+        for attribute in self.attributes.iter().filter(|a| a.required) {
+            if Some(attribute.name.as_str()) == leave_out || attribute.mutability == "readOnly" {
+                continue;
+            }
+            // A required attribute scimcheck cannot make up: no valid body.
+            if !attribute.is_simple() {
+                return None;
+            }
+            body.insert(
+                attribute.name.clone(),
+                value(&attribute.name, suffix).into(),
+            );
+        }
+        Some(body)
+    }
+
+    fn create(&self, id: &str, body: Map<String, Value>, capture: &str) -> Value {
+        json!({
+            "id": id,
+            "request": { "method": "POST", "path": self.endpoint, "json": body },
+            "expect": { "status": 201 },
+            "capture": { capture: "/id" },
+            "cleanup": { "method": "DELETE", "path": format!("{}/{{{{ {capture} }}}}", self.endpoint) },
+        })
+    }
+
+    fn cleanup_if_created(&self) -> Value {
+        json!({ "method": "DELETE", "path": format!("{}/{{{{ created_id }}}}", self.endpoint) })
+    }
+}
+
+/// A value for `attribute`, unique to the run and scenario.
+fn value(attribute: &str, suffix: &str) -> String {
+    format!(
+        "scimcheck-{{{{ run_id }}}}-{}-{suffix}",
+        attribute.to_lowercase()
+    )
+}
+
+/// The same text in other letter case (ASCII letters swapped).
+fn other_case(text: &str) -> String {
+    // Only outside the placeholders, which must stay as written.
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&swap_case(&rest[..start]));
+        let end = rest[start..]
+            .find("}}")
+            .map_or(rest.len(), |e| start + e + 2);
+        out.push_str(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    out.push_str(&swap_case(rest));
+    out
+}
+
+fn swap_case(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+/// The resource types to exercise, from /Schemas and /ResourceTypes.
+fn resources(schemas: &Value, resource_types: Option<&Value>) -> Vec<Resource> {
+    let listed = |list: &Value| -> Vec<Value> {
+        list.get("Resources")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let endpoint = |schema: &str, default: &str| {
+        resource_types
+            .map(listed)
+            .unwrap_or_default()
+            .iter()
+            .find(|rt| rt.get("schema").and_then(Value::as_str) == Some(schema))
+            .and_then(|rt| rt.get("endpoint").and_then(Value::as_str))
+            .map(|e| format!("/{}", e.trim_start_matches('/')))
+            .unwrap_or_else(|| default.to_string())
+    };
+    let mut out = Vec::new();
+    for (tag, urn, default) in [("user", USER, "/Users"), ("group", GROUP, "/Groups")] {
+        let Some(schema) = listed(schemas)
+            .into_iter()
+            .find(|s| s.get("id").and_then(Value::as_str) == Some(urn))
+        else {
+            continue;
+        };
+        let attributes = schema
+            .get("attributes")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(Attribute::from).collect())
+            .unwrap_or_default();
+        out.push(Resource {
+            tag,
+            schema: urn,
+            endpoint: endpoint(urn, default),
+            attributes,
+        });
+    }
+    out
+}
+
+/// What the server declared, for the step's explanation.
+fn declared(r: &Resource, a: &Attribute, what: &str) -> String {
+    format!(
+        "{} declares {}.{} {what} in GET /Schemas",
+        r.schema, r.tag, a.name
+    )
+}
+
+fn required_scenarios(r: &Resource, out: &mut Vec<Value>) {
+    for a in r.attributes.iter().filter(|a| a.required && a.writable()) {
+        let Some(body) = r.body("missing", Some(&a.name)) else {
+            continue;
+        };
+        out.push(json!({
+            "id": format!("{}_requires_{}", r.tag, a.name),
+            "description": declared(r, a, "required: true"),
+            "steps": [{
+                "id": "create_without_it",
+                "spec": ["RFC7643 2.2", "RFC7644 3.3", "RFC7644 3.12"],
+                "request": { "method": "POST", "path": r.endpoint, "json": body },
+                "expect": { "status": 400, "schema": "error" },
+                "advise": { "json": { "/scimType": "invalidValue" } },
+                "advice": "RFC 7644 3.12 names invalidValue for a required value that is missing.",
+                "cleanup_if_created": r.cleanup_if_created(),
+                "impact": format!("A {} without its required {} is created; clients that match on it cannot find it again.", r.tag, a.name),
+                "fix": format!("Refuse a {} without {} with 400.", r.tag, a.name),
+            }],
+        }));
+    }
+}
+
+fn uniqueness_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
+    for a in r
+        .attributes
+        .iter()
+        .filter(|a| a.unique() && a.is_simple() && a.writable())
+    {
+        let Some(mut body) = r.body("unique", None) else {
+            continue;
+        };
+        let original = value(&a.name, "unique");
+        body.insert(a.name.clone(), original.clone().into());
+        // The duplicates differ from the first in every other required
+        // attribute, so that only this one can conflict.
+        let Some(others) = r.body("other", None) else {
+            continue;
+        };
+        let mut steps = vec![r.create("create", body, "first_id")];
+        let again = |id: &str, text: String, spec: &[&str], what: &str| {
+            let mut duplicate = others.clone();
+            duplicate.insert(a.name.clone(), text.into());
+            json!({
+                "id": id,
+                "spec": spec,
+                "request": { "method": "POST", "path": r.endpoint, "json": duplicate },
+                "expect": { "status": 409, "schema": "error", "json": { "/status": "409" } },
+                "advise": { "json": { "/scimType": "uniqueness" } },
+                "advice": "RFC 7644 3.3 names scimType uniqueness for a POST that conflicts.",
+                "cleanup_if_created": r.cleanup_if_created(),
+                "impact": format!("Two {}s share {} ({what}); clients that match on it link the wrong one.", r.tag, a.name),
+                "fix": format!("Refuse a {} whose {} exists with 409 and scimType uniqueness, as the schema declares.", r.tag, a.name),
+            })
+        };
+        steps.push(again(
+            "again_same_value",
+            original.clone(),
+            &["RFC7643 2.2", "RFC7644 3.3"],
+            "the same value",
+        ));
+        if !a.case_exact {
+            steps.push(again(
+                "again_in_other_case",
+                other_case(&original),
+                &["RFC7643 2.2", "RFC7643 2.3.1", "RFC7644 3.3"],
+                "the same value in other letter case, which caseExact false makes equal",
+            ));
+            if filter {
+                steps.push(case_filter_step(r, a, &original, "first_id"));
+            }
+        }
+        out.push(json!({
+            "id": format!("{}_{}_is_unique", r.tag, a.name),
+            "description": declared(r, a, &format!("uniqueness: {}", a.uniqueness)),
+            "steps": steps,
+        }));
+    }
+}
+
+/// `filter=attr eq "<other case>"` finds the resource created with `original`.
+fn case_filter_step(r: &Resource, a: &Attribute, original: &str, id_var: &str) -> Value {
+    json!({
+        "id": "found_in_other_case",
+        "spec": ["RFC7643 2.3.1", "RFC7644 3.4.2.2"],
+        "request": {
+            "method": "GET",
+            "path": r.endpoint,
+            "query": { "filter": format!("{} eq \"{}\"", a.name, other_case(original)) },
+        },
+        "expect": {
+            "status": 200,
+            "schema": "list-response",
+            "json": { "/totalResults": 1, "/Resources/0/id": format!("{{{{ {id_var} }}}}") },
+        },
+        "impact": format!("A client matching on {} in other letter case does not find the {} and creates a duplicate.", a.name, r.tag),
+        "fix": format!("Compare {} ignoring case in filters, as its caseExact false declares.", a.name),
+    })
+}
+
+/// Required (and not unique) attributes with caseExact false: matched ignoring case.
+fn case_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
+    if !filter {
+        return;
+    }
+    for a in r
+        .attributes
+        .iter()
+        .filter(|a| a.required && !a.unique() && !a.case_exact && a.is_simple() && a.writable())
+    {
+        let Some(mut body) = r.body("case", None) else {
+            continue;
+        };
+        let original = value(&a.name, "case");
+        body.insert(a.name.clone(), original.clone().into());
+        out.push(json!({
+            "id": format!("{}_{}_ignores_case", r.tag, a.name),
+            "description": declared(r, a, "caseExact: false"),
+            "steps": [r.create("create", body, "created"), case_filter_step(r, a, &original, "created")],
+        }));
+    }
+}
+
+fn returned_never_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
+    for a in r
+        .attributes
+        .iter()
+        .filter(|a| a.returned == "never" && a.is_simple() && a.writable())
+    {
+        let Some(mut body) = r.body("never", None) else {
+            continue;
+        };
+        // Long, mixed and with digits and symbols: whatever a password policy asks.
+        body.insert(a.name.clone(), "Sc1m!Check-{{ uuid }}".into());
+        let absent = json!({ format!("/{}", a.name): { "absent": true } });
+        let impact = format!(
+            "The {} is disclosed to every client that reads the {}.",
+            a.name, r.tag
+        );
+        let fix = format!("Never return {}, as its returned never declares.", a.name);
+        let mut create = r.create("create", body.clone(), "created");
+        create["spec"] = json!(["RFC7643 7", "RFC7644 3.3"]);
+        create["expect"]["json"] = absent.clone();
+        create["impact"] = impact.clone().into();
+        create["fix"] = fix.clone().into();
+        let mut steps = vec![
+            create,
+            json!({
+                "id": "get",
+                "spec": ["RFC7643 7", "RFC7644 3.4.1"],
+                "request": { "method": "GET", "path": format!("{}/{{{{ created }}}}", r.endpoint) },
+                "expect": { "status": 200, "json": absent },
+                "impact": impact,
+                "fix": fix,
+            }),
+        ];
+        if filter {
+            steps.push(json!({
+                "id": "list",
+                "spec": ["RFC7643 7", "RFC7644 3.4.2"],
+                "request": { "method": "GET", "path": r.endpoint, "query": { "filter": format!("id eq \"{{{{ created }}}}\"") } },
+                "expect": { "status": 200, "json": { format!("/Resources/0/{}", a.name): { "absent": true } } },
+                "impact": format!("The {} is disclosed in list answers.", a.name),
+                "fix": format!("Never return {}, in lists either.", a.name),
+            }));
+        }
+        out.push(json!({
+            "id": format!("{}_{}_is_never_returned", r.tag, a.name),
+            "description": declared(r, a, "returned: never"),
+            "steps": steps,
+        }));
+    }
+}
+
+fn read_only_scenarios(r: &Resource, out: &mut Vec<Value>) {
+    for a in r
+        .attributes
+        .iter()
+        .filter(|a| a.mutability == "readOnly" && a.is_string && !a.multi_valued)
+    {
+        let Some(body) = r.body("readonly", None) else {
+            continue;
+        };
+        let bogus = "scimcheck-{{ run_id }}-not-yours";
+        let mut put = body.clone();
+        put.insert(a.name.clone(), bogus.into());
+        out.push(json!({
+            "id": format!("{}_{}_is_read_only", r.tag, a.name),
+            "description": declared(r, a, "mutability: readOnly"),
+            "steps": [
+                r.create("create", body, "created"),
+                {
+                    "id": "put_with_a_value",
+                    "spec": ["RFC7643 7", "RFC7644 3.5.1"],
+                    "request": { "method": "PUT", "path": format!("{}/{{{{ created }}}}", r.endpoint), "json": put },
+                    "expect": { "status": 200, "json": { format!("/{}", a.name): { "ne": bogus } } },
+                    "impact": format!("A client can overwrite {}, which the server owns.", a.name),
+                    "fix": format!("Ignore values given for {} on PUT (RFC 7644 3.5.1).", a.name),
+                },
+            ],
+        }));
+    }
+}
+
+fn immutable_scenarios(r: &Resource, out: &mut Vec<Value>) {
+    for a in r
+        .attributes
+        .iter()
+        .filter(|a| a.mutability == "immutable" && a.is_simple())
+    {
+        let Some(mut body) = r.body("immutable", None) else {
+            continue;
+        };
+        body.insert(a.name.clone(), value(&a.name, "first").into());
+        out.push(json!({
+            "id": format!("{}_{}_is_immutable", r.tag, a.name),
+            "description": declared(r, a, "mutability: immutable"),
+            "requires": ["patch"],
+            "steps": [
+                r.create("create", body, "created"),
+                {
+                    "id": "change_it",
+                    "spec": ["RFC7643 7", "RFC7644 3.5.2"],
+                    "request": {
+                        "method": "PATCH",
+                        "path": format!("{}/{{{{ created }}}}", r.endpoint),
+                        "json": {
+                            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                            "Operations": [{ "op": "replace", "path": a.name, "value": value(&a.name, "second") }],
+                        },
+                    },
+                    "expect": { "status": 400, "schema": "error" },
+                    "advise": { "json": { "/scimType": "mutability" } },
+                    "advice": "RFC 7644 3.12 names scimType mutability for a change to an immutable attribute.",
+                    "impact": format!("{}, declared immutable, can be changed after creation.", a.name),
+                    "fix": format!("Refuse a change to {} with 400 and scimType mutability.", a.name),
+                },
+            ],
+        }));
+    }
+}
+
+/// The generated suite's text, or None when there is nothing to check (no
+/// core User or Group schema, or no attribute scimcheck can exercise).
+/// `filter`: the ServiceProviderConfig claims filtering, so filters are sent.
+pub fn generate(schemas: &Value, resource_types: Option<&Value>, filter: bool) -> Option<String> {
+    let resources = resources(schemas, resource_types);
+    if resources.is_empty() {
+        return None;
+    }
+    let mut scenarios = Vec::new();
+    for r in &resources {
+        required_scenarios(r, &mut scenarios);
+        uniqueness_scenarios(r, filter, &mut scenarios);
+        case_scenarios(r, filter, &mut scenarios);
+        returned_never_scenarios(r, filter, &mut scenarios);
+        read_only_scenarios(r, &mut scenarios);
+        immutable_scenarios(r, &mut scenarios);
+    }
+    if scenarios.is_empty() {
+        return None;
+    }
+    let suite = json!({
+        "name": "Schema-driven checks",
+        "description": "Each attribute held to what the server's own GET /Schemas declares of it.",
+        "spec": ["RFC7643 2.2", "RFC7643 7"],
+        "tags": ["rfc7643", "schema"],
+        "scenarios": scenarios,
+    });
+    serde_json::to_string_pretty(&suite).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schemas(user_attributes: Value) -> Value {
+        json!({ "Resources": [ { "id": USER, "attributes": user_attributes } ] })
+    }
+
+    fn ids(text: &str) -> Vec<String> {
+        let suite: Value = serde_json::from_str(text).unwrap();
+        suite["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn each_declared_characteristic_gets_its_scenario() {
+        let text = generate(
+            &schemas(json!([
+                { "name": "userName", "type": "string", "required": true, "uniqueness": "server" },
+                { "name": "password", "type": "string", "mutability": "writeOnly", "returned": "never" },
+                { "name": "id", "type": "string", "mutability": "readOnly", "caseExact": true },
+                { "name": "badge", "type": "string", "mutability": "immutable" },
+                { "name": "locale", "type": "string", "required": false },
+                { "name": "emails", "type": "complex", "multiValued": true },
+            ])),
+            None,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            ids(&text),
+            [
+                "user_requires_userName",
+                "user_userName_is_unique",
+                "user_password_is_never_returned",
+                "user_id_is_read_only",
+                "user_badge_is_immutable",
+            ]
+        );
+        assert!(
+            text.contains(r#""filter": "userName eq \"SCIMCHECK-{{ run_id }}-USERNAME-UNIQUE\"""#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_server_that_declares_less_gets_fewer_checks() {
+        // userName declared caseExact true and not unique: no uniqueness, no case checks.
+        let text = generate(
+            &schemas(json!([
+                { "name": "userName", "type": "string", "required": true, "caseExact": true },
+            ])),
+            None,
+            true,
+        )
+        .unwrap();
+        assert_eq!(ids(&text), ["user_requires_userName"]);
+    }
+
+    #[test]
+    fn without_filtering_no_filter_is_sent() {
+        let text = generate(
+            &schemas(json!([
+                { "name": "userName", "type": "string", "required": true, "uniqueness": "server" },
+            ])),
+            None,
+            false,
+        )
+        .unwrap();
+        assert!(!text.contains("filter"), "{text}");
+    }
+
+    #[test]
+    fn a_required_value_scimcheck_cannot_make_up_leaves_only_its_own_absence() {
+        // No valid body can be built, so only "refused without clearance" is checked.
+        let text = generate(
+            &schemas(json!([
+                { "name": "userName", "type": "string", "required": true, "uniqueness": "server" },
+                { "name": "clearance", "type": "complex", "required": true },
+            ])),
+            None,
+            true,
+        )
+        .unwrap();
+        assert_eq!(ids(&text), ["user_requires_clearance"]);
+    }
+
+    #[test]
+    fn endpoints_come_from_the_resource_types() {
+        let types = json!({ "Resources": [ { "schema": USER, "endpoint": "/People" } ] });
+        let text = generate(
+            &schemas(json!([{ "name": "userName", "type": "string", "required": true }])),
+            Some(&types),
+            true,
+        )
+        .unwrap();
+        assert!(text.contains(r#""path": "/People""#), "{text}");
+    }
+
+    #[test]
+    fn other_case_keeps_placeholders() {
+        assert_eq!(
+            other_case("scimcheck-{{ run_id }}-Ab"),
+            "SCIMCHECK-{{ run_id }}-aB"
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! The scenarios derived from a server's own /Schemas: they follow what the
+//! server declares, and each catches a server that does not do as declared.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use scimcheck::double::Double;
+use scimcheck::double::server::{response_template, service_request};
+use scimcheck::double::service::{Response, Service};
+use scimcheck::exec::{Outcome, ScenarioResult};
+use scimcheck::runner;
+use wiremock::matchers::any;
+use wiremock::{Mock, Request, ResponseTemplate};
+
+/// The double, with its answers changed by `tamper`.
+struct Tampered {
+    service: Arc<Mutex<Service>>,
+    tamper: fn(&Request, &mut Response),
+}
+
+impl wiremock::Respond for Tampered {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut response = self
+            .service
+            .lock()
+            .unwrap()
+            .handle(&service_request(request));
+        (self.tamper)(request, &mut response);
+        response_template(&response)
+    }
+}
+
+async fn tampered(tamper: fn(&Request, &mut Response)) -> Double {
+    let double = common::double().await;
+    Mock::given(any())
+        .respond_with(Tampered {
+            service: double.service(),
+            tamper,
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    double
+}
+
+/// The schema-driven scenarios against `double`, run.
+async fn run(double: &Double) -> Vec<ScenarioResult> {
+    let target = common::target(&double.base_url());
+    let plan = runner::schema_driven(&target, &[])
+        .await
+        .unwrap()
+        .expect("the schemas call for checks");
+    let dir = tempfile::tempdir().unwrap();
+    runner::run(&plan, common::settings(target, dir.path()))
+        .await
+        .unwrap()
+        .results
+}
+
+/// `scenario › step: check: message` of every failure.
+fn failures(results: &[ScenarioResult]) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|r| {
+            r.steps.iter().flat_map(move |s| {
+                s.failures
+                    .iter()
+                    .map(move |f| format!("{} › {}: {}: {}", r.full_name, s.id, f.check, f.message))
+            })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn against_the_double_every_declared_characteristic_holds() {
+    let results = run(&common::double().await).await;
+    assert_eq!(failures(&results), Vec::<String>::new());
+    assert!(results.iter().all(|r| r.outcome == Outcome::Passed));
+    assert_eq!(
+        results.len(),
+        7,
+        "{:?}",
+        results.iter().map(|r| &r.full_name).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_password_returned_despite_returned_never_is_caught() {
+    let double = tampered(|request, response| {
+        if request.method.as_str() == "GET"
+            && request.url.path().starts_with("/Users/")
+            && let Some(body) = response.body.as_mut()
+        {
+            body["password"] = "hunter2".into();
+        }
+    })
+    .await;
+    let failures = failures(&run(&double).await);
+    assert_eq!(
+        failures,
+        [
+            "rfc7644::schema-driven::user_password_is_never_returned › get: json /password: expected to be absent, got \"hunter2\""
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_id_taken_from_a_put_is_caught() {
+    let double = tampered(|request, response| {
+        if request.method.as_str() == "PUT"
+            && let Ok(sent) = serde_json::from_slice::<serde_json::Value>(&request.body)
+            && let (Some(body), Some(id)) = (response.body.as_mut(), sent.get("id"))
+        {
+            body["id"] = id.clone();
+        }
+    })
+    .await;
+    let failures = failures(&run(&double).await);
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    for (failure, resource) in failures.iter().zip(["user", "group"]) {
+        assert!(
+            failure.starts_with(&format!(
+                "rfc7644::schema-driven::{resource}_id_is_read_only › put_with_a_value: json /id: expected anything but \"scimcheck-"
+            )),
+            "{failure}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_uniqueness_the_server_declares_but_does_not_enforce_is_caught() {
+    // The double now claims nickName is unique; it does not enforce it.
+    let double = tampered(|request, response| {
+        if request.url.path() == "/Schemas"
+            && let Some(body) = response.body.as_mut()
+            && let Some(schemas) = body["Resources"].as_array_mut()
+        {
+            for schema in schemas {
+                for attribute in schema["attributes"].as_array_mut().into_iter().flatten() {
+                    if attribute["name"] == "nickName" {
+                        attribute["uniqueness"] = "server".into();
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    let results = run(&double).await;
+    let names: Vec<_> = results.iter().map(|r| r.full_name.as_str()).collect();
+    assert!(
+        names.contains(&"rfc7644::schema-driven::user_nickName_is_unique"),
+        "{names:?}"
+    );
+    let failures = failures(&results);
+    assert!(
+        failures[0].starts_with(
+            "rfc7644::schema-driven::user_nickName_is_unique › again_same_value: status: expected 409, got 201"
+        ),
+        "{failures:?}"
+    );
+    assert!(
+        failures.iter().all(|f| f
+            .starts_with("rfc7644::schema-driven::user_nickName_is_unique › again_same_value: ")),
+        "{failures:?}"
+    );
+    // The duplicate the double wrongly created was removed with the rest.
+    let users = common::get_json(
+        &reqwest::Client::new(),
+        format!("{}/Users", double.base_url()),
+    )
+    .await;
+    assert_eq!(users["totalResults"], 0, "{users}");
+}
+
+#[tokio::test]
+async fn a_required_attribute_not_enforced_is_caught_and_what_was_created_removed() {
+    let double = common::double().await;
+    // userName not enforced: the double creates a user named after nothing.
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/Users"))
+        .and(NoUserName)
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_raw(r#"{"id":"made-anyway"}"#, "application/scim+json"),
+        )
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    Mock::given(wiremock::matchers::method("DELETE"))
+        .and(wiremock::matchers::path("/Users/made-anyway"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let results = run(&double).await;
+    let failures = failures(&results);
+    assert!(
+        failures[0].starts_with("rfc7644::schema-driven::user_requires_userName › create_without_it: status: expected 400, got 201"),
+        "{failures:?}"
+    );
+    assert!(
+        failures.iter().all(|f| f
+            .starts_with("rfc7644::schema-driven::user_requires_userName › create_without_it: ")),
+        "{failures:?}"
+    );
+    double.server().verify().await;
+}
+
+/// A POST body without a userName.
+struct NoUserName;
+
+impl wiremock::Match for NoUserName {
+    fn matches(&self, request: &Request) -> bool {
+        serde_json::from_slice::<serde_json::Value>(&request.body)
+            .is_ok_and(|v| v.get("userName").is_none())
+    }
+}
