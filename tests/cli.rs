@@ -480,7 +480,7 @@ fn a_json_report_is_versioned_and_complete() {
 fn advice_fails_the_run_only_with_strict_and_info_never() {
     let dir = suite_dir(&[(
         "advice.yaml",
-        "name: advice\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 200 }\n        advise: { status: 203 }\n        advice: A made-up recommendation.\n        inform: { json: { /bulk/supported: true, /sort/supported: false } }\n        note: A made-up observation.\n",
+        "name: advice\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 200 }\n        advise: { status: 203 }\n        advice: A made-up recommendation.\n        inform: { json: { /patch/supported: false, /sort/supported: false } }\n        note: A made-up observation.\n",
     )]);
     cargo_bin_cmd!("scimcheck")
         .args(["run", "--no-builtin", "--suites"])
@@ -492,7 +492,7 @@ fn advice_fails_the_run_only_with_strict_and_info_never() {
         ))
         .stdout(predicate::str::contains("PASS advice::a"))
         .stdout(predicate::str::contains("  advice s › status: expected 203, got 200\n"))
-        .stdout(predicate::str::contains("  info s › json /bulk/supported: expected true, got false\n"))
+        .stdout(predicate::str::contains("  info s › json /patch/supported: expected false, got true\n"))
         .stdout(predicate::str::contains("  info s › json /sort/supported: expected false, got true\n"))
         .stdout(predicate::str::contains("1 passed, 0 failed, 0 skipped"));
     cargo_bin_cmd!("scimcheck")

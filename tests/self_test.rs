@@ -522,3 +522,57 @@ async fn builtin_membership_suite_catches_a_stale_user_groups() {
         "json /groups: expected not to contain {\"value\":",
     );
 }
+
+/// The double, with `field: value` added to every answer of one method on /Users/{id}.
+struct AddToUser {
+    service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    field: &'static str,
+    value: &'static str,
+}
+
+impl wiremock::Respond for AddToUser {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = scimcheck::double::server::service_request(request);
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        if let Some(body) = response.body.as_mut() {
+            body[self.field] = self.value.into();
+        }
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+async fn double_adding(method_name: &str, field: &'static str, value: &'static str) -> Double {
+    let double = common::double().await;
+    Mock::given(method(method_name))
+        .and(path_regex("^/Users/[^/]+$"))
+        .respond_with(AddToUser {
+            service: double.service(),
+            field,
+            value,
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    double
+}
+
+#[tokio::test]
+async fn builtin_bulk_suite_catches_operations_run_past_fail_on_errors() {
+    // As if the PATCH after the failOnErrors limit had been applied.
+    let double = double_adding("GET", "displayName", "Not Applied").await;
+    let run = builtin_against(&double, "rfc7644::bulk::fail_on_errors").await;
+    run.fails_only_at(
+        "rest_not_applied",
+        "json /displayName: expected to be absent, got \"Not Applied\"",
+    );
+}
+
+#[tokio::test]
+async fn builtin_password_suite_catches_a_password_echoed_by_patch() {
+    let double = double_adding("PATCH", "password", "Sc1m!Second").await;
+    let run = builtin_against(&double, "rfc7644::change-password").await;
+    run.fails_only_at(
+        "change",
+        "json /password: expected to be absent, got \"Sc1m!Second\"",
+    );
+}

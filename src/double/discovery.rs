@@ -11,7 +11,11 @@ pub fn service_provider_config(base_url: &str) -> Value {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": { "supported": true },
-        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "bulk": {
+            "supported": true,
+            "maxOperations": super::bulk::MAX_OPERATIONS,
+            "maxPayloadSize": super::bulk::MAX_PAYLOAD,
+        },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
         "changePassword": { "supported": true },
         "sort": { "supported": true },

@@ -3,9 +3,10 @@
 //! A faithful, stateful, in-memory SCIM 2.0 server: what scimcheck runs
 //! against when no target is given, what its own tests trust, and what
 //! `scimcheck serve` offers as a sandbox. The SCIM logic is plain code
-//! ([`schema`], [`filter`], [`patch`], [`resource`], [`service`]); only
+//! ([`schema`], [`filter`], [`patch`], [`bulk`], [`resource`], [`service`]); only
 //! [`server`] touches the network, through wiremock.
 
+pub mod bulk;
 pub mod discovery;
 pub mod error;
 pub mod filter;

@@ -150,7 +150,8 @@ impl Service {
         )
     }
 
-    fn route(&mut self, request: &Request) -> Result<Response, ScimError> {
+    /// One request, once authenticated.
+    pub(super) fn route(&mut self, request: &Request) -> Result<Response, ScimError> {
         let path = request.path.trim_end_matches('/');
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let method = request.method.as_str();
@@ -207,10 +208,11 @@ impl Service {
                     format!("{method} is not allowed on discovery endpoints"),
                 ))
             }
+            ("POST", ["Bulk"]) => super::bulk::bulk(self, request),
             (_, ["Bulk"]) => Err(ScimError::new(
-                501,
+                405,
                 None,
-                "bulk operations are not supported",
+                format!("{method} is not allowed on /Bulk"),
             )),
             (_, ["Me", ..]) => Err(ScimError::new(
                 501,
