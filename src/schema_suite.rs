@@ -466,15 +466,72 @@ fn immutable_scenarios(r: &Resource, out: &mut Vec<Value>) {
     }
 }
 
+/// Each resource type of /ResourceTypes: its schema and extensions listed
+/// in /Schemas, and its endpoint answering a query.
+fn resource_type_scenarios(resource_types: Option<&Value>, out: &mut Vec<Value>) {
+    let listed = resource_types
+        .and_then(|rt| rt.get("Resources"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for rt in listed {
+        let (Some(name), Some(endpoint), Some(schema)) = (
+            rt.get("name").and_then(Value::as_str),
+            rt.get("endpoint").and_then(Value::as_str),
+            rt.get("schema").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let slug: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let extensions = rt
+            .get("schemaExtensions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("schema").and_then(Value::as_str));
+        let mut steps = Vec::new();
+        for (i, urn) in std::iter::once(schema).chain(extensions).enumerate() {
+            steps.push(json!({
+                "id": if i == 0 { "schema_listed".to_string() } else { format!("extension_{i}_listed") },
+                "spec": ["RFC7643 6", "RFC7644 4"],
+                "request": { "method": "GET", "path": "/Schemas" },
+                "expect": { "status": 200, "json": { "/Resources": { "contains": { "id": urn } } } },
+                "impact": format!("Clients cannot learn the attributes of {name}: its schema {urn} is not in /Schemas."),
+                "fix": format!("List {urn} in /Schemas, or leave it out of the {name} resource type."),
+            }));
+        }
+        steps.push(json!({
+            "id": "endpoint_answers",
+            "spec": ["RFC7643 6", "RFC7644 3.4.2"],
+            "request": { "method": "GET", "path": format!("/{}", endpoint.trim_start_matches('/')), "query": { "count": "1" } },
+            "expect": { "status": 200, "schema": "list-response" },
+            "impact": format!("The {name} endpoint /ResourceTypes advertises does not answer a query."),
+            "fix": format!("Serve {endpoint}, or leave {name} out of /ResourceTypes."),
+        }));
+        out.push(json!({
+            "id": format!("resource_type_{slug}_is_consistent"),
+            "description": format!("/ResourceTypes declares {name} at {endpoint} with schema {schema}"),
+            "steps": steps,
+        }));
+    }
+}
+
 /// The generated suite's text, or None when there is nothing to check (no
 /// core User or Group schema, or no attribute scimcheck can exercise).
 /// `filter`: the ServiceProviderConfig claims filtering, so filters are sent.
 pub fn generate(schemas: &Value, resource_types: Option<&Value>, filter: bool) -> Option<String> {
     let resources = resources(schemas, resource_types);
-    if resources.is_empty() {
-        return None;
-    }
     let mut scenarios = Vec::new();
+    resource_type_scenarios(resource_types, &mut scenarios);
     for r in &resources {
         required_scenarios(r, &mut scenarios);
         uniqueness_scenarios(r, filter, &mut scenarios);
@@ -589,7 +646,8 @@ mod tests {
 
     #[test]
     fn endpoints_come_from_the_resource_types() {
-        let types = json!({ "Resources": [ { "schema": USER, "endpoint": "/People" } ] });
+        let types =
+            json!({ "Resources": [ { "name": "User", "schema": USER, "endpoint": "/People" } ] });
         let text = generate(
             &schemas(json!([{ "name": "userName", "type": "string", "required": true }])),
             Some(&types),
@@ -597,6 +655,28 @@ mod tests {
         )
         .unwrap();
         assert!(text.contains(r#""path": "/People""#), "{text}");
+        assert_eq!(ids(&text)[0], "resource_type_user_is_consistent");
+    }
+
+    #[test]
+    fn every_schema_a_resource_type_names_is_looked_for() {
+        let types = json!({ "Resources": [ { "name": "Device Account", "schema": "urn:x:Device", "endpoint": "/Devices",
+            "schemaExtensions": [ { "schema": "urn:x:Ext", "required": false } ] } ] });
+        let text = generate(&json!({ "Resources": [] }), Some(&types), true);
+        // No core schema: no attribute checks, but the resource type is still checked.
+        let text = text.unwrap();
+        assert_eq!(ids(&text), ["resource_type_device_account_is_consistent"]);
+        let suite: Value = serde_json::from_str(&text).unwrap();
+        let steps = &suite["scenarios"][0]["steps"];
+        assert_eq!(
+            steps[0]["expect"]["json"]["/Resources"]["contains"]["id"],
+            "urn:x:Device"
+        );
+        assert_eq!(
+            steps[1]["expect"]["json"]["/Resources"]["contains"]["id"],
+            "urn:x:Ext"
+        );
+        assert_eq!(steps[2]["request"]["path"], "/Devices");
     }
 
     #[test]

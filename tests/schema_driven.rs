@@ -79,7 +79,7 @@ async fn against_the_double_every_declared_characteristic_holds() {
     assert!(results.iter().all(|r| r.outcome == Outcome::Passed));
     assert_eq!(
         results.len(),
-        7,
+        9,
         "{:?}",
         results.iter().map(|r| &r.full_name).collect::<Vec<_>>()
     );
@@ -216,4 +216,27 @@ impl wiremock::Match for NoUserName {
         serde_json::from_slice::<serde_json::Value>(&request.body)
             .is_ok_and(|v| v.get("userName").is_none())
     }
+}
+
+#[tokio::test]
+async fn a_resource_type_whose_schema_is_not_served_is_caught() {
+    let double = tampered(|request, response| {
+        if request.url.path() == "/Schemas"
+            && let Some(body) = response.body.as_mut()
+            && let Some(schemas) = body["Resources"].as_array_mut()
+        {
+            schemas.retain(|s| {
+                s["id"] != "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+            });
+        }
+    })
+    .await;
+    let failures = failures(&run(&double).await);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with(
+            "rfc7644::schema-driven::resource_type_user_is_consistent › extension_1_listed: json /Resources: expected to contain"
+        ),
+        "{failures:?}"
+    );
 }
