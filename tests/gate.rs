@@ -91,25 +91,24 @@ fn an_unclaimed_feature_is_ignored_not_passed() {
     assert_eq!(counts(&conclusion), (1, 0, 1));
 }
 
-#[test]
-fn without_a_token_the_authentication_scenario_is_ignored() {
-    let gate = Gate::new(|| async {
+/// A gate over a double that asks for no token, and is given none.
+fn gate_without_token() -> Gate {
+    Gate::new(|| async {
         let double = scimcheck::double::Double::start(None).await;
         Ok::<_, String>(ServerUnderTest::new(double.base_url()).keep_alive(double))
     })
-    .profiles(&["rfc"]);
+}
+
+#[test]
+fn without_a_token_the_authentication_scenario_is_ignored() {
+    let gate = gate_without_token().profiles(&["rfc"]);
     let conclusion = run(&gate, "rfc7644::auth::");
     assert_eq!(counts(&conclusion), (0, 0, 1));
 }
 
 #[test]
 fn require_all_fails_what_cannot_run() {
-    let gate = Gate::new(|| async {
-        let double = scimcheck::double::Double::start(None).await;
-        Ok::<_, String>(ServerUnderTest::new(double.base_url()).keep_alive(double))
-    })
-    .profiles(&["rfc"])
-    .require_all();
+    let gate = gate_without_token().profiles(&["rfc"]).require_all();
     let conclusion = run(&gate, "rfc7644::auth::");
     assert_eq!(counts(&conclusion), (0, 1, 0));
 }

@@ -31,6 +31,17 @@ impl wiremock::Respond for Tampered {
     }
 }
 
+/// The schemas of a /Schemas answer, to change.
+fn served_schemas<'a>(
+    request: &Request,
+    response: &'a mut Response,
+) -> Option<&'a mut Vec<serde_json::Value>> {
+    if request.url.path() != "/Schemas" {
+        return None;
+    }
+    response.body.as_mut()?["Resources"].as_array_mut()
+}
+
 async fn tampered(tamper: fn(&Request, &mut Response)) -> Double {
     let double = common::double().await;
     Mock::given(any())
@@ -132,10 +143,7 @@ async fn a_read_only_id_taken_from_a_put_is_caught() {
 async fn a_uniqueness_the_server_declares_but_does_not_enforce_is_caught() {
     // The double now claims nickName is unique; it does not enforce it.
     let double = tampered(|request, response| {
-        if request.url.path() == "/Schemas"
-            && let Some(body) = response.body.as_mut()
-            && let Some(schemas) = body["Resources"].as_array_mut()
-        {
+        if let Some(schemas) = served_schemas(request, response) {
             for schema in schemas {
                 for attribute in schema["attributes"].as_array_mut().into_iter().flatten() {
                     if attribute["name"] == "nickName" {
@@ -221,10 +229,7 @@ impl wiremock::Match for NoUserName {
 #[tokio::test]
 async fn a_resource_type_whose_schema_is_not_served_is_caught() {
     let double = tampered(|request, response| {
-        if request.url.path() == "/Schemas"
-            && let Some(body) = response.body.as_mut()
-            && let Some(schemas) = body["Resources"].as_array_mut()
-        {
+        if let Some(schemas) = served_schemas(request, response) {
             schemas.retain(|s| {
                 s["id"] != "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
             });

@@ -273,21 +273,27 @@ scenarios:
         expect: { status: 200 }
 "#;
 
-#[tokio::test]
-async fn cleanup_runs_after_a_failed_step() {
+/// A server that creates user 1 on any POST and expects it deleted once.
+async fn server_creating_user_1() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(scim(201, user(true.into())))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(scim(500, serde_json::json!({})))
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
         .and(path("/Users/1"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn cleanup_runs_after_a_failed_step() {
+    let server = server_creating_user_1().await;
+    Mock::given(method("GET"))
+        .respond_with(scim(500, serde_json::json!({})))
         .mount(&server)
         .await;
     let run = run_yaml(CREATE_THEN_FAIL, &server.uri(), &[]).await;
@@ -310,17 +316,7 @@ scenarios:
 
 #[tokio::test]
 async fn what_a_lax_server_wrongly_created_is_cleaned_up() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(scim(201, user(true.into())))
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path("/Users/1"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = server_creating_user_1().await;
     let run = run_yaml(MUST_NOT_CREATE, &server.uri(), &[]).await;
     assert_eq!(run.failures(), ["status: expected 409, got 201"]);
     assert_eq!(run.results[0].cleanups.len(), 1);

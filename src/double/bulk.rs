@@ -244,20 +244,16 @@ mod tests {
         let ops = out["Operations"].as_array().unwrap();
         assert_eq!(ops[0]["status"], "201", "{out}");
         assert_eq!(ops[1]["status"], "201", "{out}");
-        let group = ops[1]["location"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_string();
-        let user = ops[0]["location"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let id_of = |op: &Value| {
+            op["location"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let (user, group) = (id_of(&ops[0]), id_of(&ops[1]));
         let got = service.handle(&Request {
             method: "GET".into(),
             path: format!("/Groups/{group}"),
