@@ -242,8 +242,7 @@ impl Gate {
     /// Starts the server once, if need be, to add the scenarios its own
     /// /Schemas call for and to find which scenarios it cannot run.
     fn probe(&self, plan: Plan) -> Result<(Plan, Unmet), GateError> {
-        let rfc = self.profiles.is_empty() || self.profiles.iter().any(|p| p == "rfc");
-        let schema_driven = self.builtin && rfc;
+        let schema_driven = runner::schema_driven_applies(self.builtin, &self.profiles);
         let needs_features =
             !self.require_all && plan.scenarios().any(|(_, s)| !s.requires.is_empty());
         if !schema_driven && !needs_features {

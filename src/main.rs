@@ -188,9 +188,17 @@ fn main() -> ExitCode {
 /// Prints to stdout, ignoring a closed pipe (`scimcheck run | head`): the
 /// run and its cleanups go on whatever happens to the reader.
 macro_rules! out {
-    ($end:expr, $($arg:tt)*) => {{
+    ($($arg:tt)*) => {{
         use std::io::Write;
-        let _ = write!(std::io::stdout(), "{}{}", format_args!($($arg)*), $end);
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
 
@@ -338,10 +346,9 @@ fn run(args: RunArgs) -> u8 {
         }
         let scenarios = plan.scenarios().count();
         match &double {
-            Some(_) => out!("\n", 
-                "scimcheck: no --base-url given, running {scenarios} scenarios against the built-in SCIM double at {base_url}"
+            Some(_) => outln!("scimcheck: no --base-url given, running {scenarios} scenarios against the built-in SCIM double at {base_url}"
             ),
-            None => out!("\n", "scimcheck: running {scenarios} scenarios against {}", redact(&base_url, &secrets)),
+            None => outln!("scimcheck: running {scenarios} scenarios against {}", redact(&base_url, &secrets)),
         }
         let interrupt = Interrupt::default();
         tokio::spawn(on_interrupt(interrupt.clone()));
@@ -374,8 +381,8 @@ fn run(args: RunArgs) -> u8 {
                 return exit::USAGE;
             }
         };
-        out!("", "{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
-        out!("", "{}", leftovers(&report.results, &secrets));
+        out!("{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
+        out!("{}", leftovers(&report.results, &secrets));
         let run_info = RunInfo::new(&report.run_id, &base_url);
         for (kind, path) in &args.reports {
             let text = match kind {
@@ -390,12 +397,12 @@ fn run(args: RunArgs) -> u8 {
             }
         }
         let tally = Tally::of(&report.results);
-        out!("\n", "\nrun {}", report.run_id);
+        outln!("\nrun {}", report.run_id);
         if tally.must + tally.advice + tally.info > 0 {
             let should = if args.strict { "failing the run (--strict)" } else { "not blocking; --strict makes them fail the run" };
-            out!("\n", "checks that did not hold: {} MUST (failing the run), {} SHOULD ({should}), {} INFO (for the record)", tally.must, tally.advice, tally.info);
+            outln!("checks that did not hold: {} MUST (failing the run), {} SHOULD ({should}), {} INFO (for the record)", tally.must, tally.advice, tally.info);
         }
-        out!("\n", "{tally}");
+        outln!("{tally}");
         if interrupt.is_set() {
             exit::INTERRUPTED
         } else if tally.failed > 0 || (args.strict && tally.advice > 0) {
@@ -414,8 +421,7 @@ async fn with_schema_driven(
     target: &Target,
     secrets: &[String],
 ) -> scimcheck::plan::Plan {
-    let rfc = args.profiles.is_empty() || args.profiles.iter().any(|p| p == "rfc");
-    if args.no_builtin || !rfc {
+    if !runner::schema_driven_applies(!args.no_builtin, &args.profiles) {
         return plan;
     }
     match runner::schema_driven(target, &args.filters).await {

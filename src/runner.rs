@@ -202,6 +202,12 @@ pub async fn unmet_requirements(
         .collect())
 }
 
+/// Whether a run has the schema-driven suite: it belongs to the built-in
+/// RFC suites, so only with them and with the `rfc` profile (or all).
+pub fn schema_driven_applies(builtin: bool, profiles: &[String]) -> bool {
+    builtin && (profiles.is_empty() || profiles.iter().any(|p| p == "rfc"))
+}
+
 /// The suite derived from the target's own `/Schemas`
 /// ([`crate::schema_suite`]), planned and filtered like the others; None
 /// when those schemas give nothing to check. An error says why the schemas
