@@ -237,12 +237,9 @@ pub async fn schema_driven(target: &Target, filters: &[String]) -> Result<Option
     };
     let schemas = get("/Schemas").await?;
     let resource_types = get("/ResourceTypes").await.ok();
-    let filter = get("/ServiceProviderConfig")
-        .await
-        .ok()
-        .and_then(|c| c.pointer("/filter/supported").and_then(Value::as_bool))
-        .unwrap_or(false);
-    let Some(text) = crate::schema_suite::generate(&schemas, resource_types.as_ref(), filter)
+    let config = get("/ServiceProviderConfig").await.ok();
+    let Some(text) =
+        crate::schema_suite::generate(&schemas, resource_types.as_ref(), config.as_ref())
     else {
         return Ok(None);
     };

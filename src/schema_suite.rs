@@ -11,6 +11,12 @@
 //! | `mutability: readOnly` | a value sent with PUT is ignored |
 //! | `mutability: immutable` | a PATCH changing it is refused with 400 (mutability advised) |
 //!
+//! From `/ResourceTypes`: each type's schema and extensions are listed in
+//! `/Schemas`, and its endpoint answers a query. From the
+//! ServiceProviderConfig: a feature it says is not supported (`patch`,
+//! `bulk`) is refused (501 advised) and changes nothing. A scenario is
+//! generated only where it applies, so none of them is ever skipped.
+//!
 //! Only singular string attributes of the core User and Group schemas are
 //! exercised: a value of any other type, or of a constrained string
 //! (`locale`, `timezone`, a canonical list), could be refused for reasons
@@ -428,7 +434,11 @@ fn read_only_scenarios(r: &Resource, out: &mut Vec<Value>) {
     }
 }
 
-fn immutable_scenarios(r: &Resource, out: &mut Vec<Value>) {
+fn immutable_scenarios(r: &Resource, patch: bool, out: &mut Vec<Value>) {
+    // The change is tried with PATCH: only when the server claims it.
+    if !patch {
+        return;
+    }
     for a in r
         .attributes
         .iter()
@@ -441,7 +451,6 @@ fn immutable_scenarios(r: &Resource, out: &mut Vec<Value>) {
         out.push(json!({
             "id": format!("{}_{}_is_immutable", r.tag, a.name),
             "description": declared(r, a, "mutability: immutable"),
-            "requires": ["patch"],
             "steps": [
                 r.create("create", body, "created"),
                 {
@@ -525,20 +534,91 @@ fn resource_type_scenarios(resource_types: Option<&Value>, out: &mut Vec<Value>)
     }
 }
 
+/// What the ServiceProviderConfig claims of `feature` (`filter`, `bulk`, ...).
+fn claims(config: Option<&Value>, feature: &str) -> Option<bool> {
+    config?.get(feature)?.get("supported")?.as_bool()
+}
+
+/// A feature the ServiceProviderConfig says is not supported: a request
+/// using it changes nothing, and is refused (501 advised, RFC 7644 3.12).
+fn unsupported_scenarios(config: Option<&Value>, resources: &[Resource], out: &mut Vec<Value>) {
+    let Some(users) = resources.iter().find(|r| r.tag == "user") else {
+        return;
+    };
+    let Some(body) = users.body("unsupported", None) else {
+        return;
+    };
+    let change = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "replace", "path": "displayName", "value": "scimcheck-not-applied" }],
+    });
+    let user = format!("{}/{{{{ created }}}}", users.endpoint);
+    let attempts = [
+        (
+            "patch",
+            json!({ "method": "PATCH", "path": user, "json": change }),
+        ),
+        (
+            "bulk",
+            json!({ "method": "POST", "path": "/Bulk", "json": {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [{ "method": "PATCH", "path": user, "data": change }],
+        } }),
+        ),
+    ];
+    for (feature, request) in attempts {
+        if claims(config, feature) != Some(false) {
+            continue;
+        }
+        out.push(json!({
+            "id": format!("{feature}_not_offered_is_refused"),
+            "description": format!("the ServiceProviderConfig says {feature}.supported is false"),
+            "steps": [
+                users.create("create", body.clone(), "created"),
+                {
+                    "id": format!("try_{feature}"),
+                    "spec": ["RFC7643 5", "RFC7644 3.12"],
+                    "request": request,
+                    "expect": { "status": [400, 403, 404, 405, 501] },
+                    "advise": { "status": 501 },
+                    "advice": "RFC 7644 3.12 names 501 Not Implemented for an operation the service provider does not support.",
+                    "impact": format!("A request using {feature}, which the ServiceProviderConfig disowns, is answered as a success."),
+                    "fix": format!("Refuse {feature} with 501, or claim {feature}.supported."),
+                },
+                {
+                    "id": "unchanged",
+                    "spec": ["RFC7643 5"],
+                    "request": { "method": "GET", "path": user },
+                    "expect": { "status": 200, "json": { "/displayName": { "ne": "scimcheck-not-applied" } } },
+                    "impact": format!("{feature} is applied although the ServiceProviderConfig says it is not supported; clients that trust it are surprised."),
+                    "fix": format!("Make the ServiceProviderConfig say what the server does: {feature}.supported true."),
+                },
+            ],
+        }));
+    }
+}
+
 /// The generated suite's text, or None when there is nothing to check (no
-/// core User or Group schema, or no attribute scimcheck can exercise).
-/// `filter`: the ServiceProviderConfig claims filtering, so filters are sent.
-pub fn generate(schemas: &Value, resource_types: Option<&Value>, filter: bool) -> Option<String> {
+/// core User or Group schema, no resource type, no attribute scimcheck can
+/// exercise, no feature disowned). `config` is the ServiceProviderConfig:
+/// filters are sent only when it claims filtering.
+pub fn generate(
+    schemas: &Value,
+    resource_types: Option<&Value>,
+    config: Option<&Value>,
+) -> Option<String> {
+    let filter = claims(config, "filter") == Some(true);
     let resources = resources(schemas, resource_types);
     let mut scenarios = Vec::new();
     resource_type_scenarios(resource_types, &mut scenarios);
+    unsupported_scenarios(config, &resources, &mut scenarios);
     for r in &resources {
         required_scenarios(r, &mut scenarios);
         uniqueness_scenarios(r, filter, &mut scenarios);
         case_scenarios(r, filter, &mut scenarios);
         returned_never_scenarios(r, filter, &mut scenarios);
         read_only_scenarios(r, &mut scenarios);
-        immutable_scenarios(r, &mut scenarios);
+        immutable_scenarios(r, claims(config, "patch") == Some(true), &mut scenarios);
     }
     if scenarios.is_empty() {
         return None;
@@ -559,6 +639,10 @@ mod tests {
 
     fn schemas(user_attributes: Value) -> Value {
         json!({ "Resources": [ { "id": USER, "attributes": user_attributes } ] })
+    }
+
+    fn filtering(supported: bool) -> Value {
+        json!({ "filter": { "supported": supported } })
     }
 
     fn ids(text: &str) -> Vec<String> {
@@ -583,7 +667,7 @@ mod tests {
                 { "name": "emails", "type": "complex", "multiValued": true },
             ])),
             None,
-            true,
+            Some(&json!({ "filter": { "supported": true }, "patch": { "supported": true } })),
         )
         .unwrap();
         assert_eq!(
@@ -610,7 +694,7 @@ mod tests {
                 { "name": "userName", "type": "string", "required": true, "caseExact": true },
             ])),
             None,
-            true,
+            Some(&filtering(true)),
         )
         .unwrap();
         assert_eq!(ids(&text), ["user_requires_userName"]);
@@ -623,7 +707,7 @@ mod tests {
                 { "name": "userName", "type": "string", "required": true, "uniqueness": "server" },
             ])),
             None,
-            false,
+            Some(&filtering(false)),
         )
         .unwrap();
         assert!(!text.contains("filter"), "{text}");
@@ -638,7 +722,7 @@ mod tests {
                 { "name": "clearance", "type": "complex", "required": true },
             ])),
             None,
-            true,
+            Some(&filtering(true)),
         )
         .unwrap();
         assert_eq!(ids(&text), ["user_requires_clearance"]);
@@ -651,7 +735,7 @@ mod tests {
         let text = generate(
             &schemas(json!([{ "name": "userName", "type": "string", "required": true }])),
             Some(&types),
-            true,
+            Some(&filtering(true)),
         )
         .unwrap();
         assert!(text.contains(r#""path": "/People""#), "{text}");
@@ -662,7 +746,11 @@ mod tests {
     fn every_schema_a_resource_type_names_is_looked_for() {
         let types = json!({ "Resources": [ { "name": "Device Account", "schema": "urn:x:Device", "endpoint": "/Devices",
             "schemaExtensions": [ { "schema": "urn:x:Ext", "required": false } ] } ] });
-        let text = generate(&json!({ "Resources": [] }), Some(&types), true);
+        let text = generate(
+            &json!({ "Resources": [] }),
+            Some(&types),
+            Some(&filtering(true)),
+        );
         // No core schema: no attribute checks, but the resource type is still checked.
         let text = text.unwrap();
         assert_eq!(ids(&text), ["resource_type_device_account_is_consistent"]);
@@ -677,6 +765,25 @@ mod tests {
             "urn:x:Ext"
         );
         assert_eq!(steps[2]["request"]["path"], "/Devices");
+    }
+
+    #[test]
+    fn a_disowned_feature_is_checked_to_be_refused() {
+        let config = json!({ "filter": { "supported": true }, "patch": { "supported": false }, "bulk": { "supported": true } });
+        let text = generate(
+            &schemas(json!([{ "name": "userName", "type": "string", "required": true }])),
+            None,
+            Some(&config),
+        )
+        .unwrap();
+        assert_eq!(
+            ids(&text),
+            [
+                "patch_not_offered_is_refused",
+                "user_requires_userName",
+                "user_userName_ignores_case"
+            ]
+        );
     }
 
     #[test]

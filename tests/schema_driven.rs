@@ -13,14 +13,22 @@ use scimcheck::runner;
 use wiremock::matchers::any;
 use wiremock::{Mock, Request, ResponseTemplate};
 
-/// The double, with its answers changed by `tamper`.
+/// The double, with its answers changed by `tamper`, and requests of the
+/// method `refused` answered 501 without being handled.
 struct Tampered {
     service: Arc<Mutex<Service>>,
     tamper: fn(&Request, &mut Response),
+    refused: Option<&'static str>,
 }
 
 impl wiremock::Respond for Tampered {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        if Some(request.method.as_str()) == self.refused {
+            return ResponseTemplate::new(501).set_body_raw(
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"501"}"#,
+                "application/scim+json",
+            );
+        }
         let mut response = self
             .service
             .lock()
@@ -43,11 +51,19 @@ fn served_schemas<'a>(
 }
 
 async fn tampered(tamper: fn(&Request, &mut Response)) -> Double {
+    tampered_refusing(tamper, None).await
+}
+
+async fn tampered_refusing(
+    tamper: fn(&Request, &mut Response),
+    refused: Option<&'static str>,
+) -> Double {
     let double = common::double().await;
     Mock::given(any())
         .respond_with(Tampered {
             service: double.service(),
             tamper,
+            refused,
         })
         .with_priority(1)
         .mount(double.server())
@@ -244,4 +260,39 @@ async fn a_resource_type_whose_schema_is_not_served_is_caught() {
         ),
         "{failures:?}"
     );
+}
+
+/// The double's ServiceProviderConfig, saying PATCH is not supported.
+fn disown_patch(request: &Request, response: &mut Response) {
+    if request.url.path() == "/ServiceProviderConfig"
+        && let Some(body) = response.body.as_mut()
+    {
+        body["patch"]["supported"] = false.into();
+    }
+}
+
+#[tokio::test]
+async fn a_feature_disowned_but_served_is_caught() {
+    let double = tampered(disown_patch).await;
+    let failures = failures(&run(&double).await);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with(
+            "rfc7644::schema-driven::patch_not_offered_is_refused › try_patch: status: expected 400 or 403 or 404 or 405 or 501, got 200"
+        ),
+        "{failures:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_feature_disowned_and_refused_with_501_passes() {
+    let double = tampered_refusing(disown_patch, Some("PATCH")).await;
+    let results = run(&double).await;
+    assert_eq!(failures(&results), Vec::<String>::new());
+    let scenario = results
+        .iter()
+        .find(|r| r.full_name.ends_with("patch_not_offered_is_refused"))
+        .expect("generated");
+    assert_eq!(scenario.outcome, Outcome::Passed);
+    assert!(scenario.steps.iter().all(|s| s.advice.is_empty()));
 }
