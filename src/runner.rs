@@ -217,22 +217,9 @@ pub async fn schema_driven(target: &Target, filters: &[String]) -> Result<Option
     let get = |path: &'static str| {
         let client = &client;
         async move {
-            let url = format!("{}{path}", target.base_url);
-            let exchange = client
-                .send(SentRequest {
-                    method: http::Method::GET,
-                    url: url.clone(),
-                    headers: target.request_headers(),
-                    body: None,
-                })
-                .await;
-            match exchange.response {
-                Ok(r) if r.status == 200 => r
-                    .json()
-                    .map_err(|e| format!("GET {path} did not answer JSON: {e}")),
-                Ok(r) => Err(format!("GET {path} answered {}", r.status)),
-                Err(e) => Err(format!("GET {path}: {e}")),
-            }
+            get_json(client, target, path)
+                .await
+                .map_err(|e| e.to_string())?
         }
     };
     let schemas = get("/Schemas").await?;
@@ -265,17 +252,7 @@ pub fn merge(mut plan: Plan, more: Plan) -> Plan {
 
 /// Reads the ServiceProviderConfig; a target that cannot be reached at all is an error.
 async fn probe(client: &Client, target: &Target) -> Result<Result<Value, String>, RunError> {
-    let headers = target.request_headers();
-    let url = format!("{}/ServiceProviderConfig", target.base_url);
-    let exchange = client
-        .send(SentRequest {
-            method: http::Method::GET,
-            url: url.clone(),
-            headers,
-            body: None,
-        })
-        .await;
-    match exchange.response {
+    match get_json(client, target, "/ServiceProviderConfig").await {
         Err(e @ (TransportError::Connect(_) | TransportError::Timeout(_))) => {
             Err(RunError::Unreachable {
                 url: target.base_url.clone(),
@@ -283,11 +260,33 @@ async fn probe(client: &Client, target: &Target) -> Result<Result<Value, String>
             })
         }
         Err(e) => Ok(Err(e.to_string())),
-        Ok(r) if r.status != 200 => Ok(Err(format!("GET {url} answered {}", r.status))),
-        Ok(r) => Ok(r
-            .json()
-            .map_err(|e| format!("GET {url} did not answer JSON: {e}"))),
+        Ok(answer) => Ok(answer),
     }
+}
+
+/// GETs `path` below the base URL and reads its JSON: Err when no answer
+/// came (for the caller to judge), Ok(Err) when the answer was not a 200 JSON.
+async fn get_json(
+    client: &Client,
+    target: &Target,
+    path: &str,
+) -> Result<Result<Value, String>, TransportError> {
+    let url = format!("{}{path}", target.base_url);
+    let exchange = client
+        .send(SentRequest {
+            method: http::Method::GET,
+            url: url.clone(),
+            headers: target.request_headers(),
+            body: None,
+        })
+        .await;
+    let response = exchange.response?;
+    Ok(match response.status {
+        200 => response
+            .json()
+            .map_err(|e| format!("GET {url} did not answer JSON: {e}")),
+        status => Err(format!("GET {url} answered {status}")),
+    })
 }
 
 #[cfg(test)]
