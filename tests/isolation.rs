@@ -75,6 +75,12 @@ async fn a_full_run_leaves_seeded_data_untouched() {
         "every built-in scenario ran: {}",
         results.len()
     );
+    assert!(
+        results
+            .iter()
+            .any(|r| r.full_name.starts_with("rfc7644::schema-driven::")),
+        "the schema-driven scenarios ran too"
+    );
     for r in &results {
         assert_eq!(
             r.outcome,

@@ -37,7 +37,13 @@ pub async fn run_sources(
 ) -> Vec<ScenarioResult> {
     let plan = runner::load_plan(&sources).unwrap_or_else(|e| panic!("{e}"));
     let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
-    let plan = runner::select(plan, &filters);
+    let mut plan = runner::select(plan, &filters);
+    // The built-in suites come with those the target's own /Schemas call for.
+    if sources.builtin
+        && let Ok(Some(more)) = runner::schema_driven(&target(base_url), &filters).await
+    {
+        plan = runner::merge(plan, more);
+    }
     assert!(
         plan.scenarios().count() > 0,
         "no scenario matches {filters:?}"
