@@ -3,41 +3,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use scimcheck::double::Double;
-use scimcheck::double::server::{response_template, service_request};
-use scimcheck::double::service::{Response, Service};
+use scimcheck::double::service::Response;
 use scimcheck::exec::{Outcome, ScenarioResult};
 use scimcheck::runner;
 use wiremock::matchers::any;
 use wiremock::{Mock, Request, ResponseTemplate};
-
-/// The double, with its answers changed by `tamper`, and requests of the
-/// method `refused` answered 501 without being handled.
-struct Tampered {
-    service: Arc<Mutex<Service>>,
-    tamper: fn(&Request, &mut Response),
-    refused: Option<&'static str>,
-}
-
-impl wiremock::Respond for Tampered {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        if Some(request.method.as_str()) == self.refused {
-            return ResponseTemplate::new(501).set_body_raw(
-                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"501"}"#,
-                "application/scim+json",
-            );
-        }
-        let mut response = self
-            .service
-            .lock()
-            .unwrap()
-            .handle(&service_request(request));
-        (self.tamper)(request, &mut response);
-        response_template(&response)
-    }
-}
 
 /// The schemas of a /Schemas answer, to change.
 fn served_schemas<'a>(
@@ -51,20 +22,17 @@ fn served_schemas<'a>(
 }
 
 async fn tampered(tamper: fn(&Request, &mut Response)) -> Double {
-    tampered_refusing(tamper, None).await
+    common::tampered_double(Mock::given(any()), tamper).await
 }
 
-async fn tampered_refusing(
-    tamper: fn(&Request, &mut Response),
-    refused: Option<&'static str>,
-) -> Double {
-    let double = common::double().await;
-    Mock::given(any())
-        .respond_with(Tampered {
-            service: double.service(),
-            tamper,
-            refused,
-        })
+/// Like [`tampered`], with requests of the method `refused` answered 501 unhandled.
+async fn tampered_refusing(tamper: fn(&Request, &mut Response), refused: &str) -> Double {
+    let double = tampered(tamper).await;
+    Mock::given(wiremock::matchers::method(refused))
+        .respond_with(ResponseTemplate::new(501).set_body_raw(
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"501"}"#,
+            "application/scim+json",
+        ))
         .with_priority(1)
         .mount(double.server())
         .await;
@@ -286,7 +254,7 @@ async fn a_feature_disowned_but_served_is_caught() {
 
 #[tokio::test]
 async fn a_feature_disowned_and_refused_with_501_passes() {
-    let double = tampered_refusing(disown_patch, Some("PATCH")).await;
+    let double = tampered_refusing(disown_patch, "PATCH").await;
     let results = run(&double).await;
     assert_eq!(failures(&results), Vec::<String>::new());
     let scenario = results

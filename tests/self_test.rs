@@ -519,37 +519,17 @@ async fn builtin_membership_suite_catches_a_stale_user_groups() {
     );
 }
 
-/// The double, with `field: value` added to every answer of one method on /Users/{id}.
-struct AddToUser {
-    service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
-    field: &'static str,
-    value: &'static str,
-}
-
-impl wiremock::Respond for AddToUser {
-    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        let scim = scimcheck::double::server::service_request(request);
-        let mut response = self.service.lock().unwrap().handle(&scim);
-        if let Some(body) = response.body.as_mut() {
-            body[self.field] = self.value.into();
-        }
-        scimcheck::double::server::response_template(&response)
-    }
-}
-
+/// A double adding `field: value` to every answer of one method on /Users/{id}.
 async fn double_adding(method_name: &str, field: &'static str, value: &'static str) -> Double {
-    let double = common::double().await;
-    Mock::given(method(method_name))
-        .and(path_regex("^/Users/[^/]+$"))
-        .respond_with(AddToUser {
-            service: double.service(),
-            field,
-            value,
-        })
-        .with_priority(1)
-        .mount(double.server())
-        .await;
-    double
+    common::tampered_double(
+        Mock::given(method(method_name)).and(path_regex("^/Users/[^/]+$")),
+        move |_: &wiremock::Request, response: &mut scimcheck::double::service::Response| {
+            if let Some(body) = response.body.as_mut() {
+                body[field] = value.into();
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test]

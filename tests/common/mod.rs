@@ -126,3 +126,41 @@ pub async fn get_json(client: &reqwest::Client, url: String) -> serde_json::Valu
         .await
         .unwrap()
 }
+
+/// Changes the double's answers: `alter` edits each answer of the requests
+/// `matcher` takes, after the double has handled them.
+pub struct Tamper<F> {
+    pub service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    pub alter: F,
+}
+
+impl<F> wiremock::Respond for Tamper<F>
+where
+    F: Fn(&wiremock::Request, &mut scimcheck::double::service::Response) + Send + Sync + 'static,
+{
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let scim = scimcheck::double::server::service_request(request);
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        (self.alter)(request, &mut response);
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+/// A fresh double whose answers to the requests `given` matches are
+/// edited by `alter`.
+pub async fn tampered_double<F>(given: wiremock::MockBuilder, alter: F) -> Double
+where
+    F: Fn(&wiremock::Request, &mut scimcheck::double::service::Response) + Send + Sync + 'static,
+{
+    let double = double().await;
+    given
+        .respond_with(Tamper {
+            service: double.service(),
+            alter,
+        })
+        // Above the double's own answers, below a defect mounted at 1.
+        .with_priority(2)
+        .mount(double.server())
+        .await;
+    double
+}
