@@ -62,9 +62,11 @@ pub async fn cleanup_run(
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             // `scimcheck-<run id>-...`: a longer run id sharing the prefix is another run.
+            // In any letter case: the duplicate checks send names in upper case too.
             let ours = name
-                .strip_prefix(&prefix)
-                .is_some_and(|rest| rest.starts_with('-'));
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(&prefix))
+                && name[prefix.len()..].starts_with('-');
             if !ours || id.is_empty() {
                 report.ignored += 1;
                 continue;

@@ -20,6 +20,8 @@ async fn seed(double: &Double) {
     for name in [
         "scimcheck-abc123def-0-x@example.com",
         "scimcheck-abc123def-3-y@example.com",
+        // A duplicate check's name, in upper case but for the run id.
+        "SCIMCHECK-abc123def-2-DUP@EXAMPLE.COM",
         "scimcheck-other999-0-z@example.com",
         "scimcheck-abc123defff-0-w@example.com",
         "bob@example.com",
@@ -68,7 +70,7 @@ async fn deletes_the_runs_leftovers_and_nothing_else() {
     let report = cleanup_run(&Client::new(&target).unwrap(), &target, "abc123def")
         .await
         .unwrap();
-    assert_eq!(report.deleted.len(), 3, "{report:?}");
+    assert_eq!(report.deleted.len(), 4, "{report:?}");
     assert!(report.failed.is_empty());
     let mut expected: Vec<String> = REMAINING.iter().map(|s| s.to_string()).collect();
     expected.sort();
@@ -99,7 +101,7 @@ async fn a_server_that_ignores_filters_costs_nobody_their_account() {
     let report = cleanup_run(&Client::new(&target).unwrap(), &target, "abc123def")
         .await
         .unwrap();
-    assert_eq!(report.deleted.len(), 3, "{report:?}");
+    assert_eq!(report.deleted.len(), 4, "{report:?}");
     assert_eq!(
         report.ignored, 4,
         "bob, sales and the two other runs were listed and left alone"
@@ -138,7 +140,7 @@ fn the_command_reports_and_refuses_short_run_ids() {
         .stdout(predicate::str::contains(
             "(scimcheck-abc123def-0-x@example.com)",
         ))
-        .stdout(predicate::str::contains("3 deleted, 0 not deleted"));
+        .stdout(predicate::str::contains("4 deleted, 0 not deleted"));
     cargo_bin_cmd!("scimcheck")
         .args([
             "cleanup",
