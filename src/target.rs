@@ -110,9 +110,38 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     out
 }
 
+/// Redacts every string of a JSON value in place, keys included. Structured
+/// reports redact this way, never their text: a short secret (a `--header`
+/// value such as `1`) would otherwise break the JSON, HTML or HAR around it.
+pub fn redact_json(value: &mut serde_json::Value, secrets: &[String]) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => *s = redact(s, secrets),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, secrets)),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut v) in entries {
+                redact_json(&mut v, secrets);
+                map.insert(redact(&key, secrets), v);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_redacted_string_by_string_and_stays_json() {
+        let mut value = serde_json::json!({ "count": 1, "tok1": ["a tok1 b", 11] });
+        redact_json(&mut value, &["tok1".into(), "1".into()]);
+        assert_eq!(
+            value,
+            serde_json::json!({ "count": 1, "***": ["a *** b", 11] })
+        );
+    }
 
     #[test]
     fn every_form_of_a_credential_is_a_secret() {

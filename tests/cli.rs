@@ -413,6 +413,53 @@ fn a_har_report_holds_every_exchange_cleanups_included() {
 }
 
 #[test]
+fn a_short_secret_is_redacted_without_breaking_any_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name);
+    cargo_bin_cmd!("scimcheck")
+        // A header value is a secret, however short: every `1` is hidden.
+        .args([
+            "run",
+            "--filter",
+            "rfc7644::users-create",
+            "--header",
+            "X-Trace: 1",
+        ])
+        .arg("--report")
+        .arg(format!("json={}", out("r.json").display()))
+        .arg("--report")
+        .arg(format!("har={}", out("r.har").display()))
+        .arg("--report")
+        .arg(format!("html={}", out("r.html").display()))
+        .assert()
+        .code(0);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("r.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["summary"]["passed"], 2,
+        "numbers are not strings to redact"
+    );
+    assert_eq!(json["format"], "scimcheck-report");
+    let har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("r.har")).unwrap()).unwrap();
+    assert_eq!(
+        har["log"]["version"], "1.2",
+        "the format's own words are kept"
+    );
+    assert_eq!(har["log"]["entries"][0]["response"]["status"], 201);
+    let html = std::fs::read_to_string(out("r.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(
+        html.contains("--fail: #b42318;"),
+        "the stylesheet is intact"
+    );
+    assert!(
+        html.contains("<h1>SCIM 2.0 conformance report</h1>"),
+        "{html}"
+    );
+}
+
+#[test]
 fn an_unknown_report_kind_is_a_usage_error() {
     cargo_bin_cmd!("scimcheck")
         .args(["run", "--report", "pdf=x.pdf"])

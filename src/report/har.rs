@@ -4,26 +4,25 @@
 //!
 //! Each scenario is a page; each entry's `comment` names the step. A
 //! request that got no answer has status 0 and the reason in `_error`, as
-//! Chromium exports a failed request. Every string is redacted before it is
-//! written, and the whole text once more after, so no form of a secret
-//! (bearer token, basic credential, `--header` value) survives.
+//! Chromium exports a failed request. Every string of the archive is
+//! redacted, so no form of a secret (bearer token, basic credential,
+//! `--header` value) survives, and the archive stays valid JSON.
 
 use serde_json::{Value, json};
 
 use crate::exec::ScenarioResult;
 use crate::http::{Exchange, ReceivedResponse, SentRequest};
 use crate::report::{reason_phrase, timestamp};
-use crate::target::redact;
+use crate::target::redact_json;
 
 pub fn render(results: &[ScenarioResult], secrets: &[String]) -> String {
-    let r = |text: &str| redact(text, secrets);
     let mut pages = Vec::new();
     let mut entries = Vec::new();
     for result in results {
         let mut first_start = None;
         for (step, exchange) in result.exchanges() {
             first_start.get_or_insert(exchange.started_at);
-            entries.push(entry(&result.full_name, step, exchange, &r));
+            entries.push(entry(&result.full_name, step, exchange));
         }
         // A page for every scenario that sent something.
         if let Some(start) = first_start {
@@ -35,6 +34,10 @@ pub fn render(results: &[ScenarioResult], secrets: &[String]) -> String {
             }));
         }
     }
+    // What the run saw is redacted; the format's own words are not.
+    let (mut pages, mut entries) = (Value::Array(pages), Value::Array(entries));
+    redact_json(&mut pages, secrets);
+    redact_json(&mut entries, secrets);
     let har = json!({
         "log": {
             "version": "1.2",
@@ -43,43 +46,40 @@ pub fn render(results: &[ScenarioResult], secrets: &[String]) -> String {
             "entries": entries,
         }
     });
-    redact(
-        &serde_json::to_string_pretty(&har).unwrap_or_default(),
-        secrets,
-    )
+    serde_json::to_string_pretty(&har).unwrap_or_default()
 }
 
-fn entry(page: &str, step: &str, exchange: &Exchange, r: &dyn Fn(&str) -> String) -> Value {
+fn entry(page: &str, step: &str, exchange: &Exchange) -> Value {
     let ms = exchange.elapsed.as_secs_f64() * 1000.0;
     let mut entry = json!({
         "pageref": page,
         "startedDateTime": timestamp(exchange.started_at),
         "time": ms,
-        "request": request(&exchange.request, r),
+        "request": request(&exchange.request),
         "response": match &exchange.response {
-            Ok(response) => response_of(response, r),
+            Ok(response) => response_of(response),
             Err(_) => no_response(),
         },
         "cache": {},
         // scimcheck does not see the phases apart; all of it is waiting.
         "timings": { "send": 0, "wait": ms, "receive": 0 },
-        "comment": r(&format!("{page} › {step}")),
+        "comment": format!("{page} › {step}"),
     });
     if let Err(e) = &exchange.response {
-        entry["_error"] = Value::String(r(&e.to_string()));
+        entry["_error"] = Value::String(e.to_string());
     }
     if !exchange.retries.is_empty() {
-        entry["_retries"] = exchange.retries.iter().map(|t| r(t)).collect();
+        entry["_retries"] = exchange.retries.iter().cloned().collect();
     }
     entry
 }
 
-fn request(request: &SentRequest, r: &dyn Fn(&str) -> String) -> Value {
-    let url = r(&request.url);
+fn request(request: &SentRequest) -> Value {
+    let url = &request.url;
     let query: Vec<Value> = reqwest::Url::parse(&request.url)
         .map(|u| {
             u.query_pairs()
-                .map(|(k, v)| json!({ "name": r(&k), "value": r(&v) }))
+                .map(|(k, v)| json!({ "name": k, "value": v }))
                 .collect()
         })
         .unwrap_or_default();
@@ -88,32 +88,32 @@ fn request(request: &SentRequest, r: &dyn Fn(&str) -> String) -> Value {
         "url": url,
         "httpVersion": "HTTP/1.1",
         "cookies": [],
-        "headers": headers(&request.headers, r),
+        "headers": headers(&request.headers),
         "queryString": query,
         "headersSize": -1,
         "bodySize": request.body.as_ref().map_or(0, |b| b.len()),
     });
     if let Some(body) = &request.body {
         let mime = header(&request.headers, "content-type").unwrap_or("application/octet-stream");
-        out["postData"] = json!({ "mimeType": mime, "text": r(&String::from_utf8_lossy(body)) });
+        out["postData"] = json!({ "mimeType": mime, "text": String::from_utf8_lossy(body) });
     }
     out
 }
 
-fn response_of(response: &ReceivedResponse, r: &dyn Fn(&str) -> String) -> Value {
+fn response_of(response: &ReceivedResponse) -> Value {
     let mime = response.header("content-type").unwrap_or("");
     json!({
         "status": response.status,
         "statusText": reason_phrase(response.status),
         "httpVersion": "HTTP/1.1",
         "cookies": [],
-        "headers": headers(&response.headers, r),
+        "headers": headers(&response.headers),
         "content": {
             "size": response.body.len(),
             "mimeType": mime,
-            "text": r(&String::from_utf8_lossy(&response.body)),
+            "text": String::from_utf8_lossy(&response.body),
         },
-        "redirectURL": response.header("location").map(r).unwrap_or_default(),
+        "redirectURL": response.header("location").unwrap_or_default(),
         "headersSize": -1,
         "bodySize": response.body.len(),
     })
@@ -133,10 +133,10 @@ fn no_response() -> Value {
     })
 }
 
-fn headers(headers: &[(String, String)], r: &dyn Fn(&str) -> String) -> Vec<Value> {
+fn headers(headers: &[(String, String)]) -> Vec<Value> {
     headers
         .iter()
-        .map(|(name, value)| json!({ "name": name, "value": r(value) }))
+        .map(|(name, value)| json!({ "name": name, "value": value }))
         .collect()
 }
 

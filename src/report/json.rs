@@ -33,7 +33,7 @@ use crate::exec::{Outcome, ScenarioResult, StepResult};
 use crate::http::Exchange;
 use crate::report::verdict::{Finding, verdicts};
 use crate::report::{RunInfo, Tally, reason_phrase};
-use crate::target::redact;
+use crate::target::redact_json;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -293,28 +293,13 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
         verdicts,
     };
     let mut value = serde_json::to_value(&report).unwrap_or_default();
-    redact_strings(&mut value, secrets);
+    redact_json(&mut value, secrets);
+    // What the run saw is redacted; the format's own words are not.
+    value["format"] = "scimcheck-report".into();
+    value["scimcheck_version"] = env!("CARGO_PKG_VERSION").into();
     value
 }
 
-/// Redacts every string of a JSON value in place, keys included.
-fn redact_strings(value: &mut Value, secrets: &[String]) {
-    match value {
-        Value::String(s) => *s = redact(s, secrets),
-        Value::Array(items) => items.iter_mut().for_each(|v| redact_strings(v, secrets)),
-        Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (key, mut v) in entries {
-                redact_strings(&mut v, secrets);
-                map.insert(redact(&key, secrets), v);
-            }
-        }
-        _ => {}
-    }
-}
-
 pub fn render(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> String {
-    let text = serde_json::to_string_pretty(&model(run, results, secrets)).unwrap_or_default();
-    // Once more on the text: a secret split by JSON escaping is caught too.
-    redact(&text, secrets)
+    serde_json::to_string_pretty(&model(run, results, secrets)).unwrap_or_default()
 }
