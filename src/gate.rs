@@ -252,17 +252,11 @@ impl Gate {
         runtime.block_on(async {
             let server = (self.start)().await.map_err(GateError::Start)?;
             let target = server.target();
-            let plan = match schema_driven {
-                true => match runner::schema_driven(&target, &[]).await {
-                    Ok(Some(more)) => runner::merge(plan, more),
-                    Ok(None) => plan,
-                    Err(why) => {
-                        eprintln!("scimcheck: no schema-driven checks: {why}");
-                        plan
-                    }
-                },
-                false => plan,
-            };
+            let (plan, missing) =
+                runner::with_schema_driven(plan, &target, self.builtin, &self.profiles, &[]).await;
+            if let Some(why) = missing {
+                eprintln!("scimcheck: no schema-driven checks: {why}");
+            }
             let unmet = match self.require_all {
                 true => Vec::new(),
                 false => runner::unmet_requirements(&plan, &target)

@@ -339,7 +339,11 @@ fn run(args: RunArgs) -> u8 {
             (None, None) => Some(10.0),
         };
         let secrets = target.secrets();
-        let plan = with_schema_driven(plan, &args.suites, &target, &secrets).await;
+        let suites = &args.suites;
+        let (plan, missing) = runner::with_schema_driven(plan, &target, !suites.no_builtin, &suites.profiles, &suites.filters).await;
+        if let Some(why) = missing {
+            eprintln!("scimcheck: no schema-driven checks: {}", redact(&why, &secrets));
+        }
         if plan.suites.is_empty() {
             eprintln!("scimcheck: no scenario matches the filters");
             return exit::USAGE;
@@ -411,30 +415,6 @@ fn run(args: RunArgs) -> u8 {
             exit::PASSED
         }
     })
-}
-
-/// The plan with the scenarios derived from the target's own /Schemas, when
-/// the built-in RFC suites are in the run.
-async fn with_schema_driven(
-    plan: scimcheck::plan::Plan,
-    args: &SuiteArgs,
-    target: &Target,
-    secrets: &[String],
-) -> scimcheck::plan::Plan {
-    if !runner::schema_driven_applies(!args.no_builtin, &args.profiles) {
-        return plan;
-    }
-    match runner::schema_driven(target, &args.filters).await {
-        Ok(Some(more)) => runner::merge(plan, more),
-        Ok(None) => plan,
-        Err(why) => {
-            eprintln!(
-                "scimcheck: no schema-driven checks: {}",
-                redact(&why, secrets)
-            );
-            plan
-        }
-    }
 }
 
 /// Waits for SIGINT or SIGTERM, then asks the run to wind down.

@@ -208,6 +208,26 @@ pub fn schema_driven_applies(builtin: bool, profiles: &[String]) -> bool {
     builtin && (profiles.is_empty() || profiles.iter().any(|p| p == "rfc"))
 }
 
+/// `plan` with the schema-driven scenarios matching `filters` when they
+/// apply ([`schema_driven_applies`]), and why they could not be had, if so
+/// (the caller tells the user; the discovery suite fails on it anyway).
+pub async fn with_schema_driven(
+    plan: Plan,
+    target: &Target,
+    builtin: bool,
+    profiles: &[String],
+    filters: &[String],
+) -> (Plan, Option<String>) {
+    if !schema_driven_applies(builtin, profiles) {
+        return (plan, None);
+    }
+    match schema_driven(target, filters).await {
+        Ok(Some(more)) => (merge(plan, more), None),
+        Ok(None) => (plan, None),
+        Err(why) => (plan, Some(why)),
+    }
+}
+
 /// The suite derived from the target's own `/Schemas`
 /// ([`crate::schema_suite`]), planned and filtered like the others; None
 /// when those schemas give nothing to check. An error says why the schemas

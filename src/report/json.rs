@@ -159,23 +159,21 @@ fn finding(f: &Finding) -> FindingOut {
 }
 
 fn checks(step: &StepResult) -> Vec<CheckOut> {
-    let failed = |list: &[Failure], name: &str| list.iter().any(|f| f.check == name);
-    let must = step.checks.iter().map(|c| CheckOut {
-        check: c.clone(),
-        level: "must",
-        passed: !failed(&step.failures, c),
-    });
-    let should = step.advised.iter().map(|c| CheckOut {
-        check: c.clone(),
-        level: "should",
-        passed: !failed(&step.advice, c),
-    });
-    let info = step.observed.iter().map(|c| CheckOut {
-        check: c.clone(),
-        level: "info",
-        passed: !failed(&step.notes, c),
-    });
-    must.chain(should).chain(info).collect()
+    let levels = [
+        ("must", &step.checks, &step.failures),
+        ("should", &step.advised, &step.advice),
+        ("info", &step.observed, &step.notes),
+    ];
+    levels
+        .into_iter()
+        .flat_map(|(level, applied, failed)| {
+            applied.iter().map(move |c| CheckOut {
+                check: c.clone(),
+                level,
+                passed: !failed.iter().any(|f| f.check == *c),
+            })
+        })
+        .collect()
 }
 
 /// The exchange as an HTTP client would log it: request line, headers, body.

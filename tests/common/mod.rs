@@ -37,13 +37,10 @@ pub async fn run_sources(
 ) -> Vec<ScenarioResult> {
     let plan = runner::load_plan(&sources).unwrap_or_else(|e| panic!("{e}"));
     let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
-    let mut plan = runner::select(plan, &filters);
+    let plan = runner::select(plan, &filters);
     // The built-in suites come with those the target's own /Schemas call for.
-    if sources.builtin
-        && let Ok(Some(more)) = runner::schema_driven(&target(base_url), &filters).await
-    {
-        plan = runner::merge(plan, more);
-    }
+    let (plan, _) =
+        runner::with_schema_driven(plan, &target(base_url), sources.builtin, &[], &filters).await;
     assert!(
         plan.scenarios().count() > 0,
         "no scenario matches {filters:?}"
