@@ -2,8 +2,10 @@
 //! capture values, and register cleanups that run LIFO when the scenario
 //! ends, whatever happened in it.
 //!
-//! A step that fails stops its scenario (later steps build on it), but never
-//! the cleanups: resources scimcheck created are removed even then.
+//! A step that fails stops the steps that build on it (its `needs`, every
+//! earlier step by default), which are reported as not run with the reason;
+//! the others still run. Cleanups always run: resources scimcheck created are
+//! removed even then.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +15,7 @@ use serde_json::Value;
 
 use crate::check::schema::SchemaSet;
 use crate::check::snapshot::SnapshotStore;
-use crate::check::{CheckContext, Failure, check_response};
+use crate::check::{CheckContext, Checked, Failure, check_response};
 use crate::diagnostic::Span;
 use crate::http::{Client, Exchange, SentRequest, TransportError};
 use crate::normalize::Normalizer;
@@ -100,6 +102,16 @@ pub struct StepResult {
     pub observed: Vec<String>,
     /// A cleanup that did not happen, told as a step of its own.
     pub is_failed_cleanup: bool,
+    /// Why the step was not run (a step it builds on did not pass, the run
+    /// was interrupted): nothing was sent and nothing was checked.
+    pub not_run: Option<String>,
+    /// For a step not run because of a failure: the failed step at its root.
+    pub blocked_by: Option<String>,
+    /// The step only prepares: a failure is "could not set up", not a finding.
+    pub setup: bool,
+    /// Checks not evaluated, by level (`must`, `should`, `info`) and name:
+    /// they presume a status that did not come.
+    pub not_evaluated: Vec<(&'static str, String)>,
 }
 
 impl StepResult {
@@ -120,7 +132,37 @@ impl StepResult {
             advised: Vec::new(),
             observed: Vec::new(),
             is_failed_cleanup: false,
+            not_run: None,
+            blocked_by: None,
+            setup: false,
+            not_evaluated: Vec::new(),
         }
+    }
+
+    /// The step as planned, with its texts, before it runs.
+    fn planned(step: &StepPlan) -> StepResult {
+        let mut result = StepResult::new(&step.id, step.span.clone(), step.spec.clone());
+        result.impact = step.impact.clone();
+        result.fix = step.fix.clone();
+        result.advice_text = step.advice.clone();
+        result.note_text = step.note.clone();
+        result.setup = step.setup;
+        result
+    }
+
+    /// Whether the step ran and a check of its MUST level did not hold.
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    /// Whether the step ran and every MUST check held.
+    pub fn passed(&self) -> bool {
+        self.not_run.is_none() && self.failures.is_empty()
+    }
+
+    /// A step that ran to prepare and failed: "could not set up".
+    pub fn is_setup_failure(&self) -> bool {
+        self.setup && self.failed()
     }
 }
 
@@ -278,7 +320,6 @@ pub async fn run_scenario(
         }
     }
     let mut cleanups: Vec<(SentRequest, Span)> = Vec::new();
-    let mut captured: Vec<(String, Value)> = Vec::new();
     if let Some(why) = setup_failure {
         result.outcome = Outcome::Failed;
         let mut step = StepResult::new("vars", suite_span(suite), Vec::new());
@@ -289,20 +330,7 @@ pub async fn run_scenario(
         });
         result.steps.push(step);
     } else {
-        for step in &scenario.steps {
-            if ctx.interrupt.is_set() {
-                result.outcome = Outcome::Skipped(format!("interrupted before step `{}`", step.id));
-                break;
-            }
-            let step_result =
-                run_step(ctx, suite, step, &mut scope, &mut captured, &mut cleanups).await;
-            let failed = !step_result.failures.is_empty();
-            result.steps.push(step_result);
-            if failed {
-                result.outcome = Outcome::Failed;
-                break;
-            }
-        }
+        run_steps(ctx, suite, scenario, &mut scope, &mut cleanups, &mut result).await;
     }
     // LIFO, always.
     while let Some((request, span)) = cleanups.pop() {
@@ -353,6 +381,70 @@ pub async fn run_scenario(
     result
 }
 
+/// Runs the steps in order. A step runs only when every step it builds on
+/// passed; otherwise it is recorded as not run, with the step that stopped it,
+/// so a report accounts for every step.
+async fn run_steps(
+    ctx: &RunContext,
+    suite: &SuitePlan,
+    scenario: &ScenarioPlan,
+    scope: &mut Scope,
+    cleanups: &mut Vec<(SentRequest, Span)>,
+    result: &mut ScenarioResult,
+) {
+    let mut captured: Vec<(String, Value)> = Vec::new();
+    // For each step that did not pass, the failed step at the root of it.
+    let mut blocked_by: std::collections::BTreeMap<&str, &str> = Default::default();
+    let mut interrupted = false;
+    for step in &scenario.steps {
+        let mut step_result = StepResult::planned(step);
+        if interrupted || ctx.interrupt.is_set() {
+            interrupted = true;
+            step_result.not_run = Some("the run was interrupted".into());
+            result.steps.push(step_result);
+            continue;
+        }
+        if let Some(need) = step
+            .needs
+            .iter()
+            .find(|n| blocked_by.contains_key(n.as_str()))
+        {
+            let root = blocked_by[need.as_str()];
+            step_result.not_run = Some(if root == need {
+                format!("it builds on step `{need}`, which failed")
+            } else {
+                format!("it builds on step `{need}`, which did not run (`{root}` failed)")
+            });
+            blocked_by.insert(&step.id, root);
+            step_result.blocked_by = Some(root.to_string());
+            result.steps.push(step_result);
+            continue;
+        }
+        run_step(
+            ctx,
+            suite,
+            step,
+            scope,
+            &mut captured,
+            cleanups,
+            &mut step_result,
+        )
+        .await;
+        if step_result.failed() {
+            result.outcome = Outcome::Failed;
+            blocked_by.insert(&step.id, &step.id);
+        }
+        result.steps.push(step_result);
+    }
+    if interrupted && result.outcome == Outcome::Passed {
+        let first = result.steps.iter().find(|s| s.not_run.is_some());
+        result.outcome = Outcome::Skipped(match first {
+            Some(step) => format!("interrupted before step `{}`", step.id),
+            None => "interrupted".into(),
+        });
+    }
+}
+
 fn suite_span(suite: &SuitePlan) -> Span {
     Span {
         source: suite.source.clone(),
@@ -367,12 +459,8 @@ async fn run_step(
     scope: &mut Scope,
     captured: &mut Vec<(String, Value)>,
     cleanups: &mut Vec<(SentRequest, Span)>,
-) -> StepResult {
-    let mut result = StepResult::new(&step.id, step.span.clone(), step.spec.clone());
-    result.impact = step.impact.clone();
-    result.fix = step.fix.clone();
-    result.advice_text = step.advice.clone();
-    result.note_text = step.note.clone();
+    result: &mut StepResult,
+) {
     let request = match render_request(ctx, &step.request, scope) {
         Ok(r) => r,
         Err(e) => {
@@ -381,7 +469,7 @@ async fn run_step(
                 message: format!("cannot build the request: {e}"),
                 span: Some(step.request.span.clone()),
             });
-            return result;
+            return;
         }
     };
     let exchange = ctx.client.send(request).await;
@@ -394,7 +482,7 @@ async fn run_step(
                 span: Some(step.request.span.clone()),
             });
             result.exchange = Some(exchange);
-            return result;
+            return;
         }
     };
     let normalizer = Normalizer::new(&scope.run_id, captured.iter().cloned(), &ctx.secrets);
@@ -406,12 +494,39 @@ async fn run_step(
         source_name: &suite.source.name,
         normalizer: &normalizer,
     };
-    result.failures = check_response(&step.expectations, &response, &check_ctx);
-    result.advice = check_response(&step.advisories, &response, &check_ctx);
-    result.notes = check_response(&step.observations, &response, &check_ctx);
-    result.checks = labels(step.expectations.iter().map(|e| e.kind.label()));
-    result.advised = labels(step.advisories.iter().map(|e| e.kind.label()));
-    result.observed = labels(step.observations.iter().map(|e| e.kind.label()));
+    let must = check_response(&step.expectations, &response, &check_ctx);
+    // SHOULD and INFO checks describe the answer the MUST status asked for.
+    let presumed_status_missing = must.status_failed();
+    let levels = [
+        ("must", &step.expectations, Some(must)),
+        ("should", &step.advisories, None),
+        ("info", &step.observations, None),
+    ];
+    for (level, expectations, checked) in levels {
+        let all = labels(expectations.iter().map(|e| e.kind.label()));
+        let checked = match checked {
+            Some(checked) => checked,
+            None if presumed_status_missing => Checked {
+                failures: Vec::new(),
+                not_evaluated: all.clone(),
+            },
+            None => check_response(expectations, &response, &check_ctx),
+        };
+        let applied: Vec<String> = all
+            .into_iter()
+            .filter(|l| !checked.not_evaluated.contains(l))
+            .collect();
+        result
+            .not_evaluated
+            .extend(checked.not_evaluated.into_iter().map(|l| (level, l)));
+        let (failures, names) = match level {
+            "must" => (&mut result.failures, &mut result.checks),
+            "should" => (&mut result.advice, &mut result.advised),
+            _ => (&mut result.notes, &mut result.observed),
+        };
+        *failures = checked.failures;
+        *names = applied;
+    }
     if result.failures.is_empty() {
         result
             .checks
@@ -477,7 +592,6 @@ async fn run_step(
         }
     }
     result.exchange = Some(exchange);
-    result
 }
 
 /// Check names in order, each once (several predicates on one pointer are one check).

@@ -385,7 +385,8 @@ fn run(args: RunArgs) -> u8 {
                 return exit::USAGE;
             }
         };
-        out!("{}", verdict::render(&verdict::verdicts(&report.results), &secrets));
+        let verdicts = verdict::verdicts(&report.results);
+        out!("{}", verdict::render(&verdicts, &secrets));
         out!("{}", leftovers(&report.results, &secrets));
         let run_info = RunInfo::new(&report.run_id, &base_url);
         for (kind, path) in &args.reports {
@@ -404,7 +405,11 @@ fn run(args: RunArgs) -> u8 {
         outln!("\nrun {}", report.run_id);
         if tally.must + tally.advice + tally.info > 0 {
             let should = if args.strict { "failing the run (--strict)" } else { "not blocking; --strict makes them fail the run" };
-            outln!("checks that did not hold: {} MUST (failing the run), {} SHOULD ({should}), {} INFO (for the record)", tally.must, tally.advice, tally.info);
+            let causes = verdict::distinct_causes(&report.results);
+            outln!("checks that did not hold: {} MUST in {causes} distinct cause{} (failing the run), {} SHOULD ({should}), {} INFO (for the record)", tally.must, if causes == 1 { "" } else { "s" }, tally.advice, tally.info);
+        }
+        if tally.not_run + tally.setup > 0 {
+            outln!("not assessed: {} step{} not run, {} fixture{} that could not be set up (the verdict above names them)", tally.not_run, if tally.not_run == 1 { "" } else { "s" }, tally.setup, if tally.setup == 1 { "" } else { "s" });
         }
         outln!("{tally}");
         if interrupt.is_set() {

@@ -87,6 +87,11 @@ pub struct StepPlan {
     pub cleanup: Option<RequestPlan>,
     /// Registered when the answer is 201 whatever the checks said, with `created_id`.
     pub cleanup_if_created: Option<RequestPlan>,
+    /// The ids of the earlier steps this one builds on: it runs only when
+    /// every one of them passed, and is reported as not run otherwise.
+    pub needs: Vec<String>,
+    /// A step that only prepares: its failure is "could not set up", not a finding.
+    pub setup: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +180,7 @@ pub fn plan(inputs: Vec<SuiteInput>, known_schemas: &[&str]) -> Result<Plan, Dia
         known_schemas,
         diagnostics: Vec::new(),
         env: BTreeMap::new(),
+        used: BTreeSet::new(),
     };
     let mut suites = Vec::new();
     // Two files with the same slug would give two scenarios one name; a
@@ -218,12 +224,16 @@ struct Planner<'a> {
     known_schemas: &'a [&'a str],
     diagnostics: Vec<Diagnostic>,
     env: BTreeMap<String, String>,
+    /// The named variables the step being planned uses.
+    used: BTreeSet<String>,
 }
 
 /// The names a template may use at one point of a scenario.
 #[derive(Clone, Default)]
 struct Known {
     names: BTreeSet<String>,
+    /// The step that captured each captured name.
+    providers: BTreeMap<String, String>,
 }
 
 impl<'a> Planner<'a> {
@@ -337,12 +347,12 @@ impl<'a> Planner<'a> {
                 format!("scenario `{}` has no steps", raw.id.value),
             ));
         }
-        let mut step_ids = BTreeSet::new();
+        let mut step_ids: Vec<String> = Vec::new();
         let steps = raw
             .steps
             .iter()
             .filter_map(|step| {
-                if !step_ids.insert(step.id.value.clone()) {
+                if step_ids.contains(&step.id.value) {
                     self.error(
                         Diagnostic::new(
                             Self::span(source, &step.id),
@@ -351,7 +361,9 @@ impl<'a> Planner<'a> {
                         .with_hint("step ids must be unique within a scenario"),
                     );
                 }
-                self.step(source, step, &scenario_spec, &mut known)
+                let planned = self.step(source, step, &scenario_spec, &mut known, &step_ids);
+                step_ids.push(step.id.value.clone());
+                planned
             })
             .collect();
         ScenarioPlan {
@@ -371,8 +383,10 @@ impl<'a> Planner<'a> {
         raw: &RawStep,
         scenario_spec: &[String],
         known: &mut Known,
+        earlier: &[String],
     ) -> Option<StepPlan> {
         let span = Self::span(source, &raw.id);
+        self.used.clear();
         let request = self.request(source, &raw.request, known);
         let expectations = self.expect(source, &raw.expect, known);
         let advisories = self.expect(source, &raw.advise, known);
@@ -399,8 +413,14 @@ impl<'a> Planner<'a> {
                 });
             }
         }
+        let needs = self.needs(source, raw, known, earlier);
         // The cleanup may use what this step captured; later steps may too.
-        known.names.extend(captures.iter().map(|c| c.name.clone()));
+        for capture in &captures {
+            known.names.insert(capture.name.clone());
+            known
+                .providers
+                .insert(capture.name.clone(), raw.id.value.clone());
+        }
         let cleanup = raw
             .cleanup
             .as_ref()
@@ -425,7 +445,55 @@ impl<'a> Planner<'a> {
             captures,
             cleanup,
             cleanup_if_created,
+            needs,
+            setup: raw.setup.as_ref().is_some_and(|s| s.value),
         })
+    }
+
+    /// The steps a step builds on: those it names (every earlier one when it
+    /// names none), and always those whose captures it uses.
+    fn needs(
+        &mut self,
+        source: &Source,
+        raw: &RawStep,
+        known: &Known,
+        earlier: &[String],
+    ) -> Vec<String> {
+        let mut needs: Vec<String> = match &raw.needs {
+            None => earlier.to_vec(),
+            Some(named) => {
+                let mut out = Vec::new();
+                for need in named {
+                    if earlier.contains(&need.value) {
+                        out.push(need.value.clone());
+                        continue;
+                    }
+                    let mut d = Diagnostic::new(
+                        Self::span(source, need),
+                        format!(
+                            "`needs` names `{}`, which is not an earlier step",
+                            need.value
+                        ),
+                    );
+                    d = match did_you_mean(&need.value, earlier.iter().map(String::as_str)) {
+                        Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                        None => {
+                            d.with_hint("a step may only build on steps before it in its scenario")
+                        }
+                    };
+                    self.error(d);
+                }
+                out
+            }
+        };
+        for name in &self.used {
+            if let Some(provider) = known.providers.get(name)
+                && !needs.contains(provider)
+            {
+                needs.push(provider.clone());
+            }
+        }
+        needs
     }
 
     fn request(
@@ -693,6 +761,7 @@ impl<'a> Planner<'a> {
                     }
                 }
                 VarRef::Named(name) => {
+                    self.used.insert(name.clone());
                     if !known.names.contains(name) {
                         ok = false;
                         let mut d =

@@ -472,7 +472,7 @@ fn an_unknown_report_kind_is_a_usage_error() {
 fn a_json_report_is_versioned_and_complete() {
     let dir = suite_dir(&[(
         "teapot.yaml",
-        "name: teapot\nscenarios:\n  - id: wrong\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 418 }\n        fix: Be a teapot.\n",
+        "name: teapot\nscenarios:\n  - id: wrong\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 418, json: { /teapot: true } }\n        fix: Be a teapot.\n      - id: after\n        request: { method: GET, path: /ServiceProviderConfig }\n",
     )]);
     let report = dir.path().join("report.json");
     cargo_bin_cmd!("scimcheck")
@@ -488,7 +488,7 @@ fn a_json_report_is_versioned_and_complete() {
     assert_eq!(json["version"], 1);
     assert_eq!(
         json["summary"],
-        serde_json::json!({"passed": 0, "failed": 1, "skipped": 0, "must": 1, "advice": 0, "info": 0})
+        serde_json::json!({"passed": 0, "failed": 1, "skipped": 0, "must": 1, "advice": 0, "info": 0, "not_run": 1, "setup": 0, "causes": 1})
     );
     let step = &json["scenarios"][0]["steps"][0];
     assert_eq!(json["scenarios"][0]["name"], "teapot::wrong");
@@ -498,8 +498,16 @@ fn a_json_report_is_versioned_and_complete() {
     assert_eq!(step["failures"][0]["message"], "expected 418, got 200");
     assert_eq!(
         step["checks"],
-        serde_json::json!([{"check": "status", "level": "must", "passed": false}])
+        serde_json::json!([
+            {"check": "status", "level": "must", "evaluated": true, "passed": false},
+            {"check": "json /teapot", "level": "must", "evaluated": false, "passed": false}
+        ])
     );
+    // The step after the failed one is accounted for, with the reason.
+    let after = &json["scenarios"][0]["steps"][1];
+    assert_eq!(after["status"], "not_run", "{after}");
+    assert_eq!(after["not_run"], "it builds on step `s`, which failed");
+    assert!(after.get("exchange").is_none(), "{after}");
     assert!(
         step["transcript"]["request"]
             .as_str()
@@ -535,7 +543,7 @@ fn advice_fails_the_run_only_with_strict_and_info_never() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "checks that did not hold: 0 MUST (failing the run), 1 SHOULD (not blocking; --strict makes them fail the run), 2 INFO (for the record)",
+            "checks that did not hold: 0 MUST in 0 distinct causes (failing the run), 1 SHOULD (not blocking; --strict makes them fail the run), 2 INFO (for the record)",
         ))
         .stdout(predicate::str::contains("PASS advice::a"))
         .stdout(predicate::str::contains("  advice s › status: expected 203, got 200\n"))

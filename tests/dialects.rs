@@ -50,10 +50,11 @@ async fn entra_test_connection_catches_404_for_no_match() {
     );
     let text = verdict::render(&verdicts, &[]);
     assert!(
-        text.contains("Microsoft Entra ID: not ready: 1 blocking finding\n"),
+        text.contains("Microsoft Entra ID: not ready: 1 blocking cause (1 step failing)\n"),
         "{text}"
     );
-    assert!(text.contains("(and 2 more failed checks)"), "{text}");
+    // The checks that presume a 200 are not evaluated, so one cause is one finding.
+    assert!(!text.contains("more failed check"), "{text}");
     assert!(
         text.contains("what Microsoft Entra ID does: Test Connection fails"),
         "{text}"

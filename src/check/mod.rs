@@ -36,8 +36,54 @@ pub struct CheckContext<'a> {
     pub normalizer: &'a Normalizer,
 }
 
+/// What checking one level of a step's expectations found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub failures: Vec<Failure>,
+    /// Checks not evaluated because the status they presume did not come
+    /// (the schema of a resource never returned is no second finding).
+    pub not_evaluated: Vec<String>,
+}
+
+impl Checked {
+    /// Whether the status this level asked for was wrong.
+    pub fn status_failed(&self) -> bool {
+        self.failures.iter().any(|f| f.check == "status")
+    }
+}
+
+/// Checks a response: the status first, and the other checks only when it
+/// is one of those asked for, since they describe the answer of that status.
 pub fn check_response(
     expectations: &[Expectation],
+    response: &ReceivedResponse,
+    ctx: &CheckContext<'_>,
+) -> Checked {
+    let (status, rest): (Vec<&Expectation>, Vec<&Expectation>) = expectations
+        .iter()
+        .partition(|e| matches!(e.kind, ExpectationKind::Status(_)));
+    let failures = check_each(status.into_iter(), response, ctx);
+    if !failures.is_empty() {
+        let mut not_evaluated: Vec<String> = Vec::new();
+        for e in rest {
+            let label = e.kind.label();
+            if !not_evaluated.contains(&label) {
+                not_evaluated.push(label);
+            }
+        }
+        return Checked {
+            failures,
+            not_evaluated,
+        };
+    }
+    Checked {
+        failures: check_each(rest.into_iter(), response, ctx),
+        not_evaluated: Vec::new(),
+    }
+}
+
+fn check_each<'e>(
+    expectations: impl Iterator<Item = &'e Expectation>,
     response: &ReceivedResponse,
     ctx: &CheckContext<'_>,
 ) -> Vec<Failure> {
@@ -81,12 +127,18 @@ pub fn check_response(
                         .map(u16::to_string)
                         .collect::<Vec<_>>()
                         .join(" or ");
+                    // The server's own words, whole: they usually name the cause.
                     let detail = match &body {
                         Some(Ok(v)) => v
                             .get("detail")
                             .and_then(Value::as_str)
-                            .map(|d| format!(" (detail: {d})"))
+                            .map(|d| format!(" (detail: {})", d.trim()))
                             .unwrap_or_default(),
+                        Some(Err(_)) => format!(
+                            " (a {} body, not JSON: {})",
+                            response.header("content-type").unwrap_or("no content-type"),
+                            excerpt(&response.body)
+                        ),
                         _ => String::new(),
                     };
                     failures.push(fail(

@@ -3,14 +3,17 @@
 //! ```text
 //! { "format": "scimcheck-report", "version": 1, "run_id": "...",
 //!   "scimcheck_version": "0.1.0", "target": "https://...", "generated_at": "RFC 3339",
-//!   "summary": { "passed": N, "failed": N, "skipped": N, "must": N, "advice": N, "info": N },
+//!   "summary": { "passed": N, "failed": N, "skipped": N, "must": N, "advice": N, "info": N,
+//!                "not_run": N, "setup": N, "causes": N },
 //!   "scenarios": [ { "name", "outcome": "passed|failed|skipped", "reason"?, "elapsed_ms",
-//!       "steps": [ { "id", "spec": [...], "impact"?, "fix"?,
+//!       "steps": [ { "id", "status": "passed|failed|not_run", "not_run"?: "why", "setup"?: true,
+//!           "spec": [...], "impact"?, "fix"?,
 //!           "exchange"?: { "method", "url", "status"?, "error"?, "elapsed_ms" },
-//!           "checks": [ { "check", "level": "must|should|info", "passed": bool } ],
+//!           "checks": [ { "check", "level": "must|should|info", "evaluated": bool, "passed": bool } ],
 //!           "failures": [ { "check", "message", "location"? } ], "advice": [ same ], "notes": [ same ],
 //!           "transcript"?: { "request": "...", "response": "..." } } ] } ],
-//!   "verdicts": [ { "profile", "client", "ready", "blocking": [...], "advice": [...], "info": [...], "skipped": [...] } ] }
+//!   "verdicts": [ { "profile", "client", "ready", "blocking": [ { "place", "also": [...], "what", ... } ],
+//!       "advice": [...], "info": [...], "skipped": [...], "setup": [...], "not_assessed": [...] } ] }
 //! ```
 //!
 //! Severities: a failed MUST check (`failures`, from `expect:`) fails the
@@ -18,8 +21,11 @@
 //! INFO (`notes`, from `inform:`) never does. `summary` counts the checks
 //! that did not hold at each level.
 //!
-//! `checks` lists the checks applied to the answer (none when no answer
-//! came); `transcript` is the whole exchange, headers and bodies, of a step
+//! Every planned step is listed: a step that was not run says why
+//! (`not_run`), and a preparing step (`setup`) that failed is counted in
+//! `summary.setup`, not among the MUST findings. `checks` lists the checks
+//! applied to the answer (none when no answer came), and those not
+//! evaluated because the status they presume did not come; `transcript` is the whole exchange, headers and bodies, of a step
 //! with a failure or advice. Fields are only ever added within a version; a
 //! removal or a change of meaning bumps it. Every string is redacted.
 //!
@@ -31,7 +37,7 @@ use serde_json::Value;
 use crate::check::Failure;
 use crate::exec::{Outcome, ScenarioResult, StepResult};
 use crate::http::Exchange;
-use crate::report::verdict::{Finding, verdicts};
+use crate::report::verdict::{Finding, distinct_causes, verdicts};
 use crate::report::{RunInfo, Tally, reason_phrase};
 use crate::target::redact_json;
 
@@ -56,6 +62,11 @@ struct Summary {
     must: usize,
     advice: usize,
     info: usize,
+    /// Steps not run, and preparing steps that failed.
+    not_run: usize,
+    setup: usize,
+    /// Distinct causes among the blocking findings.
+    causes: usize,
 }
 
 #[derive(Serialize)]
@@ -71,6 +82,12 @@ struct Scenario {
 #[derive(Serialize)]
 struct Step {
     id: String,
+    /// `passed`, `failed` or `not_run`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_run: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    setup: bool,
     spec: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     impact: Option<String>,
@@ -90,6 +107,8 @@ struct Step {
 struct CheckOut {
     check: String,
     level: &'static str,
+    /// False when a check was not evaluated (it presumes a status that did not come).
+    evaluated: bool,
     passed: bool,
 }
 
@@ -127,11 +146,15 @@ struct VerdictOut {
     advice: Vec<FindingOut>,
     info: Vec<FindingOut>,
     skipped: Vec<String>,
+    setup: Vec<FindingOut>,
+    not_assessed: Vec<String>,
 }
 
 #[derive(Serialize)]
 struct FindingOut {
     place: String,
+    /// Other places the same cause was seen.
+    also: Vec<String>,
     what: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     impact: Option<String>,
@@ -151,6 +174,7 @@ fn failure(f: &Failure) -> FailureOut {
 fn finding(f: &Finding) -> FindingOut {
     FindingOut {
         place: f.place.clone(),
+        also: f.also.clone(),
         what: f.what.clone(),
         impact: f.impact.clone(),
         fix: f.fix.clone(),
@@ -164,16 +188,21 @@ fn checks(step: &StepResult) -> Vec<CheckOut> {
         ("should", &step.advised, &step.advice),
         ("info", &step.observed, &step.notes),
     ];
-    levels
-        .into_iter()
-        .flat_map(|(level, applied, failed)| {
-            applied.iter().map(move |c| CheckOut {
-                check: c.clone(),
-                level,
-                passed: !failed.iter().any(|f| f.check == *c),
-            })
+    let evaluated = levels.into_iter().flat_map(|(level, applied, failed)| {
+        applied.iter().map(move |c| CheckOut {
+            check: c.clone(),
+            level,
+            evaluated: true,
+            passed: !failed.iter().any(|f| f.check == *c),
         })
-        .collect()
+    });
+    let not_evaluated = step.not_evaluated.iter().map(|(level, c)| CheckOut {
+        check: c.clone(),
+        level,
+        evaluated: false,
+        passed: false,
+    });
+    evaluated.chain(not_evaluated).collect()
 }
 
 /// The exchange as an HTTP client would log it: request line, headers, body.
@@ -238,6 +267,15 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
                 .iter()
                 .map(|s| Step {
                     id: s.id.clone(),
+                    status: if s.not_run.is_some() {
+                        "not_run"
+                    } else if s.failed() {
+                        "failed"
+                    } else {
+                        "passed"
+                    },
+                    not_run: s.not_run.clone(),
+                    setup: s.setup,
                     spec: s.spec.clone(),
                     impact: s.impact.clone(),
                     fix: s.fix.clone(),
@@ -260,6 +298,7 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
                 .collect(),
         })
         .collect();
+    let causes = distinct_causes(results);
     let verdicts = verdicts(results)
         .iter()
         .map(|v| VerdictOut {
@@ -270,6 +309,8 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             advice: v.advice.iter().map(finding).collect(),
             info: v.notes.iter().map(finding).collect(),
             skipped: v.skipped.clone(),
+            setup: v.setup.iter().map(finding).collect(),
+            not_assessed: v.not_assessed.clone(),
         })
         .collect();
     let report = Report {
@@ -286,6 +327,9 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             must: tally.must,
             advice: tally.advice,
             info: tally.info,
+            not_run: tally.not_run,
+            setup: tally.setup,
+            causes,
         },
         scenarios,
         verdicts,

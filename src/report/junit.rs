@@ -1,7 +1,8 @@
 //! JUnit XML (through quick-junit), as GitHub Actions and GitLab read it: a
 //! test suite per suite file, a test case per scenario. A failed check is a
 //! `<failure>`; a request that got no answer, or a cleanup that did not
-//! happen, is an `<error>`: the target misbehaved, or was not there.
+//! happen, is an `<error>`: the target misbehaved, or was not there. Each
+//! step not run is a skipped test case `scenario › step` with the reason.
 
 use std::collections::BTreeMap;
 
@@ -59,10 +60,22 @@ pub fn render(run_id: &str, results: &[ScenarioResult], secrets: &[String]) -> S
         let mut case = TestCase::new(scenario.to_string(), status);
         case.set_classname(suite.to_string());
         case.set_time(result.elapsed);
-        suites
+        let junit_suite = suites
             .entry(suite)
-            .or_insert_with(|| TestSuite::new(suite.to_string()))
-            .add_test_case(case);
+            .or_insert_with(|| TestSuite::new(suite.to_string()));
+        junit_suite.add_test_case(case);
+        // A step not run is a requirement not assessed: a skipped case of its own,
+        // so CI shows it rather than counting it with the scenario.
+        for step in result.steps.iter().filter(|s| s.not_run.is_some()) {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(redact(
+                &format!("not run: {}", step.not_run.as_deref().unwrap_or_default()),
+                secrets,
+            ));
+            let mut case = TestCase::new(format!("{scenario} › {}", step.id), status);
+            case.set_classname(suite.to_string());
+            junit_suite.add_test_case(case);
+        }
     }
     let mut report = Report::new(format!("scimcheck run {run_id}"));
     report.add_test_suites(suites.into_values());

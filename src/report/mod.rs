@@ -62,6 +62,10 @@ pub struct Tally {
     pub advice: usize,
     /// INFO-level observations, across all scenarios.
     pub info: usize,
+    /// Steps not run (a step they build on failed, or the run was interrupted).
+    pub not_run: usize,
+    /// Preparing steps that failed: "could not set up", not findings.
+    pub setup: usize,
 }
 
 impl Tally {
@@ -69,6 +73,13 @@ impl Tally {
         let mut tally = Tally::default();
         for r in results {
             for step in &r.steps {
+                if step.not_run.is_some() {
+                    tally.not_run += 1;
+                }
+                if step.is_setup_failure() {
+                    tally.setup += 1;
+                    continue;
+                }
                 tally.must += step.failures.len();
                 tally.advice += step.advice.len();
                 tally.info += step.notes.len();

@@ -21,11 +21,12 @@ pub fn scenario(result: &ScenarioResult, secrets: &[String]) -> String {
             let _ = writeln!(out, "SKIP {}: {reason}", result.full_name);
         }
         Outcome::Failed => {
-            for step in result.steps.iter().filter(|s| !s.failures.is_empty()) {
+            for step in result.steps.iter().filter(|s| s.failed()) {
                 out.push_str(&failed_step(&result.full_name, step));
             }
         }
     }
+    out.push_str(&not_run(result));
     // SHOULD and INFO findings, one line each, whatever the outcome.
     for step in &result.steps {
         for (level, findings) in [("advice", &step.advice), ("info", &step.notes)] {
@@ -45,7 +46,12 @@ fn failed_step(scenario: &str, step: &StepResult) -> String {
     } else {
         format!("   ({})", step.spec.join(", "))
     };
-    let _ = writeln!(out, "FAIL {scenario} › {}{cites}", step.id);
+    if step.is_setup_failure() {
+        // Preparation, not a requirement: no citation, no impact of what it served.
+        let _ = writeln!(out, "FAIL {scenario} › {}: could not set up", step.id);
+    } else {
+        let _ = writeln!(out, "FAIL {scenario} › {}{cites}", step.id);
+    }
     for failure in &step.failures {
         let mut lines = failure.message.lines();
         let _ = writeln!(
@@ -61,8 +67,49 @@ fn failed_step(scenario: &str, step: &StepResult) -> String {
             out.push_str(&pointer(span));
         }
     }
+    let not_evaluated: Vec<&str> = step
+        .not_evaluated
+        .iter()
+        .map(|(_, label)| label.as_str())
+        .collect();
+    if !not_evaluated.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not evaluated, as they presume the status asked for: {}",
+            not_evaluated.join(", ")
+        );
+    }
     if let Some(exchange) = &step.exchange {
         out.push_str(&exchange_excerpt(exchange));
+    }
+    out
+}
+
+/// The steps that did not run, grouped by what stopped them, in order.
+fn not_run(result: &ScenarioResult) -> String {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for step in &result.steps {
+        let Some(reason) = &step.not_run else {
+            continue;
+        };
+        let why = match &step.blocked_by {
+            Some(root) => format!("blocked by `{root}`, which failed"),
+            None => reason.clone(),
+        };
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, ids)) => ids.push(&step.id),
+            None => groups.push((why, vec![&step.id])),
+        }
+    }
+    let mut out = String::new();
+    for (why, ids) in groups {
+        let _ = writeln!(
+            out,
+            "  not run ({why}): {} step{}: {}",
+            ids.len(),
+            if ids.len() == 1 { "" } else { "s" },
+            ids.join(", ")
+        );
     }
     out
 }

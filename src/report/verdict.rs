@@ -2,8 +2,10 @@
 //!
 //! A failed `expect` check is a blocking finding, told with what the client
 //! does when it meets it and how to fix it; a failed `advise` check is
-//! advice, listed apart. A profile with skipped scenarios is not called
-//! ready: what was not run was not shown to work.
+//! advice, listed apart. Findings of one cause (the same failure text, but
+//! for names and ids) are told once, with every place they were seen. A
+//! profile with skipped scenarios, steps not run or fixtures that could not
+//! be set up is not called ready: what was not run was not shown to work.
 
 use std::fmt::Write;
 
@@ -58,6 +60,8 @@ pub fn profile_of(full_name: &str) -> Option<&'static Profile> {
 pub struct Finding {
     /// `okta::users::deactivate › verify`
     pub place: String,
+    /// The same cause seen at other places (other steps or scenarios).
+    pub also: Vec<String>,
     /// The first failed check, such as `json /active: expected false, got true`.
     pub what: String,
     /// How many more checks of the same step failed.
@@ -67,20 +71,41 @@ pub struct Finding {
     pub spec: Vec<String>,
 }
 
+impl Finding {
+    /// Every place the cause was seen.
+    pub fn places(&self) -> usize {
+        1 + self.also.len()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub profile: &'static Profile,
     pub scenarios: usize,
     pub skipped: Vec<String>,
+    /// One per cause; the places it was seen are in each.
     pub blocking: Vec<Finding>,
     pub advice: Vec<Finding>,
     /// INFO-level observations, for the record.
     pub notes: Vec<Finding>,
+    /// Preparing steps that failed: what they served was not assessed.
+    pub setup: Vec<Finding>,
+    /// Steps not run, per scenario and cause: `scenario: 3 steps (blocked by `create`)`.
+    pub not_assessed: Vec<String>,
 }
 
 impl Verdict {
+    /// Ready only when nothing blocks and everything was assessed.
     pub fn ready(&self) -> bool {
-        self.blocking.is_empty() && self.skipped.is_empty()
+        self.blocking.is_empty()
+            && self.skipped.is_empty()
+            && self.setup.is_empty()
+            && self.not_assessed.is_empty()
+    }
+
+    /// The blocking checks that did not hold, all places counted.
+    pub fn blocking_places(&self) -> usize {
+        self.blocking.iter().map(Finding::places).sum()
     }
 }
 
@@ -103,6 +128,8 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                 blocking: Vec::new(),
                 advice: Vec::new(),
                 notes: Vec::new(),
+                setup: Vec::new(),
+                not_assessed: Vec::new(),
             };
             for result in mine {
                 if let Outcome::Skipped(reason) = &result.outcome {
@@ -110,6 +137,7 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                         .skipped
                         .push(format!("{}: {reason}", result.full_name));
                 }
+                verdict.not_assessed.extend(not_assessed(result));
                 for step in &result.steps {
                     let place = format!("{} › {}", result.full_name, step.id);
                     // One finding per step and level: its checks are one problem seen several ways.
@@ -117,6 +145,7 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                         |failures: &[crate::check::Failure], impact: &Option<String>, fix| {
                             failures.first().map(|first| Finding {
                                 place: place.clone(),
+                                also: Vec::new(),
                                 what: format!("{}: {}", first.check, first_line(&first.message)),
                                 more: failures.len() - 1,
                                 impact: impact.clone(),
@@ -124,22 +153,94 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                                 spec: step.spec.clone(),
                             })
                         };
-                    verdict.blocking.extend(finding(
-                        &step.failures,
-                        &step.impact,
-                        step.fix.clone(),
-                    ));
-                    verdict
-                        .advice
-                        .extend(finding(&step.advice, &step.advice_text, None));
-                    verdict
-                        .notes
-                        .extend(finding(&step.notes, &step.note_text, None));
+                    if step.is_setup_failure() {
+                        // Neutral words: the requirement it prepared was not reached.
+                        let failed = finding(&step.failures, &None, None);
+                        add(&mut verdict.setup, failed);
+                    } else {
+                        let failed = finding(&step.failures, &step.impact, step.fix.clone());
+                        add(&mut verdict.blocking, failed);
+                    }
+                    add(
+                        &mut verdict.advice,
+                        finding(&step.advice, &step.advice_text, None),
+                    );
+                    add(
+                        &mut verdict.notes,
+                        finding(&step.notes, &step.note_text, None),
+                    );
                 }
             }
             Some(verdict)
         })
         .collect()
+}
+
+/// The steps of a scenario that did not run, one line per cause.
+fn not_assessed(result: &ScenarioResult) -> Vec<String> {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for step in &result.steps {
+        let Some(reason) = &step.not_run else {
+            continue;
+        };
+        let why = match &step.blocked_by {
+            Some(root) => format!("blocked by `{root}`"),
+            None => reason.clone(),
+        };
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, ids)) => ids.push(&step.id),
+            None => groups.push((why, vec![&step.id])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(why, ids)| {
+            format!(
+                "{}: {} step{} not run ({why}): {}",
+                result.full_name,
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                ids.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// Adds a finding, folding it into one of the same cause.
+fn add(findings: &mut Vec<Finding>, finding: Option<Finding>) {
+    let Some(finding) = finding else { return };
+    let key = cause_key(&finding.what);
+    match findings.iter_mut().find(|f| cause_key(&f.what) == key) {
+        Some(same) => same.also.push(finding.place),
+        None => findings.push(finding),
+    }
+}
+
+/// A failure's text without what changes from place to place (the names a
+/// run creates, ids, numbers in quotes), so one cause is told once.
+pub fn cause_key(what: &str) -> String {
+    static VOLATILE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?i)scimcheck-[0-9a-f]{10}-\d+[^"\s,)]*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|"[0-9a-f]{6,}"|"\d+"|/Users/[^\s"]+|/Groups/[^\s"]+"#,
+        )
+        .expect("a valid regex")
+    });
+    VOLATILE.replace_all(what, "…").into_owned()
+}
+
+/// How many distinct causes the failed MUST checks of a run have (setup
+/// failures apart), the user's own suites included.
+pub fn distinct_causes(results: &[ScenarioResult]) -> usize {
+    let mut keys: Vec<String> = results
+        .iter()
+        .flat_map(|r| &r.steps)
+        .filter(|s| !s.is_setup_failure())
+        .filter_map(|s| s.failures.first())
+        .map(|f| cause_key(&format!("{}: {}", f.check, first_line(&f.message))))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.len()
 }
 
 fn more(count: usize) -> String {
@@ -152,8 +253,23 @@ fn more(count: usize) -> String {
     }
 }
 
+fn places(f: &Finding) -> String {
+    match f.also.len() {
+        0 => String::new(),
+        n => format!(
+            "\n       the same at {n} more place{}: {}",
+            if n == 1 { "" } else { "s" },
+            f.also.join(", ")
+        ),
+    }
+}
+
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The verdicts as the terminal shows them, secrets redacted.
@@ -168,16 +284,28 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
         if v.ready() {
             let _ = writeln!(out, "  {client}: ready ({} scenarios passed)", v.scenarios);
         } else if v.blocking.is_empty() {
+            let mut parts = Vec::new();
+            if !v.skipped.is_empty() {
+                parts.push(format!(
+                    "{} of {} scenarios skipped",
+                    v.skipped.len(),
+                    v.scenarios
+                ));
+            }
+            if !v.not_assessed.is_empty() {
+                parts.push("steps not run".to_string());
+            }
+            if !v.setup.is_empty() {
+                parts.push(plural(v.setup.len(), "fixture") + " not set up");
+            }
+            let _ = writeln!(out, "  {client}: not assessed: {}", parts.join(", "));
+        } else {
             let _ = writeln!(
                 out,
-                "  {client}: not assessed: {} of {} scenarios skipped",
-                v.skipped.len(),
-                v.scenarios
+                "  {client}: not ready: {} ({} failing)",
+                plural(v.blocking.len(), "blocking cause"),
+                plural(v.blocking_places(), "step")
             );
-        } else {
-            let n = v.blocking.len();
-            let plural = if n == 1 { "" } else { "s" };
-            let _ = writeln!(out, "  {client}: not ready: {n} blocking finding{plural}");
         }
         for (i, f) in v.blocking.iter().enumerate() {
             let cites = if f.spec.is_empty() {
@@ -187,11 +315,12 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
             };
             let _ = writeln!(
                 out,
-                "    {}. {}: {}{}{cites}",
+                "    {}. {}: {}{}{cites}{}",
                 i + 1,
                 f.place,
                 f.what,
-                more(f.more)
+                more(f.more),
+                places(f)
             );
             if let Some(impact) = &f.impact {
                 let _ = writeln!(out, "       what {client} does: {}", impact.trim());
@@ -200,8 +329,23 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
                 let _ = writeln!(out, "       fix: {}", fix.trim());
             }
         }
+        for f in &v.setup {
+            let _ = writeln!(
+                out,
+                "    could not set up: {}: {}{}",
+                f.place,
+                f.what,
+                places(f)
+            );
+        }
         for skipped in &v.skipped {
             let _ = writeln!(out, "    skipped: {skipped}");
+        }
+        if !v.not_assessed.is_empty() {
+            let _ = writeln!(out, "    not assessed (steps not run):");
+            for line in &v.not_assessed {
+                let _ = writeln!(out, "    - {line}");
+            }
         }
         for (heading, findings) in [
             ("advice (SHOULD, not blocking)", &v.advice),
@@ -212,7 +356,14 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
             }
             let _ = writeln!(out, "    {heading}:");
             for f in findings {
-                let _ = writeln!(out, "    - {}: {}{}", f.place, f.what, more(f.more));
+                let _ = writeln!(
+                    out,
+                    "    - {}: {}{}{}",
+                    f.place,
+                    f.what,
+                    more(f.more),
+                    places(f).replace("\n       ", "\n      ")
+                );
                 if let Some(why) = &f.impact {
                     let _ = writeln!(out, "      {}", why.trim());
                 }

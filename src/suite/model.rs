@@ -50,6 +50,15 @@ pub struct RawStep {
     pub id: Spanned<String>,
     #[serde(default)]
     pub spec: Vec<Spanned<String>>,
+    /// The earlier steps this one builds on: it runs only if they passed.
+    /// Without it, a step builds on every step before it. The steps whose
+    /// captures it uses are always among them.
+    #[serde(default)]
+    pub needs: Option<Vec<Spanned<String>>>,
+    /// The step only prepares (a fixture user or group): its failure is told
+    /// as "could not set up", never as a finding of the requirement it serves.
+    #[serde(default)]
+    pub setup: Option<Spanned<bool>>,
     pub request: Spanned<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,
