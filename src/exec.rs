@@ -107,6 +107,11 @@ pub struct StepResult {
     pub not_run: Option<String>,
     /// For a step not run because of a failure: the failed step at its root.
     pub blocked_by: Option<String>,
+    /// A step not run because an optional feature it needs is not offered:
+    /// not applicable, so no requirement is left unassessed.
+    pub not_applicable: bool,
+    /// The step found its optional feature not offered (a `not_offered` status).
+    pub feature_not_offered: bool,
     /// The step only prepares: a failure is "could not set up", not a finding.
     pub setup: bool,
     /// Checks not evaluated, by level (`must`, `should`, `info`) and name:
@@ -134,6 +139,8 @@ impl StepResult {
             is_failed_cleanup: false,
             not_run: None,
             blocked_by: None,
+            not_applicable: false,
+            feature_not_offered: false,
             setup: false,
             not_evaluated: Vec::new(),
         }
@@ -395,6 +402,8 @@ async fn run_steps(
     let mut captured: Vec<(String, Value)> = Vec::new();
     // For each step that did not pass, the failed step at the root of it.
     let mut blocked_by: std::collections::BTreeMap<&str, &str> = Default::default();
+    // Steps whose optional feature is not offered, and those that need them.
+    let mut not_offered: std::collections::BTreeMap<&str, &str> = Default::default();
     let mut interrupted = false;
     for step in &scenario.steps {
         let mut step_result = StepResult::planned(step);
@@ -420,6 +429,20 @@ async fn run_steps(
             result.steps.push(step_result);
             continue;
         }
+        if let Some(need) = step
+            .needs
+            .iter()
+            .find(|n| not_offered.contains_key(n.as_str()))
+        {
+            let root = not_offered[need.as_str()];
+            step_result.not_run = Some(format!(
+                "not applicable: `{root}` found the optional feature not offered"
+            ));
+            step_result.not_applicable = true;
+            not_offered.insert(&step.id, root);
+            result.steps.push(step_result);
+            continue;
+        }
         run_step(
             ctx,
             suite,
@@ -433,6 +456,8 @@ async fn run_steps(
         if step_result.failed() {
             result.outcome = Outcome::Failed;
             blocked_by.insert(&step.id, &step.id);
+        } else if step_result.feature_not_offered {
+            not_offered.insert(&step.id, &step.id);
         }
         result.steps.push(step_result);
     }
@@ -485,6 +510,33 @@ async fn run_step(
             return;
         }
     };
+    if step.not_offered.contains(&response.status) {
+        // An optional feature left out is no deviation: told for the record,
+        // and the checks of what it would have answered are not evaluated.
+        result.feature_not_offered = true;
+        result.notes.push(Failure {
+            check: "not offered".into(),
+            message: format!(
+                "answered {}: the service provider does not offer this optional feature (no deviation)",
+                response.status
+            ),
+            span: Some(step.span.clone()),
+        });
+        result.observed.push("not offered".into());
+        for (level, expectations) in [
+            ("must", &step.expectations),
+            ("should", &step.advisories),
+            ("info", &step.observations),
+        ] {
+            result.not_evaluated.extend(
+                labels(expectations.iter().map(|e| e.kind.label()))
+                    .into_iter()
+                    .map(|l| (level, l)),
+            );
+        }
+        result.exchange = Some(exchange);
+        return;
+    }
     let normalizer = Normalizer::new(&scope.run_id, captured.iter().cloned(), &ctx.secrets);
     let check_ctx = CheckContext {
         scope,

@@ -92,6 +92,8 @@ pub struct StepPlan {
     pub needs: Vec<String>,
     /// A step that only prepares: its failure is "could not set up", not a finding.
     pub setup: bool,
+    /// Statuses meaning the optional feature it tries is not offered.
+    pub not_offered: Vec<u16>,
 }
 
 #[derive(Debug, Clone)]
@@ -447,6 +449,11 @@ impl<'a> Planner<'a> {
             cleanup_if_created,
             needs,
             setup: raw.setup.as_ref().is_some_and(|s| s.value),
+            not_offered: raw
+                .not_offered
+                .as_ref()
+                .and_then(|n| self.statuses(source, n))
+                .unwrap_or_default(),
         })
     }
 
@@ -580,25 +587,33 @@ impl<'a> Planner<'a> {
         ok.then_some(out)
     }
 
+    /// A status (`201`) or a list of them (`[200, 204]`).
+    fn statuses(&mut self, source: &Source, status: &Spanned<Value>) -> Option<Vec<u16>> {
+        let codes: Option<Vec<u16>> = match &status.value {
+            Value::Array(items) if !items.is_empty() => items.iter().map(status_code).collect(),
+            single => status_code(single).map(|c| vec![c]),
+        };
+        if codes.is_none() {
+            self.error(
+                Diagnostic::new(
+                    Self::span(source, status),
+                    format!("invalid status {}", status.value),
+                )
+                .with_hint("write a status code (`201`) or a list of accepted ones (`[200, 204]`)"),
+            );
+        }
+        codes
+    }
+
     fn expect(&mut self, source: &Source, raw: &RawExpect, known: &Known) -> Vec<Expectation> {
         let mut out = Vec::new();
-        if let Some(status) = &raw.status {
-            let span = Self::span(source, status);
-            let codes: Option<Vec<u16>> = match &status.value {
-                Value::Array(items) if !items.is_empty() => items.iter().map(status_code).collect(),
-                single => status_code(single).map(|c| vec![c]),
-            };
-            match codes {
-                Some(codes) => out.push(Expectation {
-                    span,
-                    kind: ExpectationKind::Status(codes),
-                }),
-                None => self.error(
-                    Diagnostic::new(span, format!("invalid status {}", status.value)).with_hint(
-                        "write a status code (`201`) or a list of accepted ones (`[200, 204]`)",
-                    ),
-                ),
-            }
+        if let Some(status) = &raw.status
+            && let Some(codes) = self.statuses(source, status)
+        {
+            out.push(Expectation {
+                span: Self::span(source, status),
+                kind: ExpectationKind::Status(codes),
+            });
         }
         for (name, written) in &raw.headers {
             let span = Self::span(source, written);

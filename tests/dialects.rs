@@ -290,3 +290,151 @@ async fn okta_catches_members_not_emptied() {
         only_blocking(&verdicts)
     );
 }
+
+/// The steps of the first scenario as `id: passed|failed|not run (why)`.
+fn step_states(results: &[ScenarioResult]) -> Vec<String> {
+    results[0]
+        .steps
+        .iter()
+        .map(|s| match (&s.not_run, s.failed()) {
+            (Some(why), _) => format!("{}: not run ({why})", s.id),
+            (None, true) => format!("{}: failed", s.id),
+            (None, false) => format!("{}: passed", s.id),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_refused_manager_format_does_not_hide_disable_re_enable_and_delete() {
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains("enterprise:2.0:User:manager"))
+        .respond_with(error(400, "invalidValue"));
+    let (results, verdicts) = run_with_defect("entra::users::user_lifecycle", defect).await;
+    let states = step_states(&results);
+    for ran in [
+        "add_manager: failed",
+        "verify_manager: not run (it builds on step `add_manager`, which failed)",
+        "disable: passed",
+        "verify_disabled: passed",
+        "re_enable: passed",
+        "verify_enabled: passed",
+        "delete: passed",
+        "verify_deleted: passed",
+    ] {
+        assert!(states.contains(&ran.to_string()), "{ran}: {states:#?}");
+    }
+    assert_eq!(
+        only_blocking(&verdicts),
+        "entra::users::user_lifecycle › add_manager: status: expected 200 or 204, got 400 (detail: refused by the defect)"
+    );
+    // What did not run is named, and keeps the verdict from "ready".
+    assert_eq!(
+        verdicts[0].not_assessed,
+        ["entra::users::user_lifecycle: 1 step not run (blocked by `add_manager`): verify_manager"]
+    );
+    let text = verdict::render(&verdicts, &[]);
+    assert!(text.contains("not assessed (steps not run):"), "{text}");
+}
+
+#[tokio::test]
+async fn a_refused_create_blocks_only_what_builds_on_it_and_counts_once() {
+    let defect = Mock::given(method("POST"))
+        .and(path("/Users"))
+        .and(body_string_contains("jdoe@example.com"))
+        .respond_with(error(400, "invalidValue"));
+    let (results, verdicts) = run_with_defect("entra::users::user_lifecycle", defect).await;
+    let states = step_states(&results);
+    // The lookups before the create ran; the fixture manager was created.
+    assert!(
+        states.contains(&"match_by_username: passed".into()),
+        "{states:#?}"
+    );
+    assert!(
+        states.contains(&"create_manager: passed".into()),
+        "{states:#?}"
+    );
+    assert!(states.contains(&"create: failed".into()), "{states:#?}");
+    assert!(
+        states.contains(&"verify_deleted: not run (it builds on step `delete`, which did not run (`create` failed))".into()),
+        "{states:#?}"
+    );
+    // One refused create is one finding with one failed check, not five.
+    let create = results[0].steps.iter().find(|s| s.id == "create").unwrap();
+    assert_eq!(create.failures.len(), 1, "{:?}", create.failures);
+    assert!(
+        create
+            .not_evaluated
+            .contains(&("must", "schema user".to_string())),
+        "{:?}",
+        create.not_evaluated
+    );
+    assert_eq!(verdicts[0].blocking.len(), 1, "{:#?}", verdicts[0].blocking);
+}
+
+#[tokio::test]
+async fn a_failing_fixture_is_could_not_set_up_not_a_finding() {
+    // The member fixtures of the group scenario are refused.
+    let defect = Mock::given(method("POST"))
+        .and(path("/Users"))
+        .respond_with(error(500, "invalidValue"));
+    let (_, verdicts) = run_with_defect("entra::groups::group_lifecycle", defect).await;
+    let v = &verdicts[0];
+    let setup: Vec<String> = v.setup.iter().map(|f| f.place.clone()).collect();
+    assert_eq!(
+        setup,
+        ["entra::groups::group_lifecycle › member_one"],
+        "{:#?}",
+        v.setup
+    );
+    assert_eq!(
+        v.setup[0].also,
+        ["entra::groups::group_lifecycle › member_two"]
+    );
+    assert!(v.setup[0].impact.is_none() && v.setup[0].fix.is_none());
+    // The group itself is still created, renamed and looked up.
+    assert!(v.blocking.is_empty(), "{:#?}", v.blocking);
+    assert!(!v.ready());
+    let text = verdict::render(&verdicts, &[]);
+    assert!(
+        text.contains("could not set up: entra::groups::group_lifecycle › member_one: status: expected 201, got 500"),
+        "{text}"
+    );
+    assert!(!text.contains("what Microsoft Entra ID does"), "{text}");
+}
+
+#[tokio::test]
+async fn root_search_not_offered_is_info_and_the_run_passes() {
+    let defect = Mock::given(method("POST"))
+        .and(path("/.search"))
+        .respond_with(error(501, "invalidValue"));
+    let (results, verdicts) = run_with_defect("rfc7644::queries::filters", defect).await;
+    assert_eq!(results[0].outcome, scimcheck::exec::Outcome::Passed);
+    let root = results[0]
+        .steps
+        .iter()
+        .find(|s| s.id == "search_at_the_root")
+        .unwrap();
+    assert!(
+        root.failures.is_empty() && root.advice.is_empty(),
+        "{root:?}"
+    );
+    assert!(
+        root.notes[0]
+            .message
+            .starts_with("answered 501: the service provider does not offer")
+    );
+    assert!(verdicts[0].ready(), "{:#?}", verdicts[0]);
+}
+
+#[tokio::test]
+async fn root_search_answered_500_is_still_a_failure() {
+    let defect = Mock::given(method("POST"))
+        .and(path("/.search"))
+        .respond_with(error(500, "invalidValue"));
+    let (_, verdicts) = run_with_defect("rfc7644::queries::filters", defect).await;
+    assert!(
+        only_blocking(&verdicts).starts_with("rfc7644::queries::filters_pages_and_projections › search_at_the_root: status: expected 200, got 500"),
+        "{:#?}",
+        verdicts[0].blocking
+    );
+}

@@ -73,7 +73,7 @@ impl Tally {
         let mut tally = Tally::default();
         for r in results {
             for step in &r.steps {
-                if step.not_run.is_some() {
+                if step.not_run.is_some() && !step.not_applicable {
                     tally.not_run += 1;
                 }
                 if step.is_setup_failure() {

@@ -59,6 +59,11 @@ pub struct RawStep {
     /// as "could not set up", never as a finding of the requirement it serves.
     #[serde(default)]
     pub setup: Option<Spanned<bool>>,
+    /// Statuses that say an optional feature is not offered (`[404, 501]`):
+    /// such an answer is INFO, no deviation; the step's checks are not
+    /// evaluated, and the steps that need it are not applicable.
+    #[serde(default)]
+    pub not_offered: Option<Spanned<Value>>,
     pub request: Spanned<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,
