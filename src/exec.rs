@@ -112,6 +112,8 @@ pub struct StepResult {
     pub not_applicable: bool,
     /// The step found its optional feature not offered (a `not_offered` status).
     pub feature_not_offered: bool,
+    /// The failed step this one stood in for (`fallback_for`), when it ran.
+    pub stood_in_for: Option<String>,
     /// The step only prepares: a failure is "could not set up", not a finding.
     pub setup: bool,
     /// Checks not evaluated, by level (`must`, `should`, `info`) and name:
@@ -141,6 +143,7 @@ impl StepResult {
             blocked_by: None,
             not_applicable: false,
             feature_not_offered: false,
+            stood_in_for: None,
             setup: false,
             not_evaluated: Vec::new(),
         }
@@ -191,6 +194,26 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// The steps not run (not applicable ones aside), grouped by what
+    /// stopped them, in order: `(blocked by `create`, [get, update])`.
+    pub fn not_run_groups(&self) -> Vec<(String, Vec<&str>)> {
+        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+        for step in self.steps.iter().filter(|s| !s.not_applicable) {
+            let Some(reason) = &step.not_run else {
+                continue;
+            };
+            let why = match &step.blocked_by {
+                Some(root) => format!("blocked by `{root}`, which failed"),
+                None => reason.clone(),
+            };
+            match groups.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, ids)) => ids.push(&step.id),
+                None => groups.push((why, vec![&step.id])),
+            }
+        }
+        groups
+    }
+
     /// Every exchange of the scenario in the order sent: its steps' and then
     /// its cleanups', each with a label (`create`, `cleanup`). A failed
     /// cleanup is also told as a step; it is listed once.
@@ -413,6 +436,14 @@ async fn run_steps(
             result.steps.push(step_result);
             continue;
         }
+        if let Some(replaced) = &step.fallback_for
+            && !blocked_by.contains_key(replaced.as_str())
+        {
+            step_result.not_run = Some(format!("not needed: `{replaced}` did not fail"));
+            step_result.not_applicable = true;
+            result.steps.push(step_result);
+            continue;
+        }
         if let Some(need) = step
             .needs
             .iter()
@@ -456,6 +487,10 @@ async fn run_steps(
         if step_result.failed() {
             result.outcome = Outcome::Failed;
             blocked_by.insert(&step.id, &step.id);
+        } else if let Some(replaced) = &step.fallback_for {
+            // The steps that build on the failed one go on from the stand-in.
+            blocked_by.remove(replaced.as_str());
+            step_result.stood_in_for = Some(replaced.clone());
         } else if step_result.feature_not_offered {
             not_offered.insert(&step.id, &step.id);
         }

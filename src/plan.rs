@@ -94,6 +94,8 @@ pub struct StepPlan {
     pub setup: bool,
     /// Statuses meaning the optional feature it tries is not offered.
     pub not_offered: Vec<u16>,
+    /// The earlier step this one stands in for, when that step failed.
+    pub fallback_for: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -350,6 +352,7 @@ impl<'a> Planner<'a> {
             ));
         }
         let mut step_ids: Vec<String> = Vec::new();
+        let mut step_needs: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let steps = raw
             .steps
             .iter()
@@ -363,7 +366,14 @@ impl<'a> Planner<'a> {
                         .with_hint("step ids must be unique within a scenario"),
                     );
                 }
-                let planned = self.step(source, step, &scenario_spec, &mut known, &step_ids);
+                let planned = self.step(
+                    source,
+                    step,
+                    &scenario_spec,
+                    &mut known,
+                    &step_ids,
+                    &mut step_needs,
+                );
                 step_ids.push(step.id.value.clone());
                 planned
             })
@@ -386,6 +396,7 @@ impl<'a> Planner<'a> {
         scenario_spec: &[String],
         known: &mut Known,
         earlier: &[String],
+        step_needs: &mut BTreeMap<String, Vec<String>>,
     ) -> Option<StepPlan> {
         let span = Self::span(source, &raw.id);
         self.used.clear();
@@ -415,14 +426,24 @@ impl<'a> Planner<'a> {
                 });
             }
         }
-        let needs = self.needs(source, raw, known, earlier);
+        let fallback_for = self.fallback_for(source, raw, earlier);
+        let needs = match (&fallback_for, &raw.needs) {
+            // A stand-in builds on what the step it replaces built on.
+            (Some(replaced), None) => step_needs.get(replaced).cloned().unwrap_or_default(),
+            _ => self.needs(source, raw, known, earlier),
+        };
         // The cleanup may use what this step captured; later steps may too.
+        // A stand-in's captures take the place of its step's: later steps
+        // keep needing that step, which the stand-in satisfies.
         for capture in &captures {
             known.names.insert(capture.name.clone());
-            known
-                .providers
-                .insert(capture.name.clone(), raw.id.value.clone());
+            if fallback_for.is_none() {
+                known
+                    .providers
+                    .insert(capture.name.clone(), raw.id.value.clone());
+            }
         }
+        step_needs.insert(raw.id.value.clone(), needs.clone());
         let cleanup = raw
             .cleanup
             .as_ref()
@@ -454,7 +475,34 @@ impl<'a> Planner<'a> {
                 .as_ref()
                 .and_then(|n| self.statuses(source, n))
                 .unwrap_or_default(),
+            fallback_for,
         })
+    }
+
+    /// The earlier step a stand-in replaces, which must exist.
+    fn fallback_for(
+        &mut self,
+        source: &Source,
+        raw: &RawStep,
+        earlier: &[String],
+    ) -> Option<String> {
+        let replaced = raw.fallback_for.as_ref()?;
+        if earlier.contains(&replaced.value) {
+            return Some(replaced.value.clone());
+        }
+        let mut d = Diagnostic::new(
+            Self::span(source, replaced),
+            format!(
+                "`fallback_for` names `{}`, which is not an earlier step",
+                replaced.value
+            ),
+        );
+        d = match did_you_mean(&replaced.value, earlier.iter().map(String::as_str)) {
+            Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+            None => d.with_hint("a stand-in follows the step it stands in for"),
+        };
+        self.error(d);
+        None
     }
 
     /// The steps a step builds on: those it names (every earlier one when it

@@ -330,7 +330,9 @@ async fn a_refused_manager_format_does_not_hide_disable_re_enable_and_delete() {
     // What did not run is named, and keeps the verdict from "ready".
     assert_eq!(
         verdicts[0].not_assessed,
-        ["entra::users::user_lifecycle: 1 step not run (blocked by `add_manager`): verify_manager"]
+        [
+            "entra::users::user_lifecycle: 1 step not run (blocked by `add_manager`, which failed): verify_manager"
+        ]
     );
     let text = verdict::render(&verdicts, &[]);
     assert!(text.contains("not assessed (steps not run):"), "{text}");
@@ -437,4 +439,57 @@ async fn root_search_answered_500_is_still_a_failure() {
         "{:#?}",
         verdicts[0].blocking
     );
+}
+
+#[tokio::test]
+async fn a_refused_client_body_is_one_finding_and_the_lifecycle_goes_on_from_the_minimal_one() {
+    // As scim2-server does: Entra's ADSCIM group schema URN is refused.
+    let defect = Mock::given(method("POST"))
+        .and(path("/Groups"))
+        .and(body_string_contains("ADSCIM"))
+        .respond_with(error(400, "invalidSyntax"));
+    let (results, verdicts) = run_with_defect("entra::groups::group_lifecycle", defect).await;
+    let states = step_states(&results);
+    for expected in [
+        "create: failed",
+        "create_minimal: passed",
+        "match_after_create: passed",
+        "rename: passed",
+        "verify_members: passed",
+        "verify_removed: passed",
+        "delete: passed",
+    ] {
+        assert!(
+            states.contains(&expected.to_string()),
+            "{expected}: {states:#?}"
+        );
+    }
+    assert!(
+        only_blocking(&verdicts)
+            .starts_with("entra::groups::group_lifecycle › create: status: expected 201, got 400"),
+        "{:#?}",
+        verdicts[0].blocking
+    );
+    assert!(
+        verdicts[0].not_assessed.is_empty(),
+        "{:?}",
+        verdicts[0].not_assessed
+    );
+}
+
+#[tokio::test]
+async fn without_a_failure_the_stand_in_is_not_needed_and_leaves_nothing_unassessed() {
+    let double = common::double().await;
+    let results = common::run_builtin(&double.base_url(), "entra::users::user_lifecycle").await;
+    let minimal = results[0]
+        .steps
+        .iter()
+        .find(|s| s.id == "create_minimal")
+        .unwrap();
+    assert_eq!(
+        minimal.not_run.as_deref(),
+        Some("not needed: `create` did not fail")
+    );
+    assert!(minimal.exchange.is_none());
+    assert!(verdict::verdicts(&results)[0].ready());
 }

@@ -1,8 +1,10 @@
 //! Every step of every built-in scenario, the schema-driven ones included,
 //! is proven able to fail.
 //!
-//! For step i of a scenario, the double answers exactly the scenario's i-th
-//! request wrongly, and the scenario must fail at that step:
+//! For each step of a scenario, the double answers exactly that step's
+//! request wrongly (a stand-in for a failed step, `fallback_for`, runs only
+//! when that step fails, so both are faulted), and the scenario must fail at
+//! that step and at no step whose answer was right:
 //! - with a 500 Error, for every step that checks the status;
 //! - with the double's own answer but an empty JSON object as body, for
 //!   every step with a body check that an empty body violates (a check that
@@ -33,7 +35,7 @@ enum Fault {
 /// of /ServiceProviderConfig, always its first request, does not count).
 struct FaultAt {
     service: Arc<Mutex<Service>>,
-    target: usize,
+    targets: Vec<usize>,
     seen: AtomicUsize,
     fault: Fault,
 }
@@ -43,7 +45,7 @@ impl Respond for FaultAt {
         let scim = service_request(request);
         let response = self.service.lock().unwrap().handle(&scim);
         let n = self.seen.fetch_add(1, Ordering::SeqCst);
-        if n != self.target + 1 {
+        if !self.targets.contains(&(n.wrapping_sub(1))) || n == 0 {
             return response_template(&response);
         }
         match self.fault {
@@ -81,7 +83,15 @@ fn empty_body_violates(step: &StepPlan) -> bool {
     })
 }
 
-fn run(plan: &Plan, step_index: usize, fault: Fault, expected_step: &str) -> Result<(), Failed> {
+/// Faults the requests numbered `targets` (in the order the scenario sends
+/// them); `expected_step` must fail, and only steps in `faulted` may.
+fn run(
+    plan: &Plan,
+    targets: Vec<usize>,
+    fault: Fault,
+    expected_step: &str,
+    faulted: Vec<String>,
+) -> Result<(), Failed> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -91,7 +101,7 @@ fn run(plan: &Plan, step_index: usize, fault: Fault, expected_step: &str) -> Res
         Mock::given(any())
             .respond_with(FaultAt {
                 service: double.service(),
-                target: step_index,
+                targets,
                 seen: AtomicUsize::new(0),
                 fault,
             })
@@ -112,14 +122,17 @@ fn run(plan: &Plan, step_index: usize, fault: Fault, expected_step: &str) -> Res
             )
             .into());
         }
-        let failed = result
+        let failed: Vec<&str> = result
             .steps
             .iter()
-            .find(|s| !s.failures.is_empty())
-            .map(|s| s.id.as_str());
-        if failed != Some(expected_step) {
+            .filter(|s| s.failed())
+            .map(|s| s.id.as_str())
+            .collect();
+        if !failed.contains(&expected_step)
+            || failed.iter().any(|f| !faulted.iter().any(|x| x == f))
+        {
             return Err(
-                format!("{fault:?} at `{expected_step}` failed step {failed:?} instead").into(),
+                format!("{fault:?} at `{expected_step}` failed steps {failed:?} instead").into(),
             );
         }
         Ok(())
@@ -149,7 +162,37 @@ fn main() {
     let mut trials = Vec::new();
     for (_, scenario) in plan.scenarios() {
         let single = runner::only(&plan, &scenario.full_name);
-        for (i, step) in scenario.steps.iter().enumerate() {
+        // The request each step sends when every answer is right; stand-ins send none then.
+        let mut request_of = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for step in &scenario.steps {
+            if step.fallback_for.is_none() {
+                request_of.insert(step.id.clone(), next);
+                next += 1;
+            }
+        }
+        for step in &scenario.steps {
+            // A stand-in is reached by faulting the step it replaces; it then
+            // sends the request that step's successor would have sent.
+            let (targets, faulted) = match &step.fallback_for {
+                // Its stand-in may fail too: the double did what the faulted
+                // answer hides (a user created behind a 500 makes it a duplicate).
+                None => {
+                    let mut faulted = vec![step.id.clone()];
+                    faulted.extend(
+                        scenario
+                            .steps
+                            .iter()
+                            .filter(|s| s.fallback_for.as_ref() == Some(&step.id))
+                            .map(|s| s.id.clone()),
+                    );
+                    (vec![request_of[&step.id]], faulted)
+                }
+                Some(replaced) => {
+                    let r = request_of[replaced];
+                    (vec![r, r + 1], vec![replaced.clone(), step.id.clone()])
+                }
+            };
             for (fault, applies) in [
                 (Fault::ServerError, checks_status(step)),
                 (Fault::EmptyBody, empty_body_violates(step)),
@@ -160,7 +203,10 @@ fn main() {
                 let name = format!("{} › {} › {fault:?}", scenario.full_name, step.id);
                 let plan = single.clone();
                 let id = step.id.clone();
-                trials.push(Trial::test(name, move || run(&plan, i, fault, &id)));
+                let (targets, faulted) = (targets.clone(), faulted.clone());
+                trials.push(Trial::test(name, move || {
+                    run(&plan, targets, fault, &id, faulted)
+                }));
             }
         }
     }

@@ -132,7 +132,7 @@ fn check_each<'e>(
                         Some(Ok(v)) => v
                             .get("detail")
                             .and_then(Value::as_str)
-                            .map(|d| format!(" (detail: {})", d.trim()))
+                            .map(|d| format!(" (detail: {})", one_line(d)))
                             .unwrap_or_default(),
                         Some(Err(_)) => format!(
                             " (a {} body, not JSON: {})",
@@ -243,6 +243,16 @@ fn check_each<'e>(
         }
     }
     failures
+}
+
+/// A server's multi-line text on one line, whole, so that a verdict that
+/// shows a failure's first line still shows all of it.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The start of a body, for messages.

@@ -64,9 +64,13 @@ pub fn render(run_id: &str, results: &[ScenarioResult], secrets: &[String]) -> S
             .entry(suite)
             .or_insert_with(|| TestSuite::new(suite.to_string()));
         junit_suite.add_test_case(case);
-        // A step not run is a requirement not assessed: a skipped case of its own,
+        // A step not run (and not merely not applicable) is a requirement not assessed: a skipped case of its own,
         // so CI shows it rather than counting it with the scenario.
-        for step in result.steps.iter().filter(|s| s.not_run.is_some()) {
+        for step in result
+            .steps
+            .iter()
+            .filter(|s| s.not_run.is_some() && !s.not_applicable)
+        {
             let mut status = TestCaseStatus::skipped();
             status.set_message(redact(
                 &format!("not run: {}", step.not_run.as_deref().unwrap_or_default()),

@@ -85,24 +85,20 @@ fn failed_step(scenario: &str, step: &StepResult) -> String {
     out
 }
 
-/// The steps that did not run, grouped by what stopped them, in order.
+/// The steps that did not run, grouped by what stopped them, in order, and
+/// the stand-ins that let the others go on.
 fn not_run(result: &ScenarioResult) -> String {
-    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut out = String::new();
     for step in &result.steps {
-        let Some(reason) = &step.not_run else {
-            continue;
-        };
-        let why = match &step.blocked_by {
-            Some(root) => format!("blocked by `{root}`, which failed"),
-            None => reason.clone(),
-        };
-        match groups.iter_mut().find(|(w, _)| *w == why) {
-            Some((_, ids)) => ids.push(&step.id),
-            None => groups.push((why, vec![&step.id])),
+        if let Some(replaced) = &step.stood_in_for {
+            let _ = writeln!(
+                out,
+                "  `{}` stood in for the failed `{replaced}`: the steps after it ran on what it created",
+                step.id
+            );
         }
     }
-    let mut out = String::new();
-    for (why, ids) in groups {
+    for (why, ids) in result.not_run_groups() {
         let _ = writeln!(
             out,
             "  not run ({why}): {} step{}: {}",

@@ -178,21 +178,8 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
 
 /// The steps of a scenario that did not run, one line per cause.
 fn not_assessed(result: &ScenarioResult) -> Vec<String> {
-    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-    for step in &result.steps {
-        let Some(reason) = &step.not_run else {
-            continue;
-        };
-        let why = match &step.blocked_by {
-            Some(root) => format!("blocked by `{root}`"),
-            None => reason.clone(),
-        };
-        match groups.iter_mut().find(|(w, _)| *w == why) {
-            Some((_, ids)) => ids.push(&step.id),
-            None => groups.push((why, vec![&step.id])),
-        }
-    }
-    groups
+    result
+        .not_run_groups()
         .into_iter()
         .map(|(why, ids)| {
             format!(

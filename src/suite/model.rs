@@ -64,6 +64,12 @@ pub struct RawStep {
     /// evaluated, and the steps that need it are not applicable.
     #[serde(default)]
     pub not_offered: Option<Spanned<Value>>,
+    /// An earlier step this one stands in for when it fails: typically the
+    /// minimal RFC body after a client's full create body was refused, so
+    /// that one refused attribute does not hide a whole lifecycle. It runs
+    /// only then; its captures take the place of that step's.
+    #[serde(default)]
+    pub fallback_for: Option<Spanned<String>>,
     pub request: Spanned<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,

@@ -4,7 +4,9 @@ outcome expected of it (scim2_server_expected.json).
 Usage: scim2_server_check.py REPORT.json EXPECTED.json
 Exits 1, saying what differs, unless every scenario passed but the expected
 failures (each at its expected step), the advice is exactly the expected
-advice, nothing was skipped, and each profile's readiness is as expected.
+advice, nothing was skipped, the steps not run are exactly the expected
+ones (with their reasons), the expected stand-ins ran, and each profile's
+readiness is as expected.
 """
 
 import json
@@ -19,11 +21,20 @@ def main() -> int:
     failed = {}
     advice = set()
     skipped = []
+    not_run = {}
+    ran = set()
     for scenario in report["scenarios"]:
         name = scenario["name"]
         if scenario["outcome"] == "skipped":
             skipped.append(f"{name}: {scenario.get('reason')}")
         for step in scenario["steps"]:
+            place = f"{name} › {step['id']}"
+            reason = step.get("not_run") or ""
+            # A stand-in not needed is no requirement left unassessed.
+            if step.get("status") == "not_run" and not reason.startswith("not needed"):
+                not_run[place] = reason
+            if step.get("status") != "not_run":
+                ran.add(place)
             if step["failures"]:
                 failed[name] = step["id"]
             if step["advice"]:
@@ -41,6 +52,11 @@ def main() -> int:
             f"advice differs: new {sorted(advice - set(expected['advice']))}, "
             f"gone {sorted(set(expected['advice']) - advice)}"
         )
+    if not_run != expected["not_run"]:
+        problems.append(f"steps not run differ: got {not_run}, expected {expected['not_run']}")
+    for place in expected["stood_in"]:
+        if place not in ran:
+            problems.append(f"the stand-in {place} did not run")
     ready = {v["profile"]: v["ready"] for v in report["verdicts"]}
     if ready != expected["ready"]:
         problems.append(f"readiness differs: got {ready}, expected {expected['ready']}")
