@@ -144,22 +144,30 @@ impl Client {
     /// Sends a request; a 429 is retried (at most `max_retries` times), after
     /// its Retry-After (capped at `max_retry_wait`) or, without one, after an
     /// exponential backoff from one second. The retries are told in the exchange.
+    ///
+    /// The time an exchange reports is the server's: each attempt is timed
+    /// from when the rate limiter lets it go to its answer, and the waits
+    /// before retries are not counted, so a vendor never reads scimcheck's own
+    /// pacing as a slow endpoint.
     pub async fn send(&self, request: SentRequest) -> Exchange {
-        let started = Instant::now();
-        let started_at = std::time::SystemTime::now();
+        let mut server_time = Duration::ZERO;
+        let mut started_at = None;
         let mut retries = Vec::new();
         loop {
             if let Some(pacer) = &self.pacer {
                 pacer.wait().await;
             }
+            started_at.get_or_insert_with(std::time::SystemTime::now);
+            let attempt = Instant::now();
             let response = self.perform(&request).await;
+            server_time += attempt.elapsed();
             let throttled = matches!(&response, Ok(r) if r.status == 429);
             if !throttled || retries.len() as u32 >= self.max_retries {
                 return Exchange {
                     request,
                     response,
-                    elapsed: started.elapsed(),
-                    started_at,
+                    elapsed: server_time,
+                    started_at: started_at.unwrap_or_else(std::time::SystemTime::now),
                     retries,
                 };
             }
@@ -262,5 +270,39 @@ mod tests {
             started.elapsed()
         );
         assert!(Pacer::new(0.0).is_none(), "0 means no limit");
+    }
+
+    /// What an exchange reports is the server's time, not the pacer's wait:
+    /// at 2 requests a second the second request waits about 500 ms, which a
+    /// loopback answer never takes.
+    #[tokio::test]
+    async fn the_time_reported_leaves_out_the_rate_limit_wait() {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(wiremock::ResponseTemplate::new(200))
+            .mount(&server)
+            .await;
+        let mut target = crate::target::Target::new(&server.uri());
+        target.rate = Some(2.0);
+        let client = super::Client::new(&target).unwrap();
+        let get = || super::SentRequest {
+            method: http::Method::GET,
+            url: format!("{}/Users", server.uri()),
+            headers: Vec::new(),
+            body: None,
+        };
+        let started = Instant::now();
+        client.send(get()).await;
+        let second = client.send(get()).await;
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            second.elapsed < Duration::from_millis(400),
+            "{:?}",
+            second.elapsed
+        );
     }
 }

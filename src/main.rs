@@ -85,8 +85,9 @@ struct TargetArgs {
     /// The most bytes of a response body read.
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     max_body: usize,
-    /// At most this many requests a second; 0 for no limit [default: 10 against
-    /// --base-url, no limit against the built-in double].
+    /// At most this many requests a second; 0 for no limit [default: 25 against
+    /// --base-url, the rate Entra asks gallery apps to sustain; no limit against
+    /// the built-in double].
     #[arg(long, value_name = "N")]
     rate: Option<f64>,
     /// How often a request answered 429 is sent again.
@@ -173,6 +174,9 @@ struct ServeArgs {
     #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
     token: Option<String>,
 }
+
+/// Requests a second against a real target unless --rate says otherwise.
+const DEFAULT_RATE: f64 = 25.0;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -332,13 +336,28 @@ fn run(args: RunArgs) -> u8 {
         if let Some(double) = &double {
             target.auth = Auth::Bearer(double.token().unwrap_or_default());
         }
-        // A real tenant gets a polite default; the built-in double none.
+        if let Err(e) = runner::check_base_url(&target.base_url) {
+            eprintln!("scimcheck: {e}; nothing was sent");
+            return exit::USAGE;
+        }
+        // A real tenant gets Entra's own pace (gallery apps are asked to
+        // sustain 25 requests a second per tenant), so a run is never harsher
+        // than Entra itself; the built-in double none.
         target.rate = match (args.target.rate, &double) {
             (Some(rate), _) => Some(rate),
             (None, Some(_)) => None,
-            (None, None) => Some(10.0),
+            (None, None) => Some(DEFAULT_RATE),
         };
         let secrets = target.secrets();
+        // One message, before anything else, for a target that is not there,
+        // refuses the credentials or has no SCIM endpoint at that path.
+        if let Err(e) = runner::preflight(&target).await {
+            eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+            return match e {
+                RunError::Setup(_) => exit::USAGE,
+                _ => exit::UNREACHABLE,
+            };
+        }
         let suites = &args.suites;
         let (plan, missing) = runner::with_schema_driven(plan, &target, !suites.no_builtin, &suites.profiles, &suites.filters).await;
         if let Some(why) = missing {
@@ -376,7 +395,7 @@ fn run(args: RunArgs) -> u8 {
         live.done();
         let report = match report {
             Ok(report) => report,
-            Err(e @ RunError::Unreachable { .. }) => {
+            Err(e @ (RunError::Unreachable { .. } | RunError::Credentials { .. } | RunError::NoScim { .. })) => {
                 eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
                 return exit::UNREACHABLE;
             }
@@ -482,7 +501,11 @@ fn cleanup(args: CleanupArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    target.rate = args.target.rate.or(Some(10.0));
+    if let Err(e) = runner::check_base_url(&target.base_url) {
+        eprintln!("scimcheck cleanup: {e}; nothing was sent");
+        return exit::USAGE;
+    }
+    target.rate = args.target.rate.or(Some(DEFAULT_RATE));
     let secrets = target.secrets();
     let client = match scimcheck::http::Client::new(&target) {
         Ok(c) => c,

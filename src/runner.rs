@@ -140,6 +140,19 @@ pub fn only(plan: &Plan, full_name: &str) -> Plan {
 pub enum RunError {
     #[error("the target {url} is unreachable: {reason}")]
     Unreachable { url: String, reason: String },
+    #[error(
+        "the target {url} {} ({status}): {} --token / SCIM_TOKEN (or --basic, --header); no scenario was run",
+        if *given { "refused the credentials" } else { "requires credentials" },
+        if *given { "check" } else { "give them with" }
+    )]
+    Credentials {
+        status: u16,
+        url: String,
+        /// Whether the run had any to give.
+        given: bool,
+    },
+    #[error("no SCIM endpoint at {url} ({seen}): check the base path; no scenario was run")]
+    NoScim { url: String, seen: String },
     #[error("{0}")]
     Setup(String),
 }
@@ -159,6 +172,13 @@ pub struct RunSettings {
 pub struct RunReport {
     pub run_id: String,
     pub results: Vec<ScenarioResult>,
+}
+
+/// Checks that the target answers as a SCIM endpoint with these credentials
+/// (see [`probe`]), without running anything.
+pub async fn preflight(target: &Target) -> Result<(), RunError> {
+    let client = Client::new(target).map_err(|e| RunError::Setup(e.to_string()))?;
+    probe(&client, target).await.map(|_| ())
 }
 
 /// Probes the target, then runs the plan.
@@ -270,18 +290,97 @@ pub fn merge(mut plan: Plan, more: Plan) -> Plan {
     plan
 }
 
-/// Reads the ServiceProviderConfig; a target that cannot be reached at all is an error.
+/// Reads the ServiceProviderConfig, before any scenario: a target that
+/// cannot be reached, refuses the credentials, or has no SCIM endpoint at the
+/// base URL is an error, told once, instead of a failure in every scenario.
 async fn probe(client: &Client, target: &Target) -> Result<Result<Value, String>, RunError> {
-    match get_json(client, target, "/ServiceProviderConfig").await {
+    let secrets = target.secrets();
+    let config = match get_json(client, target, "/ServiceProviderConfig").await {
         Err(e @ (TransportError::Connect(_) | TransportError::Timeout(_))) => {
-            Err(RunError::Unreachable {
+            return Err(RunError::Unreachable {
                 url: target.base_url.clone(),
-                reason: crate::target::redact(&e.to_string(), &target.secrets()),
-            })
+                reason: crate::target::redact(&e.to_string(), &secrets),
+            });
         }
-        Err(e) => Ok(Err(e.to_string())),
-        Ok(answer) => Ok(answer),
+        Err(e) => Err(e.to_string()),
+        Ok(answer) => answer,
+    };
+    // Discovery may be open to anyone (RFC 7644 4), so the credentials are
+    // tried where they are needed: one harmless read of the Users endpoint.
+    let users = answer_of(client, target, "/Users?count=1").await;
+    if matches!(users.status, Some(401 | 403)) {
+        return Err(RunError::Credentials {
+            status: users.status.unwrap_or_default(),
+            url: target.base_url.clone(),
+            given: target.authorization().is_some() || !target.headers.is_empty(),
+        });
     }
+    // Both a 404 (or no JSON at all) where the two must-have endpoints should
+    // be: the base path is wrong, whatever the server's error bodies look like.
+    let missing = |scim: bool, status: Option<u16>| !scim || status == Some(404);
+    if let Err(why) = &config
+        && missing(users.scim, users.status)
+    {
+        return Err(RunError::NoScim {
+            url: target.base_url.clone(),
+            seen: crate::target::redact(&format!("{why}; {}", users.said), &secrets),
+        });
+    }
+    Ok(config)
+}
+
+/// What a GET answered, for the preflight's messages.
+struct Answer {
+    status: Option<u16>,
+    /// Whether the body is JSON, as a SCIM endpoint's always is (RFC 7644 3.12).
+    scim: bool,
+    said: String,
+}
+
+async fn answer_of(client: &Client, target: &Target, path: &str) -> Answer {
+    let exchange = client
+        .send(SentRequest {
+            method: http::Method::GET,
+            url: format!("{}{path}", target.base_url),
+            headers: target.request_headers(),
+            body: None,
+        })
+        .await;
+    match exchange.response {
+        Ok(r) => Answer {
+            status: Some(r.status),
+            scim: r.json().is_ok(),
+            said: format!(
+                "GET {path} answered {} ({})",
+                r.status,
+                r.header("content-type").unwrap_or("no content-type")
+            ),
+        },
+        Err(e) => Answer {
+            status: None,
+            scim: false,
+            said: format!("GET {path}: {e}"),
+        },
+    }
+}
+
+/// Checks a base URL before anything is sent: an absolute http(s) URL with
+/// a host, no query or fragment (paths are appended to it).
+pub fn check_base_url(base_url: &str) -> Result<(), String> {
+    let hint = "write it as an absolute URL, such as https://app.example.com/scim/v2";
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| format!("--base-url `{base_url}` is not a URL ({e}): {hint}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "--base-url `{base_url}` is not an http(s) URL with a host: {hint}"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "--base-url `{base_url}` has a query or fragment: give the base path only, paths such as /Users are appended to it"
+        ));
+    }
+    Ok(())
 }
 
 /// GETs `path` below the base URL and reads its JSON: Err when no answer

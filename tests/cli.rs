@@ -257,6 +257,15 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
             .respond_with(ResponseTemplate::new(201).set_body_raw(user, "application/scim+json"))
             .mount(&server)
             .await;
+        // Enough of a SCIM endpoint for the preflight.
+        Mock::given(method("GET"))
+            .and(path("/Users"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#,
+                "application/scim+json",
+            ))
+            .mount(&server)
+            .await;
         // The step under way when the interruption comes: slow, but within the timeout.
         Mock::given(method("GET"))
             .and(path("/Users/u1"))
@@ -572,4 +581,59 @@ fn without_credentials_authentication_is_skipped_not_passed() {
         ))
         .stdout(predicate::str::contains("RFC 7643/7644: not assessed: 1 of 1 scenarios skipped"))
         .stdout(predicate::str::contains("0 passed, 0 failed, 1 skipped"));
+}
+
+#[test]
+fn a_base_url_that_is_no_url_is_a_usage_error_and_nothing_is_sent() {
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--base-url", "nonsense-url", "--token", "t0ken"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "--base-url `nonsense-url` is not a URL",
+        ))
+        .stderr(predicate::str::contains("nothing was sent"));
+}
+
+/// A double requiring `token`, and the run's stdout and stderr against `url_of(double)`.
+fn preflight_run(token: &str, url_of: impl Fn(&str) -> String) -> (i32, String, String) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let double = runtime.block_on(scimcheck::double::Double::start(Some("right-token".into())));
+    let output = cargo_bin_cmd!("scimcheck")
+        .args(["run", "--rate", "0", "--token", token, "--base-url"])
+        .arg(url_of(&double.base_url()))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_wrong_token_stops_at_once_with_one_message() {
+    let (code, stdout, stderr) = preflight_run("wrong-token", |u| u.to_string());
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("refused the credentials (401): check --token / SCIM_TOKEN"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-token"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_base_path_stops_at_once_with_one_message() {
+    let (code, stdout, stderr) = preflight_run("right-token", |u| format!("{u}/scim/v2"));
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("no SCIM endpoint at http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("check the base path"), "{stderr}");
 }

@@ -31,8 +31,12 @@ enum Fault {
     EmptyBody,
 }
 
-/// The double, except for the n-th request of the scenario (the run's probe
-/// of /ServiceProviderConfig, always its first request, does not count).
+/// The run's preflight before the scenario: GET /ServiceProviderConfig and
+/// GET /Users?count=1.
+const PREFLIGHT_REQUESTS: usize = 2;
+
+/// The double, except for the requests numbered `targets` of the scenario
+/// (the preflight's do not count).
 struct FaultAt {
     service: Arc<Mutex<Service>>,
     targets: Vec<usize>,
@@ -45,7 +49,7 @@ impl Respond for FaultAt {
         let scim = service_request(request);
         let response = self.service.lock().unwrap().handle(&scim);
         let n = self.seen.fetch_add(1, Ordering::SeqCst);
-        if !self.targets.contains(&(n.wrapping_sub(1))) || n == 0 {
+        if n < PREFLIGHT_REQUESTS || !self.targets.contains(&(n - PREFLIGHT_REQUESTS)) {
             return response_template(&response);
         }
         match self.fault {

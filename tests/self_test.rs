@@ -83,7 +83,7 @@ scenarios:
 "#;
 
 async fn one_step(expect: &str, response: ResponseTemplate) -> Run {
-    let server = MockServer::start().await;
+    let server = common::scim_server().await;
     Mock::given(method("GET"))
         .and(path("/Users/1"))
         .respond_with(response)
@@ -212,7 +212,7 @@ async fn a_slow_server_is_a_timeout_not_a_hang() {
 
 #[tokio::test]
 async fn snapshot_check_fails_on_a_changed_response_and_shows_the_diff() {
-    let server = MockServer::start().await;
+    let server = common::scim_server().await;
     Mock::given(method("GET"))
         .and(path("/Users/1"))
         .respond_with(scim(200, user(true.into())))
@@ -287,7 +287,7 @@ scenarios:
 
 /// A server that creates user 1 on any POST and expects it deleted once.
 async fn server_creating_user_1() -> MockServer {
-    let server = MockServer::start().await;
+    let server = common::scim_server().await;
     Mock::given(method("POST"))
         .respond_with(scim(201, user(true.into())))
         .mount(&server)
@@ -338,7 +338,7 @@ async fn what_a_lax_server_wrongly_created_is_cleaned_up() {
 
 #[tokio::test]
 async fn a_refusal_as_expected_deletes_nothing() {
-    let server = MockServer::start().await;
+    let server = common::scim_server().await;
     Mock::given(method("POST"))
         .respond_with(scim(409, serde_json::json!({"id": "1", "status": "409"})))
         .mount(&server)
@@ -356,7 +356,7 @@ async fn a_refusal_as_expected_deletes_nothing() {
 
 #[tokio::test]
 async fn a_failed_cleanup_is_reported_as_a_leftover() {
-    let server = MockServer::start().await;
+    let server = common::scim_server().await;
     Mock::given(method("POST"))
         .respond_with(scim(201, user(true.into())))
         .mount(&server)
@@ -385,7 +385,7 @@ async fn a_failed_cleanup_is_reported_as_a_leftover() {
 
 #[tokio::test]
 async fn a_missing_capture_fails_the_step() {
-    let server = MockServer::start().await;
+    let server = common::scim_server().await;
     Mock::given(method("POST"))
         .respond_with(scim(201, serde_json::json!({"userName": "x"})))
         .mount(&server)

@@ -161,3 +161,22 @@ where
         .await;
     double
 }
+
+/// A mock server that is enough of a SCIM endpoint for the run's preflight
+/// (GET /Users?count=1 answers an empty ListResponse); a test's own mocks
+/// take precedence.
+pub async fn scim_server() -> wiremock::MockServer {
+    use wiremock::matchers::{method, path, query_param};
+    let server = wiremock::MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/Users"))
+        .and(query_param("count", "1"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#,
+            "application/scim+json",
+        ))
+        .with_priority(200)
+        .mount(&server)
+        .await;
+    server
+}
