@@ -67,7 +67,7 @@ fn artifacts(dir: &std::path::Path, out: &mut String) {
 fn run_and_search(credentials: &[&str], secrets: &[String]) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(async {
-        let server = common::scim_server().await;
+        let server = MockServer::start().await;
         Mock::given(any()).respond_with(Echo).mount(&server).await;
         server
     });
