@@ -20,7 +20,46 @@ const LIBRARY_FILES: [&str; 1] = ["common"];
 
 fn embedded(name: &str) -> Option<Value> {
     let file = SCHEMA_FILES.get_file(format!("{name}.json"))?;
-    serde_json::from_slice(file.contents()).ok()
+    let mut schema = serde_json::from_slice(file.contents()).ok()?;
+    null_is_unassigned(&mut schema);
+    Some(schema)
+}
+
+/// RFC 7643 2.5: an unassigned attribute and the null value are the same.
+/// So every property a schema does not require also accepts `null`; a
+/// required one does not (it must be assigned). Done here, once, rather than
+/// in each file, so that no schema can forget it.
+fn null_is_unassigned(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            for value in object.values_mut() {
+                null_is_unassigned(value);
+            }
+            let required: Vec<String> = object
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(Value::Object(properties)) = object.get_mut("properties") {
+                for (name, property) in properties.iter_mut() {
+                    if !required.contains(name) {
+                        // if/else rather than anyOf: a wrong value still gets
+                        // the violations of the real schema, with their paths.
+                        let original = property.take();
+                        *property = serde_json::json!({
+                            "if": { "type": "null" }, "then": true, "else": original
+                        });
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(null_is_unassigned),
+        _ => {}
+    }
 }
 
 /// The names a suite can use in `expect.schema`.
@@ -108,6 +147,38 @@ mod tests {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "7"}
         });
         assert_eq!(set.violations("user", &user), Vec::<String>::new());
+    }
+
+    #[test]
+    fn null_is_unassigned_for_optional_attributes_only() {
+        let set = SchemaSet::load().unwrap();
+        let supported = json!({"supported": false});
+        let mut config = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "documentationUri": null,
+            "patch": supported, "changePassword": supported, "sort": supported, "etag": supported,
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": true, "maxResults": 100},
+            "authenticationSchemes": [{"type": "oauthbearertoken", "name": "Bearer", "description": "t", "specUri": null}],
+            "meta": null
+        });
+        assert_eq!(
+            set.violations("service-provider-config", &config),
+            Vec::<String>::new()
+        );
+        let user = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": "1", "userName": "a", "title": null, "name": {"givenName": null}
+        });
+        assert_eq!(set.violations("user", &user), Vec::<String>::new());
+        // A required attribute must be assigned: null is not a value for it.
+        config["patch"] = Value::Null;
+        assert!(
+            !set.violations("service-provider-config", &config)
+                .is_empty()
+        );
+        let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "1", "userName": null});
+        assert!(!set.violations("user", &user).is_empty());
     }
 
     #[test]
