@@ -265,9 +265,12 @@ pub async fn schema_driven(target: &Target, filters: &[String]) -> Result<Option
     let schemas = get("/Schemas").await?;
     let resource_types = get("/ResourceTypes").await.ok();
     let config = get("/ServiceProviderConfig").await.ok();
-    let Some(text) =
-        crate::schema_suite::generate(&schemas, resource_types.as_ref(), config.as_ref())
-    else {
+    let Some(text) = crate::schema_suite::generate(
+        &schemas,
+        resource_types.as_ref(),
+        config.as_ref(),
+        &target.base_url,
+    ) else {
         return Ok(None);
     };
     let source = Source::new(crate::schema_suite::SOURCE_NAME, text);

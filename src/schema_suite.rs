@@ -182,7 +182,7 @@ fn swap_case(text: &str) -> String {
 }
 
 /// The resource types to exercise, from /Schemas and /ResourceTypes.
-fn resources(schemas: &Value, resource_types: Option<&Value>) -> Vec<Resource> {
+fn resources(schemas: &Value, resource_types: Option<&Value>, base_url: &str) -> Vec<Resource> {
     let listed = |list: &Value| -> Vec<Value> {
         list.get("Resources")
             .and_then(Value::as_array)
@@ -196,7 +196,7 @@ fn resources(schemas: &Value, resource_types: Option<&Value>) -> Vec<Resource> {
             .iter()
             .find(|rt| rt.get("schema").and_then(Value::as_str) == Some(schema))
             .and_then(|rt| rt.get("endpoint").and_then(Value::as_str))
-            .map(|e| format!("/{}", e.trim_start_matches('/')))
+            .and_then(|e| resolve_endpoint(e, base_url).ok())
             .unwrap_or_else(|| default.to_string())
     };
     let mut out = Vec::new();
@@ -477,13 +477,13 @@ fn immutable_scenarios(r: &Resource, patch: bool, out: &mut Vec<Value>) {
 
 /// Each resource type of /ResourceTypes: its schema and extensions listed
 /// in /Schemas, and its endpoint answering a query.
-fn resource_type_scenarios(resource_types: Option<&Value>, out: &mut Vec<Value>) {
+fn resource_type_scenarios(resource_types: Option<&Value>, base_url: &str, out: &mut Vec<Value>) {
     let listed = resource_types
         .and_then(|rt| rt.get("Resources"))
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    for rt in listed {
+    for (index, rt) in listed.into_iter().enumerate() {
         let (Some(name), Some(endpoint), Some(schema)) = (
             rt.get("name").and_then(Value::as_str),
             rt.get("endpoint").and_then(Value::as_str),
@@ -518,10 +518,42 @@ fn resource_type_scenarios(resource_types: Option<&Value>, out: &mut Vec<Value>)
                 "fix": format!("List {urn} in /Schemas, or leave it out of the {name} resource type."),
             }));
         }
+        let path = match resolve_endpoint(endpoint, base_url) {
+            Ok(path) => path,
+            Err(why) => {
+                steps.push(json!({
+                    "id": "endpoint_resolves",
+                    "spec": ["RFC7643 6"],
+                    "request": { "method": "GET", "path": "/ResourceTypes" },
+                    "expect": { "status": 200, "json": { format!("/Resources/{index}/endpoint"): { "matches": "^[^:]*$" } } },
+                    "impact": format!("Clients cannot find the {name} endpoint: {why}."),
+                    "fix": format!("Give the endpoint of {name} relative to the base URL, as in \"/{name}s\" (RFC 7643 6)."),
+                }));
+                out.push(json!({
+                    "id": format!("resource_type_{slug}_is_consistent"),
+                    "description": format!("/ResourceTypes declares {name} at {endpoint} with schema {schema}"),
+                    "steps": steps,
+                }));
+                continue;
+            }
+        };
+        if endpoint.contains("://")
+            || path.trim_start_matches('/') != endpoint.trim_start_matches('/')
+        {
+            // Absolute or base-repeating: clients that join it to the base URL go astray.
+            steps.push(json!({
+                "id": "endpoint_is_relative",
+                "spec": ["RFC7643 6"],
+                "request": { "method": "GET", "path": "/ResourceTypes" },
+                "expect": { "status": 200 },
+                "advise": { "json": { format!("/Resources/{index}/endpoint"): path.clone() } },
+                "advice": format!("RFC 7643 6 gives a resource type's endpoint relative to the base URL (\"{path}\"); \"{endpoint}\" only works for clients that guess how to join it."),
+            }));
+        }
         steps.push(json!({
             "id": "endpoint_answers",
             "spec": ["RFC7643 6", "RFC7644 3.4.2"],
-            "request": { "method": "GET", "path": format!("/{}", endpoint.trim_start_matches('/')), "query": { "count": "1" } },
+            "request": { "method": "GET", "path": path, "query": { "count": "1" } },
             "expect": { "status": 200, "schema": "list-response" },
             "impact": format!("The {name} endpoint /ResourceTypes advertises does not answer a query."),
             "fix": format!("Serve {endpoint}, or leave {name} out of /ResourceTypes."),
@@ -532,6 +564,41 @@ fn resource_type_scenarios(resource_types: Option<&Value>, out: &mut Vec<Value>)
             "steps": steps,
         }));
     }
+}
+
+/// A resource type's `endpoint` as a path below the base URL. RFC 7643 6
+/// makes it relative to the base URL (`/Users`); servers also give it
+/// without the slash, with the base path repeated (`/scim/v2/Users`) or as
+/// an absolute URL, and each is read for what it means rather than glued on.
+/// An absolute URL elsewhere than below the base URL cannot be used: Err.
+pub fn resolve_endpoint(endpoint: &str, base_url: &str) -> Result<String, String> {
+    let base = base_url.trim_end_matches('/');
+    let base_path = reqwest::Url::parse(base)
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    let relative = if endpoint.contains("://") {
+        match endpoint.strip_prefix(base) {
+            Some(rest) => rest.to_string(),
+            None => {
+                return Err(format!(
+                    "the endpoint {endpoint} is not below the base URL {base}"
+                ));
+            }
+        }
+    } else {
+        let path = format!("/{}", endpoint.trim_start_matches('/'));
+        match path.strip_prefix(&base_path) {
+            Some(rest) if !base_path.is_empty() && (rest.is_empty() || rest.starts_with('/')) => {
+                rest.to_string()
+            }
+            _ => path,
+        }
+    };
+    let relative = format!("/{}", relative.trim_start_matches('/'));
+    if relative == "/" {
+        return Err(format!("the endpoint {endpoint} names no resource path"));
+    }
+    Ok(relative)
 }
 
 /// What the ServiceProviderConfig claims of `feature` (`filter`, `bulk`, ...).
@@ -606,11 +673,12 @@ pub fn generate(
     schemas: &Value,
     resource_types: Option<&Value>,
     config: Option<&Value>,
+    base_url: &str,
 ) -> Option<String> {
     let filter = claims(config, "filter") == Some(true);
-    let resources = resources(schemas, resource_types);
+    let resources = resources(schemas, resource_types, base_url);
     let mut scenarios = Vec::new();
-    resource_type_scenarios(resource_types, &mut scenarios);
+    resource_type_scenarios(resource_types, base_url, &mut scenarios);
     unsupported_scenarios(config, &resources, &mut scenarios);
     for r in &resources {
         required_scenarios(r, &mut scenarios);
@@ -668,6 +736,7 @@ mod tests {
             ])),
             None,
             Some(&json!({ "filter": { "supported": true }, "patch": { "supported": true } })),
+            "http://127.0.0.1:1",
         )
         .unwrap();
         assert_eq!(
@@ -695,6 +764,7 @@ mod tests {
             ])),
             None,
             Some(&filtering(true)),
+            "http://127.0.0.1:1",
         )
         .unwrap();
         assert_eq!(ids(&text), ["user_requires_userName"]);
@@ -708,6 +778,7 @@ mod tests {
             ])),
             None,
             Some(&filtering(false)),
+            "http://127.0.0.1:1",
         )
         .unwrap();
         assert!(!text.contains("filter"), "{text}");
@@ -723,9 +794,68 @@ mod tests {
             ])),
             None,
             Some(&filtering(true)),
+            "http://127.0.0.1:1",
         )
         .unwrap();
         assert_eq!(ids(&text), ["user_requires_clearance"]);
+    }
+
+    #[test]
+    fn endpoints_resolve_relative_to_the_base_url() {
+        let base = "https://app.example.com/scim/v2";
+        for (endpoint, path) in [
+            ("/Users", "/Users"),
+            ("Users", "/Users"),
+            ("/scim/v2/Users", "/Users"),
+            ("https://app.example.com/scim/v2/Users", "/Users"),
+            ("https://app.example.com/scim/v2/Users/", "/Users/"),
+            ("/scim/v2x/Users", "/scim/v2x/Users"),
+        ] {
+            assert_eq!(
+                resolve_endpoint(endpoint, base).as_deref(),
+                Ok(path),
+                "{endpoint}"
+            );
+        }
+        assert!(resolve_endpoint("https://elsewhere.example.com/Users", base).is_err());
+        assert!(resolve_endpoint("/scim/v2", base).is_err());
+        // At the root, nothing is stripped.
+        assert_eq!(
+            resolve_endpoint("/Users", "http://127.0.0.1:8080").as_deref(),
+            Ok("/Users")
+        );
+    }
+
+    #[test]
+    fn an_absolute_or_base_repeating_endpoint_is_used_as_meant_and_advised() {
+        let types = json!({ "Resources": [
+            { "name": "User", "schema": USER, "endpoint": "http://127.0.0.1:1/scim/v2/Users" },
+            { "name": "Group", "schema": GROUP, "endpoint": "/scim/v2/Groups" },
+            { "name": "Device", "schema": "urn:x:Device", "endpoint": "Devices" }
+        ] });
+        let text = generate(
+            &json!({ "Resources": [] }),
+            Some(&types),
+            Some(&filtering(true)),
+            "http://127.0.0.1:1/scim/v2",
+        )
+        .unwrap();
+        let suite: Value = serde_json::from_str(&text).unwrap();
+        let steps = |i: usize| suite["scenarios"][i]["steps"].as_array().unwrap().clone();
+        let user = steps(0);
+        assert_eq!(user[1]["id"], "endpoint_is_relative");
+        assert_eq!(user[1]["advise"]["json"]["/Resources/0/endpoint"], "/Users");
+        assert_eq!(user[2]["request"]["path"], "/Users");
+        let group = steps(1);
+        assert_eq!(
+            group[1]["advise"]["json"]["/Resources/1/endpoint"],
+            "/Groups"
+        );
+        assert_eq!(group[2]["request"]["path"], "/Groups");
+        // "Devices" is relative (RFC 7643 6's own example has no slash): no advice.
+        let device = steps(2);
+        assert_eq!(device[1]["id"], "endpoint_answers");
+        assert_eq!(device[1]["request"]["path"], "/Devices");
     }
 
     #[test]
@@ -736,6 +866,7 @@ mod tests {
             &schemas(json!([{ "name": "userName", "type": "string", "required": true }])),
             Some(&types),
             Some(&filtering(true)),
+            "http://127.0.0.1:1",
         )
         .unwrap();
         assert!(text.contains(r#""path": "/People""#), "{text}");
@@ -750,6 +881,7 @@ mod tests {
             &json!({ "Resources": [] }),
             Some(&types),
             Some(&filtering(true)),
+            "http://127.0.0.1:1",
         );
         // No core schema: no attribute checks, but the resource type is still checked.
         let text = text.unwrap();
@@ -774,6 +906,7 @@ mod tests {
             &schemas(json!([{ "name": "userName", "type": "string", "required": true }])),
             None,
             Some(&config),
+            "http://127.0.0.1:1",
         )
         .unwrap();
         assert_eq!(

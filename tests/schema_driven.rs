@@ -264,3 +264,49 @@ async fn a_feature_disowned_and_refused_with_501_passes() {
     assert_eq!(scenario.outcome, Outcome::Passed);
     assert!(scenario.steps.iter().all(|s| s.advice.is_empty()));
 }
+
+#[tokio::test]
+async fn absolute_resource_type_endpoints_are_resolved_not_glued_and_advised() {
+    // The double's /ResourceTypes, with each endpoint as an absolute URL.
+    let double = tampered(|request, response| {
+        if request.url.path() != "/ResourceTypes" {
+            return;
+        }
+        let host = request
+            .headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let origin = format!("http://{host}");
+        if let Some(types) = response
+            .body
+            .as_mut()
+            .and_then(|b| b["Resources"].as_array_mut())
+        {
+            for rt in types {
+                let endpoint = rt["endpoint"].as_str().unwrap_or_default().to_string();
+                rt["endpoint"] = format!("{origin}{endpoint}").into();
+            }
+        }
+    })
+    .await;
+    let results = run(&double).await;
+    // Requests went to /Users and /Groups, not to /http://...: nothing fails.
+    assert_eq!(failures(&results), Vec::<String>::new());
+    let advice: Vec<String> = results
+        .iter()
+        .flat_map(|r| {
+            r.steps
+                .iter()
+                .filter(|s| !s.advice.is_empty())
+                .map(move |s| format!("{} › {}", r.full_name, s.id))
+        })
+        .collect();
+    assert_eq!(
+        advice,
+        [
+            "rfc7644::schema-driven::resource_type_user_is_consistent › endpoint_is_relative",
+            "rfc7644::schema-driven::resource_type_group_is_consistent › endpoint_is_relative"
+        ]
+    );
+}
