@@ -186,6 +186,9 @@ pub struct CleanupResult {
 #[derive(Debug, Clone)]
 pub struct ScenarioResult {
     pub full_name: String,
+    /// Skipped only because the service provider does not claim an optional
+    /// feature it needs (sort, etag, bulk, ...): the RFC makes them optional.
+    pub unclaimed_feature: bool,
     pub suite_source: String,
     pub outcome: Outcome,
     pub steps: Vec<StepResult>,
@@ -295,6 +298,12 @@ pub fn unmet(
             ));
         }
     };
+    unclaimed(requires, config)
+}
+
+/// The first feature of `requires` the ServiceProviderConfig `config` does
+/// not claim, said as why a scenario needing it does not run.
+fn unclaimed(requires: &[String], config: &Value) -> Option<String> {
     requires
         .iter()
         .filter(|f| *f != "auth")
@@ -309,6 +318,22 @@ pub fn unmet(
         )
 }
 
+/// Whether `requires` is unmet only because the service provider does not
+/// claim an optional feature (as opposed to missing credentials or an
+/// unreadable ServiceProviderConfig): nothing it claims is left unchecked.
+pub fn only_unclaimed(
+    requires: &[String],
+    target: &Target,
+    features: Option<&Result<Value, String>>,
+) -> bool {
+    let has_credentials = target.authorization().is_some() || !target.headers.is_empty();
+    let auth_ok = !requires.iter().any(|f| f == "auth") || has_credentials;
+    match features {
+        Some(Ok(config)) => auth_ok && unclaimed(requires, config).is_some(),
+        _ => false,
+    }
+}
+
 /// Runs one scenario; `index` makes its run id unique within the run.
 pub async fn run_scenario(
     ctx: &RunContext,
@@ -320,6 +345,7 @@ pub async fn run_scenario(
     let started = std::time::Instant::now();
     let mut result = ScenarioResult {
         full_name: scenario.full_name.clone(),
+        unclaimed_feature: false,
         suite_source: suite.source.name.clone(),
         outcome: Outcome::Passed,
         steps: Vec::new(),
@@ -331,6 +357,8 @@ pub async fn run_scenario(
         return result;
     }
     if let Some(reason) = unmet_requirement(ctx, scenario) {
+        result.unclaimed_feature =
+            only_unclaimed(&scenario.requires, &ctx.target, ctx.features.as_ref());
         result.outcome = Outcome::Skipped(reason);
         return result;
     }

@@ -188,6 +188,7 @@ mod tests {
             steps.push(step);
         }
         ScenarioResult {
+            unclaimed_feature: false,
             full_name: "rfc7644::users::create".into(),
             suite_source: "suites/rfc7644/users.yaml".into(),
             outcome: Outcome::Passed,

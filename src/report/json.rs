@@ -13,7 +13,8 @@
 //!           "failures": [ { "check", "message", "location"? } ], "advice": [ same ], "notes": [ same ],
 //!           "transcript"?: { "request": "...", "response": "..." } } ] } ],
 //!   "verdicts": [ { "profile", "client", "ready", "blocking": [ { "place", "also": [...], "what", ... } ],
-//!       "advice": [...], "info": [...], "skipped": [...], "setup": [...], "not_assessed": [...] } ] }
+//!       "advice": [...], "info": [...], "skipped": [...], "setup": [...], "not_assessed": [...],
+//!       "not_applicable": [...] } ] }
 //! ```
 //!
 //! Severities: a failed MUST check (`failures`, from `expect:`) fails the
@@ -148,6 +149,7 @@ struct VerdictOut {
     skipped: Vec<String>,
     setup: Vec<FindingOut>,
     not_assessed: Vec<String>,
+    not_applicable: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -311,6 +313,7 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             skipped: v.skipped.clone(),
             setup: v.setup.iter().map(finding).collect(),
             not_assessed: v.not_assessed.clone(),
+            not_applicable: v.not_applicable.clone(),
         })
         .collect();
     let report = Report {

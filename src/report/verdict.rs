@@ -92,6 +92,8 @@ pub struct Verdict {
     pub setup: Vec<Finding>,
     /// Steps not run, per scenario and cause: `scenario: 3 steps (blocked by `create`)`.
     pub not_assessed: Vec<String>,
+    /// Scenarios of optional features the service provider does not claim.
+    pub not_applicable: Vec<String>,
 }
 
 impl Verdict {
@@ -130,12 +132,18 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                 notes: Vec::new(),
                 setup: Vec::new(),
                 not_assessed: Vec::new(),
+                not_applicable: Vec::new(),
             };
             for result in mine {
                 if let Outcome::Skipped(reason) = &result.outcome {
-                    verdict
-                        .skipped
-                        .push(format!("{}: {reason}", result.full_name));
+                    let line = format!("{}: {reason}", result.full_name);
+                    // For the RFC profile a feature not claimed is optional:
+                    // not applicable. A client that needs it is not served.
+                    if result.unclaimed_feature && profile.id == "rfc" {
+                        verdict.not_applicable.push(line);
+                    } else {
+                        verdict.skipped.push(line);
+                    }
                 }
                 verdict.not_assessed.extend(not_assessed(result));
                 for step in &result.steps {
@@ -269,7 +277,8 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
     for v in verdicts {
         let client = v.profile.client;
         if v.ready() {
-            let _ = writeln!(out, "  {client}: ready ({} scenarios passed)", v.scenarios);
+            let passed = v.scenarios - v.not_applicable.len();
+            let _ = writeln!(out, "  {client}: ready ({passed} scenarios passed)");
         } else if v.blocking.is_empty() {
             let mut parts = Vec::new();
             if !v.skipped.is_empty() {
@@ -327,6 +336,9 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
         }
         for skipped in &v.skipped {
             let _ = writeln!(out, "    skipped: {skipped}");
+        }
+        for line in &v.not_applicable {
+            let _ = writeln!(out, "    not applicable (optional, not claimed): {line}");
         }
         if !v.not_assessed.is_empty() {
             let _ = writeln!(out, "    not assessed (steps not run):");
