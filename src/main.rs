@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
+use scimcheck::double::variant::{Variant, Variants};
 use scimcheck::exec::Interrupt;
 use scimcheck::live::{Display, Live};
 use scimcheck::report::{RunInfo, Tally, har, html, json, junit, verdict};
@@ -173,6 +174,11 @@ struct ServeArgs {
     /// Require this bearer token.
     #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// RFC-legal choices to make differently, comma-separated (see `--variant help`):
+    /// patch-204, short-ids, no-etag, no-sort, no-bulk, no-change-password,
+    /// no-root-search, no-me, no-user-groups, empty-list-without-resources.
+    #[arg(long = "variant", value_name = "NAME,...")]
+    variants: Option<String>,
 }
 
 /// Requests a second against a real target unless --rate says otherwise.
@@ -552,6 +558,19 @@ fn cleanup(args: CleanupArgs) -> u8 {
 }
 
 fn serve(args: ServeArgs) -> u8 {
+    if args.variants.as_deref() == Some("help") {
+        for v in Variant::ALL {
+            println!("{:<30} {}", v.name(), v.about());
+        }
+        return exit::PASSED;
+    }
+    let variants = match Variants::parse(args.variants.as_deref().unwrap_or_default()) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("scimcheck serve: {e}");
+            return exit::USAGE;
+        }
+    };
     runtime().block_on(async move {
         let listener = match std::net::TcpListener::bind(("127.0.0.1", args.port)) {
             Ok(l) => l,
@@ -568,9 +587,15 @@ fn serve(args: ServeArgs) -> u8 {
         } else {
             "no authentication"
         };
-        let double = Double::start_with_listener(listener, args.token).await;
+        let double = Double::start_serving(listener, args.token, variants.clone()).await;
+        let chosen: Vec<&str> = variants.iter().map(Variant::name).collect();
+        let chosen = if chosen.is_empty() {
+            String::new()
+        } else {
+            format!(", variants: {}", chosen.join(", "))
+        };
         println!(
-            "scimcheck serve: SCIM 2.0 service provider at {} (in memory, {auth}); Ctrl-C stops it",
+            "scimcheck serve: SCIM 2.0 service provider at {} (in memory, {auth}{chosen}); Ctrl-C stops it",
             double.base_url()
         );
         let _ = tokio::signal::ctrl_c().await;

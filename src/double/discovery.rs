@@ -5,21 +5,23 @@ use serde_json::{Value, json};
 
 use super::schema::{Kind, common_attrs, enterprise_user, group, user};
 use super::service::MAX_RESULTS;
+use super::variant::{Variant, Variants};
 
-pub fn service_provider_config(base_url: &str) -> Value {
+pub fn service_provider_config(base_url: &str, variants: &Variants) -> Value {
+    let offers = |without: Variant| !variants.has(without);
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": { "supported": true },
         "bulk": {
-            "supported": true,
+            "supported": offers(Variant::NoBulk),
             "maxOperations": super::bulk::MAX_OPERATIONS,
             "maxPayloadSize": super::bulk::MAX_PAYLOAD,
         },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
-        "changePassword": { "supported": true },
-        "sort": { "supported": true },
-        "etag": { "supported": true },
+        "changePassword": { "supported": offers(Variant::NoChangePassword) },
+        "sort": { "supported": offers(Variant::NoSort) },
+        "etag": { "supported": offers(Variant::NoEtag) },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

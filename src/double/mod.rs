@@ -15,5 +15,6 @@ pub mod resource;
 pub mod schema;
 pub mod server;
 pub mod service;
+pub mod variant;
 
 pub use server::Double;

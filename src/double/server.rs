@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate, matchers::any};
 
 use super::service::{Request, Response, Service};
+use super::variant::Variants;
 
 struct Responder {
     service: Arc<Mutex<Service>>,
@@ -77,18 +78,38 @@ pub struct Double {
 impl Double {
     /// Starts a double on a random loopback port.
     pub async fn start(token: Option<String>) -> Double {
-        Double::start_on(MockServer::builder(), token).await
+        Double::start_on(MockServer::builder(), token, Variants::default()).await
     }
 
-    /// Starts a double on a given listener (for `scimcheck serve`).
+    /// Starts a double that makes the RFC-legal choices `variants`.
+    pub async fn start_with_variants(token: Option<String>, variants: Variants) -> Double {
+        Double::start_on(MockServer::builder(), token, variants).await
+    }
+
+    /// Starts a double on a given listener.
     pub async fn start_with_listener(listener: TcpListener, token: Option<String>) -> Double {
-        Double::start_on(MockServer::builder().listener(listener), token).await
+        Double::start_serving(listener, token, Variants::default()).await
     }
 
-    async fn start_on(builder: wiremock::MockServerBuilder, token: Option<String>) -> Double {
+    /// Starts a double with `variants` on a given listener (for `scimcheck serve`).
+    pub async fn start_serving(
+        listener: TcpListener,
+        token: Option<String>,
+        variants: Variants,
+    ) -> Double {
+        Double::start_on(MockServer::builder().listener(listener), token, variants).await
+    }
+
+    async fn start_on(
+        builder: wiremock::MockServerBuilder,
+        token: Option<String>,
+        variants: Variants,
+    ) -> Double {
         // Request recording would keep every request for the life of the server.
         let server = builder.disable_request_recording().start().await;
-        let service = Arc::new(Mutex::new(Service::new(server.uri(), token.clone())));
+        let service = Arc::new(Mutex::new(
+            Service::new(server.uri(), token.clone()).with_variants(variants),
+        ));
         Mock::given(any())
             .respond_with(Responder {
                 service: Arc::clone(&service),

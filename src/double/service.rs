@@ -11,6 +11,7 @@ use super::filter::{AttrPath, Context, Filter, get_ci, matches, resolve};
 use super::patch;
 use super::resource::{canonicalize, check_required, strip_read_only, tidy};
 use super::schema::{Kind, LIST_RESPONSE, ResourceSchema, Returned, SEARCH_REQUEST};
+use super::variant::{Variant, Variants};
 
 /// The most resources one list answer holds (advertised as filter.maxResults).
 pub const MAX_RESULTS: usize = 1000;
@@ -82,6 +83,10 @@ pub struct Service {
     groups: ResourceSchema,
     store: BTreeMap<Kind, indexmap::IndexMap<String, Stored>>,
     clock: u64,
+    /// The RFC-legal choices this double makes differently from its defaults.
+    variants: Variants,
+    /// The last short id handed out (the `short-ids` variant).
+    last_id: u64,
 }
 
 fn now() -> String {
@@ -102,7 +107,19 @@ impl Service {
                 (Kind::Group, Default::default()),
             ]),
             clock: 0,
+            variants: Variants::default(),
+            last_id: 0,
         }
+    }
+
+    /// The double with some RFC-legal variants ([`Variant`]).
+    pub fn with_variants(mut self, variants: Variants) -> Service {
+        self.variants = variants;
+        self
+    }
+
+    fn has(&self, variant: Variant) -> bool {
+        self.variants.has(variant)
     }
 
     pub fn base_url(&self) -> &str {
@@ -181,7 +198,7 @@ impl Service {
         match (method, segments.as_slice()) {
             ("GET", ["ServiceProviderConfig"]) => Ok(Response::json(
                 200,
-                discovery::service_provider_config(&self.base_url),
+                discovery::service_provider_config(&self.base_url, &self.variants),
             )),
             ("GET", ["ResourceTypes"]) => Ok(Response::json(
                 200,
@@ -208,6 +225,9 @@ impl Service {
                     format!("{method} is not allowed on discovery endpoints"),
                 ))
             }
+            ("POST", ["Bulk"]) if self.has(Variant::NoBulk) => {
+                Err(ScimError::new(501, None, "Bulk is not supported"))
+            }
             ("POST", ["Bulk"]) => super::bulk::bulk(self, request),
             (_, ["Bulk"]) => Err(ScimError::new(
                 405,
@@ -218,6 +238,11 @@ impl Service {
                 501,
                 None,
                 "the /Me endpoint is not supported",
+            )),
+            ("POST", [".search"]) if self.has(Variant::NoRootSearch) => Err(ScimError::new(
+                501,
+                None,
+                "queries at the root are not supported",
             )),
             ("POST", [".search"]) => {
                 let params = search_params(&request.body)?;
@@ -268,7 +293,7 @@ impl Service {
         for (k, v) in &stored.attrs {
             out.insert(k.clone(), v.clone());
         }
-        if kind == Kind::User {
+        if kind == Kind::User && !self.has(Variant::NoUserGroups) {
             let groups: Vec<Value> = self.store[&Kind::Group]
                 .iter()
                 .filter(|(_, g)| member_ids(&g.attrs).any(|m| m == id))
@@ -295,6 +320,11 @@ impl Service {
                 "version": Self::etag(stored),
             }),
         );
+        if self.has(Variant::NoEtag)
+            && let Some(Value::Object(meta)) = out.get_mut("meta")
+        {
+            meta.remove("version");
+        }
         Value::Object(out)
     }
 
@@ -314,14 +344,18 @@ impl Service {
         let stored = self.lookup(kind, id)?;
         let params = query_params(&request.query);
         let body = project(self.schema(kind), self.render(kind, id, stored), &params)?;
-        Ok(Response::json(status, body)
-            .header("etag", Self::etag(stored))
-            .header("location", self.location(kind, id)))
+        let response = Response::json(status, body).header("location", self.location(kind, id));
+        Ok(if self.has(Variant::NoEtag) {
+            response
+        } else {
+            response.header("etag", Self::etag(stored))
+        })
     }
 
     fn get(&self, kind: Kind, id: &str, request: &Request) -> Result<Response, ScimError> {
         let stored = self.lookup(kind, id)?;
         if let Some(tags) = request.headers.get("if-none-match")
+            && !self.has(Variant::NoEtag)
             && etag_matches(tags, &Self::etag(stored))
         {
             return Ok(Response::empty(304).header("etag", Self::etag(stored)));
@@ -331,6 +365,9 @@ impl Service {
 
     fn check_if_match(&self, kind: Kind, id: &str, request: &Request) -> Result<(), ScimError> {
         let stored = self.lookup(kind, id)?;
+        if self.has(Variant::NoEtag) {
+            return Ok(());
+        }
         match request.headers.get("if-match") {
             Some(tags) if !etag_matches(tags, &Self::etag(stored)) => Err(ScimError::new(
                 412,
@@ -426,7 +463,12 @@ impl Service {
         let body = Self::body(request)?;
         let (attrs, password) = self.incoming(kind, &body)?;
         self.validate(kind, None, &attrs)?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = if self.has(Variant::ShortIds) {
+            self.last_id += 1;
+            self.last_id.to_string()
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        };
         let at = now();
         let version = self.tick();
         self.store
@@ -467,6 +509,9 @@ impl Service {
         tidy(schema, &mut attrs);
         self.validate(kind, Some(id), &attrs)?;
         self.commit(kind, id, attrs, password);
+        if self.has(Variant::Patch204) {
+            return Ok(Response::empty(204));
+        }
         self.single(kind, id, 200, request)
     }
 
@@ -541,7 +586,11 @@ impl Service {
                 }
             }
         }
-        if let Some(sort_by) = &params.sort_by {
+        let sort_by = params
+            .sort_by
+            .as_ref()
+            .filter(|_| !self.has(Variant::NoSort));
+        if let Some(sort_by) = sort_by {
             let path = AttrPath::parse(sort_by).map_err(ScimError::invalid_value)?;
             let key = |(kind, v): &(Kind, Value)| -> Option<(bool, String)> {
                 let (values, def) = resolve(Context::Resource(self.schema(*kind)), v, &path);
@@ -577,16 +626,17 @@ impl Service {
             .take(count)
             .map(|(kind, v)| project(self.schema(kind), v, params))
             .collect::<Result<_, _>>()?;
-        Ok(Response::json(
-            200,
-            json!({
-                "schemas": [LIST_RESPONSE],
-                "totalResults": total,
-                "startIndex": start,
-                "itemsPerPage": page.len(),
-                "Resources": page,
-            }),
-        ))
+        let mut body = json!({
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": page.len(),
+            "Resources": page,
+        });
+        if total == 0 && self.has(Variant::EmptyListWithoutResources) {
+            body.as_object_mut().map(|b| b.remove("Resources"));
+        }
+        Ok(Response::json(200, body))
     }
 }
 
