@@ -493,3 +493,117 @@ async fn without_a_failure_the_stand_in_is_not_needed_and_leaves_nothing_unasses
     assert!(minimal.exchange.is_none());
     assert!(verdict::verdicts(&results)[0].ready());
 }
+
+/// The double, except that it ignores `filter` on lists.
+struct IgnoresFilter(std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>);
+
+impl wiremock::Respond for IgnoresFilter {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let mut scim = scimcheck::double::server::service_request(request);
+        scim.query.retain(|(k, _)| k != "filter");
+        let response = self.0.lock().unwrap().handle(&scim);
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn test_connection_catches_a_server_that_ignores_filters() {
+    let double = common::double().await;
+    Mock::given(method("GET"))
+        .and(path("/Users"))
+        .and(query_param_contains("filter", "eq"))
+        .respond_with(IgnoresFilter(double.service()))
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let results = common::run_builtin(&double.base_url(), "entra::test-connection").await;
+    assert!(
+        only_blocking(&verdict::verdicts(&results))
+            .starts_with("entra::test-connection::test_connection › query_random_guid: json /totalResults: expected 0, got 1"),
+        "{:#?}",
+        verdict::verdicts(&results)
+    );
+}
+
+#[tokio::test]
+async fn entra_catches_a_refused_external_id_change() {
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains("\"path\":\"externalId\""))
+        .respond_with(error(501, "invalidValue"));
+    let (_, verdicts) = run_with_defect("entra::users::user_lifecycle", defect).await;
+    assert_eq!(
+        only_blocking(&verdicts),
+        "entra::users::user_lifecycle › update_external_id: status: expected 200 or 204, got 501 (detail: refused by the defect)"
+    );
+}
+
+#[tokio::test]
+async fn entra_catches_a_server_error_on_an_unknown_member() {
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains("no-such-user"))
+        .respond_with(error(500, "invalidValue"));
+    let (_, verdicts) = run_with_defect("entra::groups::group_lifecycle", defect).await;
+    assert!(
+        only_blocking(&verdicts).starts_with(
+            "entra::groups::group_lifecycle › add_unknown_member: status: expected 200 or 204 or 400 or 404, got 500"
+        ),
+        "{:#?}",
+        verdicts[0].blocking
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_member_stored_is_advice_not_a_failure() {
+    // As a lax server does: the unknown member is accepted (204) and kept.
+    let defect = Mock::given(method("PATCH"))
+        .and(body_string_contains("no-such-user"))
+        .respond_with(ResponseTemplate::new(204));
+    let (results, verdicts) = run_with_defect("entra::groups::group_lifecycle", defect).await;
+    assert!(
+        verdicts[0].blocking.is_empty(),
+        "{:#?}",
+        verdicts[0].blocking
+    );
+    let add = results[0]
+        .steps
+        .iter()
+        .find(|s| s.id == "add_unknown_member")
+        .unwrap();
+    assert_eq!(add.advice.len(), 1, "{:?}", add.advice);
+}
+
+#[tokio::test]
+async fn a_filter_on_an_unknown_attribute_answered_as_no_match_is_advice() {
+    let defect = Mock::given(method("GET"))
+        .and(path("/Users"))
+        .and(query_param_contains("filter", "scimcheckNoSuchAttribute"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#,
+            "application/scim+json",
+        ));
+    let (results, verdicts) =
+        run_with_defect("rfc7644::errors::filter_on_an_unknown_attribute", defect).await;
+    assert!(
+        verdicts[0].blocking.is_empty(),
+        "{:#?}",
+        verdicts[0].blocking
+    );
+    assert_eq!(results[0].steps[0].advice[0].check, "status");
+}
+
+#[tokio::test]
+async fn an_error_sent_as_application_json_is_advice() {
+    let defect = Mock::given(method("GET"))
+        .and(path_regex("no-such-id$"))
+        .respond_with(ResponseTemplate::new(404).set_body_raw(
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404"}"#,
+            "application/json",
+        ));
+    let (results, verdicts) = run_with_defect("rfc7644::errors::unknown_id_is_404", defect).await;
+    assert!(
+        verdicts[0].blocking.is_empty(),
+        "{:#?}",
+        verdicts[0].blocking
+    );
+    assert_eq!(results[0].steps[0].advice[0].check, "header content-type");
+}
