@@ -41,6 +41,9 @@ pub struct RunContext {
     pub interrupt: Interrupt,
     /// The target's secrets, computed once: snapshots redact them.
     pub secrets: Vec<String>,
+    /// The User attributes the target's /Schemas declares (lower-case,
+    /// dotted for sub-attributes); None when read nowhere: RFC 7643 core assumed.
+    pub declared: Option<std::collections::BTreeSet<String>>,
     pub on_result: Option<OnResult>,
 }
 
@@ -499,6 +502,17 @@ async fn run_steps(
             ));
             step_result.not_applicable = true;
             not_offered.insert(&step.id, root);
+            result.steps.push(step_result);
+            continue;
+        }
+        if let Some(declared) = &ctx.declared
+            && let Some(missing) = step.attributes.iter().find(|a| !declared.contains(*a))
+        {
+            step_result.not_run = Some(format!(
+                "not applicable: the server's /Schemas does not declare the optional User attribute `{missing}`"
+            ));
+            step_result.not_applicable = true;
+            not_offered.insert(&step.id, &step.id);
             result.steps.push(step_result);
             continue;
         }

@@ -96,6 +96,8 @@ pub struct StepPlan {
     pub not_offered: Vec<u16>,
     /// The earlier step this one stands in for, when that step failed.
     pub fallback_for: Option<String>,
+    /// Optional User attributes it relies on, lower-case (`emails.type`).
+    pub attributes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -476,6 +478,11 @@ impl<'a> Planner<'a> {
                 .and_then(|n| self.statuses(source, n))
                 .unwrap_or_default(),
             fallback_for,
+            attributes: raw
+                .attributes
+                .iter()
+                .map(|a| a.value.to_ascii_lowercase())
+                .collect(),
         })
     }
 

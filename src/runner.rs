@@ -187,6 +187,13 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
     let schemas: Arc<SchemaSet> = SchemaSet::load().map_err(RunError::Setup)?;
     let features = probe(&client, &settings.target).await?;
     let needs_features = plan.scenarios().any(|(_, s)| !s.requires.is_empty());
+    let needs_attributes = plan
+        .scenarios()
+        .any(|(_, s)| s.steps.iter().any(|st| !st.attributes.is_empty()));
+    let declared = match needs_attributes {
+        true => declared_attributes(&client, &settings.target).await,
+        false => None,
+    };
     let run_id = settings.run_id.unwrap_or_else(new_run_id);
     let secrets = settings.target.secrets();
     let ctx = RunContext {
@@ -199,6 +206,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         interrupt: settings.interrupt,
         secrets,
         on_result: settings.on_result,
+        declared,
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;
     Ok(RunReport { run_id, results })
@@ -365,6 +373,48 @@ async fn answer_of(client: &Client, target: &Target, path: &str) -> Answer {
             said: format!("GET {path}: {e}"),
         },
     }
+}
+
+/// The User attributes the target's /Schemas declares: each attribute and
+/// each `parent.sub`, lower-case, from the core User schema and its
+/// extensions. None when /Schemas cannot be read or lists no User schema:
+/// then RFC 7643's core is assumed and nothing is left out for it.
+async fn declared_attributes(
+    client: &Client,
+    target: &Target,
+) -> Option<std::collections::BTreeSet<String>> {
+    let schemas = get_json(client, target, "/Schemas").await.ok()?.ok()?;
+    let mut out = std::collections::BTreeSet::new();
+    let user_schemas = schemas.get("Resources")?.as_array()?.iter().filter(|s| {
+        s.get("id").and_then(Value::as_str).is_some_and(|id| {
+            id == "urn:ietf:params:scim:schemas:core:2.0:User"
+                || id == "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        })
+    });
+    for schema in user_schemas {
+        for attribute in schema
+            .get("attributes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = attribute.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let name = name.to_ascii_lowercase();
+            for sub in attribute
+                .get("subAttributes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.get("name").and_then(Value::as_str))
+            {
+                out.insert(format!("{name}.{}", sub.to_ascii_lowercase()));
+            }
+            out.insert(name);
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// Checks a base URL before anything is sent: an absolute http(s) URL with

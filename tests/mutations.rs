@@ -32,14 +32,23 @@ enum Fault {
 }
 
 /// The run's preflight before the scenario: GET /ServiceProviderConfig and
-/// GET /Users?count=1.
+/// GET /Users?count=1 (and GET /Schemas when a step names the optional
+/// attributes it relies on, see [`preflight_requests`]).
 const PREFLIGHT_REQUESTS: usize = 2;
+
+fn preflight_requests(plan: &Plan) -> usize {
+    let reads_schemas = plan
+        .scenarios()
+        .any(|(_, s)| s.steps.iter().any(|st| !st.attributes.is_empty()));
+    PREFLIGHT_REQUESTS + usize::from(reads_schemas)
+}
 
 /// The double, except for the requests numbered `targets` of the scenario
 /// (the preflight's do not count).
 struct FaultAt {
     service: Arc<Mutex<Service>>,
     targets: Vec<usize>,
+    preflight: usize,
     seen: AtomicUsize,
     fault: Fault,
 }
@@ -49,7 +58,7 @@ impl Respond for FaultAt {
         let scim = service_request(request);
         let response = self.service.lock().unwrap().handle(&scim);
         let n = self.seen.fetch_add(1, Ordering::SeqCst);
-        if n < PREFLIGHT_REQUESTS || !self.targets.contains(&(n - PREFLIGHT_REQUESTS)) {
+        if n < self.preflight || !self.targets.contains(&(n - self.preflight)) {
             return response_template(&response);
         }
         match self.fault {
@@ -106,6 +115,7 @@ fn run(
             .respond_with(FaultAt {
                 service: double.service(),
                 targets,
+                preflight: preflight_requests(plan),
                 seen: AtomicUsize::new(0),
                 fault,
             })

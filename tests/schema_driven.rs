@@ -310,3 +310,42 @@ async fn absolute_resource_type_endpoints_are_resolved_not_glued_and_advised() {
         ]
     );
 }
+
+#[tokio::test]
+async fn steps_on_an_optional_attribute_the_server_does_not_declare_are_not_applicable() {
+    // The double's /Schemas without the optional User attribute `title`.
+    let double = tampered(|request, response| {
+        if let Some(schemas) = served_schemas(request, response) {
+            for schema in schemas.iter_mut() {
+                if let Some(attributes) = schema["attributes"].as_array_mut() {
+                    attributes.retain(|a| a["name"] != "title");
+                }
+            }
+        }
+    })
+    .await;
+    let results = common::run_builtin(&double.base_url(), "rfc7644::queries::filters").await;
+    assert_eq!(results[0].outcome, Outcome::Passed);
+    let steps = &results[0].steps;
+    let state = |id: &str| steps.iter().find(|s| s.id == id).unwrap();
+    let precedence = state("and_or_precedence");
+    assert!(precedence.not_applicable && precedence.exchange.is_none());
+    assert!(
+        precedence
+            .not_run
+            .as_deref()
+            .unwrap()
+            .contains("does not declare the optional User attribute `title`")
+    );
+    // What does not rely on title still runs.
+    for id in [
+        "value_path",
+        "ordering_operators",
+        "first_page",
+        "second_page",
+    ] {
+        assert!(state(id).not_run.is_none() && state(id).passed(), "{id}");
+    }
+    let verdicts = scimcheck::report::verdict::verdicts(&results);
+    assert!(verdicts[0].ready(), "{:#?}", verdicts[0]);
+}

@@ -70,6 +70,11 @@ pub struct RawStep {
     /// only then; its captures take the place of that step's.
     #[serde(default)]
     pub fallback_for: Option<Spanned<String>>,
+    /// Optional User attributes the step relies on (`title`, `emails.type`):
+    /// when the server's /Schemas does not declare one, the step is not
+    /// applicable (a server need not have every optional attribute).
+    #[serde(default)]
+    pub attributes: Vec<Spanned<String>>,
     pub request: Spanned<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,
