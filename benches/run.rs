@@ -113,6 +113,7 @@ async fn per_request_overhead() {
         interrupt: Default::default(),
         secrets: Vec::new(),
         on_result: None,
+        declared: None,
     };
     let (suite, scenario) = plan.scenarios().next().unwrap();
     let started = Instant::now();
