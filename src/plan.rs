@@ -497,19 +497,38 @@ impl<'a> Planner<'a> {
         if earlier.contains(&replaced.value) {
             return Some(replaced.value.clone());
         }
-        let mut d = Diagnostic::new(
-            Self::span(source, replaced),
+        self.not_an_earlier_step(
+            source,
+            "fallback_for",
+            replaced,
+            earlier,
+            "a stand-in follows the step it stands in for",
+        );
+        None
+    }
+
+    /// `key` names a step that is not before this one: say so, with the
+    /// closest earlier step as a hint.
+    fn not_an_earlier_step(
+        &mut self,
+        source: &Source,
+        key: &str,
+        named: &Spanned<String>,
+        earlier: &[String],
+        otherwise: &str,
+    ) {
+        let d = Diagnostic::new(
+            Self::span(source, named),
             format!(
-                "`fallback_for` names `{}`, which is not an earlier step",
-                replaced.value
+                "`{key}` names `{}`, which is not an earlier step",
+                named.value
             ),
         );
-        d = match did_you_mean(&replaced.value, earlier.iter().map(String::as_str)) {
+        let d = match did_you_mean(&named.value, earlier.iter().map(String::as_str)) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
-            None => d.with_hint("a stand-in follows the step it stands in for"),
+            None => d.with_hint(otherwise),
         };
         self.error(d);
-        None
     }
 
     /// The steps a step builds on: those it names (every earlier one when it
@@ -530,20 +549,13 @@ impl<'a> Planner<'a> {
                         out.push(need.value.clone());
                         continue;
                     }
-                    let mut d = Diagnostic::new(
-                        Self::span(source, need),
-                        format!(
-                            "`needs` names `{}`, which is not an earlier step",
-                            need.value
-                        ),
+                    self.not_an_earlier_step(
+                        source,
+                        "needs",
+                        need,
+                        earlier,
+                        "a step may only build on steps before it in its scenario",
                     );
-                    d = match did_you_mean(&need.value, earlier.iter().map(String::as_str)) {
-                        Some(best) => d.with_hint(format!("did you mean `{best}`?")),
-                        None => {
-                            d.with_hint("a step may only build on steps before it in its scenario")
-                        }
-                    };
-                    self.error(d);
                 }
                 out
             }

@@ -102,13 +102,17 @@ async fn entra_catches_an_ignored_member_removal() {
     );
 }
 
-/// The double, except that it ignores `excludedAttributes`.
-struct IgnoresExclusion(std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>);
+/// The double, except that it ignores the query parameter named (a server
+/// that does not implement it).
+struct IgnoresQuery(
+    std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    &'static str,
+);
 
-impl wiremock::Respond for IgnoresExclusion {
+impl wiremock::Respond for IgnoresQuery {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
         let mut scim = scimcheck::double::server::service_request(request);
-        scim.query.retain(|(k, _)| k != "excludedAttributes");
+        scim.query.retain(|(k, _)| k != self.1);
         let response = self.0.lock().unwrap().handle(&scim);
         scimcheck::double::server::response_template(&response)
     }
@@ -119,7 +123,7 @@ async fn entra_advises_on_members_returned_despite_exclusion() {
     let double = common::double().await;
     Mock::given(method("GET"))
         .and(path_regex("^/Groups/[^/]+$"))
-        .respond_with(IgnoresExclusion(double.service()))
+        .respond_with(IgnoresQuery(double.service(), "excludedAttributes"))
         .with_priority(1)
         .mount(double.server())
         .await;
@@ -494,25 +498,13 @@ async fn without_a_failure_the_stand_in_is_not_needed_and_leaves_nothing_unasses
     assert!(verdict::verdicts(&results)[0].ready());
 }
 
-/// The double, except that it ignores `filter` on lists.
-struct IgnoresFilter(std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>);
-
-impl wiremock::Respond for IgnoresFilter {
-    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        let mut scim = scimcheck::double::server::service_request(request);
-        scim.query.retain(|(k, _)| k != "filter");
-        let response = self.0.lock().unwrap().handle(&scim);
-        scimcheck::double::server::response_template(&response)
-    }
-}
-
 #[tokio::test]
 async fn test_connection_catches_a_server_that_ignores_filters() {
     let double = common::double().await;
     Mock::given(method("GET"))
         .and(path("/Users"))
         .and(query_param_contains("filter", "eq"))
-        .respond_with(IgnoresFilter(double.service()))
+        .respond_with(IgnoresQuery(double.service(), "filter"))
         .with_priority(1)
         .mount(double.server())
         .await;
