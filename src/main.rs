@@ -367,7 +367,10 @@ fn run(args: RunArgs) -> u8 {
         let suites = &args.suites;
         let (plan, missing) = runner::with_schema_driven(plan, &target, !suites.no_builtin, &suites.profiles, &suites.filters).await;
         if let Some(why) = missing {
-            eprintln!("scimcheck: no schema-driven checks: {}", redact(&why, &secrets));
+            eprintln!(
+                "scimcheck: no schema-driven checks, and RFC 7643's core schema is assumed for optional attributes: {}",
+                redact(&why, &secrets)
+            );
         }
         if plan.suites.is_empty() {
             eprintln!("scimcheck: no scenario matches the filters");
