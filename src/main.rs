@@ -355,6 +355,12 @@ fn run(args: RunArgs) -> u8 {
             (None, None) => Some(DEFAULT_RATE),
         };
         let secrets = target.secrets();
+        if secrets.iter().any(|s| s.chars().count() < scimcheck::target::SHORT_SECRET) {
+            eprintln!(
+                "scimcheck: a credential is shorter than {} characters: it is redacted where it stands alone, not inside other words, so it may show within them",
+                scimcheck::target::SHORT_SECRET
+            );
+        }
         // One message, before anything else, for a target that is not there,
         // refuses the credentials or has no SCIM endpoint at that path.
         if let Err(e) = runner::preflight(&target).await {

@@ -99,14 +99,54 @@ impl Target {
     }
 }
 
-/// Replaces every secret in `text` by `***`.
+/// Secrets shorter than this could be part of ordinary words (a token `x`
+/// in `example`): they are redacted only where they stand alone.
+pub const SHORT_SECRET: usize = 8;
+
+/// Replaces every secret in `text` by `***`. A secret of [`SHORT_SECRET`]
+/// characters or more is replaced wherever it occurs, inside other text too
+/// (a leak is a leak); a shorter one only where it stands as a value of its
+/// own, not between letters, digits or token characters, so that `x` does
+/// not turn `example.com` into `e***ample.com`.
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for secret in secrets {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "***");
+        if !out.contains(secret.as_str()) {
+            continue;
         }
+        out = if secret.chars().count() >= SHORT_SECRET {
+            out.replace(secret.as_str(), "***")
+        } else {
+            replace_standalone(&out, secret)
+        };
     }
+    out
+}
+
+/// Characters of tokens and words: a short secret next to one of them is
+/// part of something else.
+fn joins(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '@')
+}
+
+fn replace_standalone(text: &str, secret: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut before: Option<char> = None;
+    while let Some(at) = rest.find(secret) {
+        let (head, tail) = rest.split_at(at);
+        out.push_str(head);
+        let previous = head.chars().next_back().or(before);
+        let next = tail[secret.len()..].chars().next();
+        if previous.is_some_and(joins) || next.is_some_and(joins) {
+            out.push_str(secret);
+        } else {
+            out.push_str("***");
+        }
+        before = secret.chars().next_back();
+        rest = &tail[secret.len()..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -141,6 +181,21 @@ mod tests {
             value,
             serde_json::json!({ "count": 1, "***": ["a *** b", 11] })
         );
+    }
+
+    #[test]
+    fn a_short_secret_is_redacted_where_it_stands_alone_not_inside_words() {
+        let secrets = ["x".to_string(), "test".to_string()];
+        assert_eq!(
+            redact(
+                "expected x@example.com; PASS entra::test-connection; Bearer test; token=x&y \"test\"",
+                &secrets
+            ),
+            "expected x@example.com; PASS entra::test-connection; Bearer ***; token=***&y \"***\""
+        );
+        // A long one is a leak wherever it is, inside other text too.
+        let long = ["s3cr3t-token-value".to_string()];
+        assert_eq!(redact("echo-s3cr3t-token-value!", &long), "echo-***!");
     }
 
     #[test]

@@ -637,3 +637,20 @@ fn a_wrong_base_path_stops_at_once_with_one_message() {
     );
     assert!(stderr.contains("check the base path"), "{stderr}");
 }
+
+#[test]
+fn a_short_token_leaves_ordinary_words_readable_and_is_warned_of() {
+    let output = cargo_bin_cmd!("scimcheck")
+        .args(["run", "--token", "e", "--filter", "entra::test-connection"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("PASS entra::test-connection::test_connection"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("***"), "{stdout}");
+    assert!(stderr.contains("shorter than 8 characters"), "{stderr}");
+}
