@@ -171,9 +171,13 @@ struct ServeArgs {
     /// The port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Require this bearer token.
-    #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
+    /// Require this bearer token. SCIM_TOKEN is not read unless --token-env names it:
+    /// a production token exported for `run` must not become the sandbox's.
+    #[arg(long, conflicts_with = "token_env")]
     token: Option<String>,
+    /// Require the bearer token held by this environment variable (such as SCIM_TOKEN).
+    #[arg(long, value_name = "NAME")]
+    token_env: Option<String>,
     /// RFC-legal choices to make differently, comma-separated (see `--variant help`):
     /// patch-204, short-ids, no-etag, no-sort, no-bulk, no-change-password,
     /// no-root-search, no-me, no-user-groups, empty-list-without-resources.
@@ -580,6 +584,18 @@ fn serve(args: ServeArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    // Which token, and where it came from, so the startup line can say so.
+    let (token, source) = match (&args.token, &args.token_env) {
+        (Some(token), _) => (Some(token.clone()), "from --token".to_string()),
+        (None, Some(name)) => match std::env::var(name) {
+            Ok(token) if !token.is_empty() => (Some(token), format!("from ${name}")),
+            _ => {
+                eprintln!("scimcheck serve: --token-env {name}: the variable is not set");
+                return exit::USAGE;
+            }
+        },
+        (None, None) => (None, String::new()),
+    };
     runtime().block_on(async move {
         let listener = match std::net::TcpListener::bind(("127.0.0.1", args.port)) {
             Ok(l) => l,
@@ -591,12 +607,11 @@ fn serve(args: ServeArgs) -> u8 {
                 return exit::USAGE;
             }
         };
-        let auth = if args.token.is_some() {
-            "bearer token required"
-        } else {
-            "no authentication"
+        let auth = match &token {
+            Some(_) => format!("bearer token required, {source}"),
+            None => "no authentication (--token or --token-env to require one)".to_string(),
         };
-        let double = Double::start_serving(listener, args.token, variants.clone()).await;
+        let double = Double::start_serving(listener, token, variants.clone()).await;
         let chosen: Vec<&str> = variants.iter().map(Variant::name).collect();
         let chosen = if chosen.is_empty() {
             String::new()

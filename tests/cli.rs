@@ -654,3 +654,41 @@ fn a_short_token_leaves_ordinary_words_readable_and_is_warned_of() {
     assert!(!stdout.contains("***"), "{stdout}");
     assert!(stderr.contains("shorter than 8 characters"), "{stderr}");
 }
+
+/// The first line `scimcheck serve` prints with these arguments and environment.
+fn serve_line(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"));
+    command
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    line
+}
+
+#[test]
+fn serve_does_not_take_scim_token_silently_and_says_where_its_token_comes_from() {
+    let production = [("SCIM_TOKEN", "production-token-123")];
+    let line = serve_line(&[], &production);
+    assert!(line.contains("no authentication"), "{line}");
+    let line = serve_line(&["--token-env", "SCIM_TOKEN"], &production);
+    assert!(
+        line.contains("bearer token required, from $SCIM_TOKEN"),
+        "{line}"
+    );
+    assert!(!line.contains("production-token-123"), "{line}");
+    let line = serve_line(&["--token", "t0k"], &production);
+    assert!(
+        line.contains("bearer token required, from --token"),
+        "{line}"
+    );
+}
