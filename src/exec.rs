@@ -189,6 +189,8 @@ pub struct CleanupResult {
 #[derive(Debug, Clone)]
 pub struct ScenarioResult {
     pub full_name: String,
+    /// The client profile of its suite, if any (see [`crate::profile`]).
+    pub profile: Option<&'static str>,
     /// Skipped only because the service provider does not claim an optional
     /// feature it needs (sort, etag, bulk, ...): the RFC makes them optional.
     pub unclaimed_feature: bool,
@@ -348,6 +350,7 @@ pub async fn run_scenario(
     let started = std::time::Instant::now();
     let mut result = ScenarioResult {
         full_name: scenario.full_name.clone(),
+        profile: suite.profile,
         unclaimed_feature: false,
         suite_source: suite.source.name.clone(),
         outcome: Outcome::Passed,

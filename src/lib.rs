@@ -24,6 +24,7 @@ pub mod http;
 pub mod live;
 pub mod normalize;
 pub mod plan;
+pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod schema_suite;

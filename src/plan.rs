@@ -50,6 +50,8 @@ pub struct SuitePlan {
     pub name: String,
     pub source: Source,
     pub tags: Vec<String>,
+    /// The client profile it belongs to (its `profile:`, else its folder's), if any.
+    pub profile: Option<&'static str>,
     pub vars: Vec<(String, ValueTemplate)>,
     pub scenarios: Vec<ScenarioPlan>,
 }
@@ -310,7 +312,31 @@ impl<'a> Planner<'a> {
                 plan
             })
             .collect();
+        let folder = input.slug.split("::").next().unwrap_or_default();
+        let profile = match &raw.profile {
+            Some(named) => match crate::profile::profile(&named.value) {
+                Some(p) => Some(p.id),
+                None => {
+                    let ids = crate::profile::PROFILES.map(|p| p.id);
+                    let mut d = Diagnostic::new(
+                        Self::span(&source, named),
+                        format!("unknown profile `{}`", named.value),
+                    );
+                    d = match did_you_mean(&named.value, ids) {
+                        Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                        None => d.with_hint(format!("profiles are {}", ids.join(", "))),
+                    };
+                    self.error(d);
+                    None
+                }
+            },
+            None => crate::profile::PROFILES
+                .iter()
+                .find(|p| p.folder == folder)
+                .map(|p| p.id),
+        };
         SuitePlan {
+            profile,
             slug: input.slug,
             name: raw.name.value.clone(),
             source: source.clone(),

@@ -36,7 +36,9 @@ pub struct SuiteSources {
 pub enum LoadError {
     #[error("{0}")]
     Suites(Diagnostics),
-    #[error("cannot read suites from {dir}: {source}")]
+    #[error(
+        "cannot read suites from {dir}: {source} (give a folder of suite files or one .yaml file)"
+    )]
     Io { dir: String, source: std::io::Error },
 }
 
@@ -55,10 +57,15 @@ fn inputs(sources: &SuiteSources) -> Result<Vec<(String, Source)>, LoadError> {
             source,
         })?;
         for source in found {
-            let relative = std::path::Path::new(&source.name)
-                .strip_prefix(dir)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| source.name.clone());
+            // A single file is known by its name; a folder's files by their path in it.
+            let relative = match dir.is_file() {
+                true => dir.file_name().map(|n| n.to_string_lossy().into_owned()),
+                false => std::path::Path::new(&source.name)
+                    .strip_prefix(dir)
+                    .ok()
+                    .map(|p| p.display().to_string()),
+            }
+            .unwrap_or_else(|| source.name.clone());
             files.push((slug(&relative), source));
         }
     }
@@ -114,14 +121,15 @@ pub fn select(mut plan: Plan, filters: &[String]) -> Plan {
     plan
 }
 
-/// Keeps the suites of the given profiles (their folders); none keeps all.
+/// Keeps the suites of the given profiles, and those of no profile; none keeps all.
 pub fn select_profiles(mut plan: Plan, profiles: &[&crate::report::verdict::Profile]) -> Plan {
     if profiles.is_empty() {
         return plan;
     }
-    plan.suites.retain(|suite| {
-        let folder = suite.slug.split("::").next().unwrap_or_default();
-        profiles.iter().any(|p| p.folder == folder)
+    // A suite of no profile (the user's own, say) always runs.
+    plan.suites.retain(|suite| match suite.profile {
+        Some(id) => profiles.iter().any(|p| p.id == id),
+        None => true,
     });
     plan
 }

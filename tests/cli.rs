@@ -692,3 +692,38 @@ fn serve_does_not_take_scim_token_silently_and_says_where_its_token_comes_from()
         "{line}"
     );
 }
+
+#[test]
+fn the_users_own_suites_run_beside_a_profile_and_a_single_file_is_a_suite() {
+    let mine = "name: mine\nscenarios:\n  - id: spc\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 200 }\n";
+    let tagged = "name: tagged\nprofile: okta\nscenarios:\n  - id: spc\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 200 }\n";
+    let dir = suite_dir(&[("mine.yaml", mine), ("tagged.yaml", tagged)]);
+    let list = |profile: &str, suites: &std::path::Path| {
+        let output = cargo_bin_cmd!("scimcheck")
+            .args(["list", "--profile", profile, "--suites"])
+            .arg(suites)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    // A suite of no profile always runs; one that names a profile runs with it.
+    let entra = list("entra", dir.path());
+    assert!(entra.contains("mine::spc"), "{entra}");
+    assert!(!entra.contains("tagged::spc"), "{entra}");
+    assert!(entra.contains("entra::users::user_lifecycle"), "{entra}");
+    let okta = list("okta", dir.path());
+    assert!(
+        okta.contains("mine::spc") && okta.contains("tagged::spc"),
+        "{okta}"
+    );
+    // One file given by its path.
+    let single = list("entra", &dir.path().join("mine.yaml"));
+    assert!(single.contains("mine::spc"), "{single}");
+    // And it counts in its client's verdict.
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--profile", "okta", "--suites"])
+        .arg(dir.path().join("tagged.yaml"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Okta: ready (1 scenarios passed)"));
+}

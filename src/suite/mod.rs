@@ -128,10 +128,15 @@ fn is_suite_file(path: &Path) -> bool {
     )
 }
 
-/// The suite files under a directory, recursively, sorted by path.
+/// The suite files under a directory, recursively, sorted by path; or the
+/// one file `dir` names.
 pub fn sources_in(dir: &Path) -> std::io::Result<Vec<Source>> {
     let mut paths = Vec::new();
-    walk(dir, &mut paths)?;
+    if dir.is_file() {
+        paths.push(dir.to_path_buf());
+    } else {
+        walk(dir, &mut paths)?;
+    }
     paths.sort();
     paths
         .into_iter()

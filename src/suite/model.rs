@@ -20,6 +20,11 @@ pub struct RawSuite {
     pub spec: Vec<Spanned<String>>,
     #[serde(default)]
     pub tags: Vec<Spanned<String>>,
+    /// The client profile whose traffic it replays (`entra`, `okta`, `rfc`, ...):
+    /// it runs with `--profile` of that client and counts in its verdict. A
+    /// suite that names none, outside a profile's folder, always runs.
+    #[serde(default)]
+    pub profile: Option<Spanned<String>>,
     /// ServiceProviderConfig features the suite needs (`filter`, `patch`, ...).
     #[serde(default)]
     pub requires: Vec<Spanned<String>>,
