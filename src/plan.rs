@@ -738,6 +738,15 @@ impl<'a> Planner<'a> {
         }
         for (pointer, written) in &raw.json {
             let span = Self::span(source, written);
+            if pointer.contains("{{") {
+                // A pointer is looked up as written: a placeholder in it would
+                // be searched for literally and reported "absent".
+                self.error(
+                    Diagnostic::new(span.clone(), format!("`{pointer}` holds a template"))
+                        .with_hint("JSON Pointers are taken literally: write the attribute's name, or check the parent object with `contains`"),
+                );
+                continue;
+            }
             if !(pointer.is_empty() || pointer.starts_with('/')) {
                 self.error(
                     Diagnostic::new(span.clone(), format!("`{pointer}` is not a JSON Pointer"))

@@ -185,12 +185,13 @@ fn is_identifier(name: &str) -> bool {
 pub enum ValueTemplate {
     String(Template),
     Array(Vec<ValueTemplate>),
-    Object(Vec<(String, ValueTemplate)>),
+    /// Keys are templates too: a body key may name a variable.
+    Object(Vec<(Template, ValueTemplate)>),
     Other(Value),
 }
 
 impl ValueTemplate {
-    /// Parses every string in `value`; object keys are taken literally.
+    /// Parses every string in `value`, object keys included.
     pub fn parse(value: &Value) -> Result<ValueTemplate, TemplateError> {
         Ok(match value {
             Value::String(s) => ValueTemplate::String(Template::parse(s)?),
@@ -202,7 +203,7 @@ impl ValueTemplate {
             ),
             Value::Object(map) => ValueTemplate::Object(
                 map.iter()
-                    .map(|(k, v)| Ok((k.clone(), ValueTemplate::parse(v)?)))
+                    .map(|(k, v)| Ok((Template::parse(k)?, ValueTemplate::parse(v)?)))
                     .collect::<Result<_, TemplateError>>()?,
             ),
             other => ValueTemplate::Other(other.clone()),
@@ -213,7 +214,10 @@ impl ValueTemplate {
         match self {
             ValueTemplate::String(t) => t.vars().collect(),
             ValueTemplate::Array(items) => items.iter().flat_map(|i| i.vars()).collect(),
-            ValueTemplate::Object(entries) => entries.iter().flat_map(|(_, v)| v.vars()).collect(),
+            ValueTemplate::Object(entries) => entries
+                .iter()
+                .flat_map(|(k, v)| k.vars().chain(v.vars()))
+                .collect(),
             ValueTemplate::Other(_) => Vec::new(),
         }
     }
@@ -230,7 +234,7 @@ impl ValueTemplate {
             ValueTemplate::Object(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| Ok((k.clone(), v.render(scope)?)))
+                    .map(|(k, v)| Ok((k.render(scope)?, v.render(scope)?)))
                     .collect::<Result<_, RenderError>>()?,
             ),
             ValueTemplate::Other(v) => v.clone(),
@@ -330,12 +334,13 @@ mod tests {
     }
 
     #[test]
-    fn value_templates_render_nested_strings_only() {
+    fn value_templates_render_nested_strings_and_keys() {
+        // A key is rendered too: never sent as a literal placeholder.
         let v = json!({"a": ["{{ name }}", 1, true], "{{ name }}": "{{ n }}"});
         let t = ValueTemplate::parse(&v).unwrap();
         assert_eq!(
             t.render(&scope()).unwrap(),
-            json!({"a": ["alice", 1, true], "{{ name }}": 3})
+            json!({"a": ["alice", 1, true], "alice": 3})
         );
     }
 }
