@@ -35,6 +35,7 @@ impl SnapshotStore {
             .join(format!("{}__{name}.snap", suite_slug.replace("::", "__")))
     }
 
+    /// Compares `content` with the stored snapshot `name` of `suite_slug`.
     pub fn compare(
         &self,
         suite_slug: &str,
@@ -42,6 +43,8 @@ impl SnapshotStore {
         name: &str,
         content: &str,
     ) -> std::io::Result<SnapshotOutcome> {
+        // Written and compared in one form, so a diff shows changes, not moves.
+        let content = &canonical(content);
         let path = self.path(suite_slug, name);
         let file = render(source, name, content);
         let existing = match std::fs::read_to_string(&path) {
@@ -50,7 +53,9 @@ impl SnapshotStore {
             Err(e) => return Err(e),
         };
         let old = existing.as_deref().map(body_of);
-        if old == Some(content.trim_end()) {
+        // Compared as JSON with sorted keys: a server that orders its members
+        // otherwise, or a file with another trailing newline, is the same.
+        if old.map(canonical) == Some(canonical(content)) {
             return Ok(SnapshotOutcome::Matches);
         }
         if self.accept {
@@ -62,7 +67,7 @@ impl SnapshotStore {
         Ok(match old {
             None => SnapshotOutcome::New { pending },
             Some(old) => SnapshotOutcome::Differs {
-                diff: similar::TextDiff::from_lines(old, content.trim_end())
+                diff: similar::TextDiff::from_lines(canonical(old).as_str(), content.as_str())
                     .unified_diff()
                     .context_radius(3)
                     .header("snapshot", "response")
@@ -139,5 +144,63 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(dir.path().join("a__b__n.snap").exists());
+    }
+}
+
+/// A snapshot body in one form: JSON with every object's keys sorted and
+/// pretty-printed; text that is not JSON as written, trailing space trimmed.
+fn canonical(text: &str) -> String {
+    fn sort(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<_> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sort(v))).collect())
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sort).collect())
+            }
+            other => other,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => serde_json::to_string_pretty(&sort(value)).unwrap_or_default(),
+        Err(_) => text.trim_end().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod canonical_tests {
+    use super::*;
+
+    #[test]
+    fn key_order_and_trailing_newlines_do_not_make_a_difference() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore {
+            dir: dir.path().to_path_buf(),
+            accept: true,
+        };
+        store
+            .compare(
+                "s",
+                "s.yaml",
+                "user",
+                "{\n  \"a\": 1,\n  \"b\": {\"y\": 2, \"x\": 3}\n}\n",
+            )
+            .unwrap();
+        let store = SnapshotStore {
+            accept: false,
+            ..store
+        };
+        let reordered = "{\"b\": {\"x\": 3, \"y\": 2}, \"a\": 1}";
+        assert!(matches!(
+            store.compare("s", "s.yaml", "user", reordered).unwrap(),
+            SnapshotOutcome::Matches
+        ));
+        let changed = "{\"b\": {\"x\": 3, \"y\": 2}, \"a\": 2}";
+        assert!(matches!(
+            store.compare("s", "s.yaml", "user", changed).unwrap(),
+            SnapshotOutcome::Differs { .. }
+        ));
     }
 }
