@@ -440,7 +440,10 @@ fn run(args: RunArgs) -> u8 {
             }
         }
         let tally = Tally::of(&report.results);
-        outln!("\nrun {}", report.run_id);
+        outln!(
+            "\nrun {} (its id names everything it created; `scimcheck cleanup --run-id {}` removes what a run left behind)",
+            report.run_id, report.run_id
+        );
         if tally.must + tally.advice + tally.info > 0 {
             let should = if args.strict { "failing the run (--strict)" } else { "not blocking; --strict makes them fail the run" };
             let causes = verdict::distinct_causes(&report.results);

@@ -555,9 +555,9 @@ fn advice_fails_the_run_only_with_strict_and_info_never() {
             "checks that did not hold: 0 MUST in 0 distinct causes (failing the run), 1 SHOULD (not blocking; --strict makes them fail the run), 2 INFO (for the record)",
         ))
         .stdout(predicate::str::contains("PASS advice::a"))
-        .stdout(predicate::str::contains("  advice s › status: expected 203, got 200\n"))
-        .stdout(predicate::str::contains("  info s › json /patch/supported: expected false, got true\n"))
-        .stdout(predicate::str::contains("  info s › json /sort/supported: expected false, got true\n"))
+        .stdout(predicate::str::contains("  advice (SHOULD, not blocking) s › status: expected 203, got 200\n"))
+        .stdout(predicate::str::contains("  info (for the record, no deviation) s › json /patch/supported: expected false, got true\n"))
+        .stdout(predicate::str::contains("  info (for the record, no deviation) s › json /sort/supported: expected false, got true\n"))
         .stdout(predicate::str::contains("1 passed, 0 failed, 0 skipped"));
     cargo_bin_cmd!("scimcheck")
         .args(["run", "--no-builtin", "--strict", "--suites"])
@@ -726,4 +726,21 @@ fn the_users_own_suites_run_beside_a_profile_and_a_single_file_is_a_suite() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("Okta: ready (1 scenarios passed)"));
+}
+
+#[test]
+fn a_custom_suites_impact_and_fix_print_under_its_failure_and_the_run_id_says_what_it_is_for() {
+    let dir = suite_dir(&[(
+        "teapot.yaml",
+        "name: teapot\nscenarios:\n  - id: wrong\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 418 }\n        impact: The kettle stays cold.\n        fix: Be a teapot.\n",
+    )]);
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--suites"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "  impact: The kettle stays cold.\n  fix: Be a teapot.\n",
+        ))
+        .stdout(predicate::str::contains("`scimcheck cleanup --run-id "));
 }

@@ -29,7 +29,10 @@ pub fn scenario(result: &ScenarioResult, secrets: &[String]) -> String {
     out.push_str(&not_run(result));
     // SHOULD and INFO findings, one line each, whatever the outcome.
     for step in &result.steps {
-        for (level, findings) in [("advice", &step.advice), ("info", &step.notes)] {
+        for (level, findings) in [
+            ("advice (SHOULD, not blocking)", &step.advice),
+            ("info (for the record, no deviation)", &step.notes),
+        ] {
             for f in findings {
                 let first = f.message.lines().next().unwrap_or_default();
                 let _ = writeln!(out, "  {level} {} › {}: {first}", step.id, f.check);
@@ -65,6 +68,16 @@ fn failed_step(scenario: &str, step: &StepResult) -> String {
         }
         if let Some(span) = &failure.span {
             out.push_str(&pointer(span));
+        }
+    }
+    // What the client does, and the fix, as the verdict says them: the
+    // user's own suites' texts too. A fixture has neither.
+    if !step.is_setup_failure() {
+        if let Some(impact) = &step.impact {
+            let _ = writeln!(out, "  impact: {}", impact.trim());
+        }
+        if let Some(fix) = &step.fix {
+            let _ = writeln!(out, "  fix: {}", fix.trim());
         }
     }
     let not_evaluated: Vec<&str> = step
