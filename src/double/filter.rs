@@ -326,6 +326,35 @@ pub enum Context<'a> {
     Element(&'a Attr),
 }
 
+/// The first attribute of `filter` that `context` does not define: a filter
+/// on it is "not supported" (RFC 7644 3.12, invalidFilter), not a filter
+/// that matches nothing, lest a client matching on it create duplicates.
+pub fn unknown_attribute(filter: &Filter, context: Context<'_>) -> Option<String> {
+    let defined = |path: &AttrPath| -> Option<&Attr> {
+        let attr = match context {
+            Context::Resource(schema) => schema.attr(path.uri.as_deref(), &path.name)?,
+            Context::Element(parent) => parent.sub_attr(&path.name)?,
+        };
+        match &path.sub {
+            None => Some(attr),
+            Some(sub) => attr.sub_attr(sub),
+        }
+    };
+    match filter {
+        Filter::Compare(path, _, _) | Filter::Present(path) => {
+            defined(path).is_none().then(|| path.to_string())
+        }
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            unknown_attribute(a, context).or_else(|| unknown_attribute(b, context))
+        }
+        Filter::Not(inner) => unknown_attribute(inner, context),
+        Filter::ValuePath(path, inner) => match defined(path) {
+            None => Some(path.to_string()),
+            Some(attr) => unknown_attribute(inner, Context::Element(attr)),
+        },
+    }
+}
+
 /// The value(s) a path designates in `node`, and the definition that rules
 /// their comparison (None when the schema does not know the attribute).
 pub fn resolve<'v, 's>(

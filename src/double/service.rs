@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::discovery;
 use super::error::ScimError;
-use super::filter::{AttrPath, Context, Filter, get_ci, matches, resolve};
+use super::filter::{AttrPath, Context, Filter, get_ci, matches, resolve, unknown_attribute};
 use super::patch;
 use super::resource::{canonicalize, check_required, strip_read_only, tidy};
 use super::schema::{Kind, LIST_RESPONSE, ResourceSchema, Returned, SEARCH_REQUEST};
@@ -571,6 +571,20 @@ impl Service {
             Some(text) => Some(Filter::parse(text).map_err(ScimError::invalid_filter)?),
             None => None,
         };
+        // An attribute no resource type searched defines is refused, not matched by nothing.
+        if let Some(f) = &filter {
+            let unknown: Vec<String> = kinds
+                .iter()
+                .filter_map(|&k| unknown_attribute(f, Context::Resource(self.schema(k))))
+                .collect();
+            if unknown.len() == kinds.len()
+                && let Some(name) = unknown.first()
+            {
+                return Err(ScimError::invalid_filter(format!(
+                    "the filter names `{name}`, which is no attribute here"
+                )));
+            }
+        }
         let mut hits: Vec<(Kind, Value)> = Vec::new();
         for &kind in kinds {
             let schema = self.schema(kind);
@@ -939,6 +953,35 @@ mod tests {
         ));
         assert_eq!(r.status, 201, "{r:?}");
         r.body.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_filter_on_an_unknown_attribute_is_invalid_filter() {
+        let mut s = Service::new("http://127.0.0.1:1", None);
+        create_user(&mut s, "alice@example.com");
+        let r = s.handle(&request(
+            "GET",
+            "/Users?filter=nickname2%20eq%20%22x%22",
+            None,
+        ));
+        assert_eq!(r.status, 400);
+        assert_eq!(r.body.unwrap()["scimType"], json!("invalidFilter"));
+        let r = s.handle(&request(
+            "GET",
+            "/Users?filter=emails[colour%20eq%20%22x%22]",
+            None,
+        ));
+        assert_eq!(r.status, 400);
+        // Known attributes, sub-attributes in value paths, and extension URNs are fine.
+        for filter in [
+            "emails[type%20eq%20%22work%22]",
+            "name.givenName%20pr",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department%20eq%20%22x%22",
+            "meta.lastModified%20gt%20%222020-01-01T00:00:00Z%22",
+        ] {
+            let r = s.handle(&request("GET", &format!("/Users?filter={filter}"), None));
+            assert_eq!(r.status, 200, "{filter}");
+        }
     }
 
     #[test]
