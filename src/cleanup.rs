@@ -73,12 +73,7 @@ pub async fn cleanup_run(
             }
             let path = format!("/{endpoint}/{id}");
             let exchange = client
-                .send(SentRequest {
-                    method: http::Method::DELETE,
-                    url: format!("{}{path}", target.base_url),
-                    headers: target.request_headers(),
-                    body: None,
-                })
+                .send(SentRequest::to(target, http::Method::DELETE, &path))
                 .await;
             match exchange.response {
                 Ok(r) if (200..300).contains(&r.status) || r.status == 404 => {

@@ -17,6 +17,19 @@ pub struct SentRequest {
     pub body: Option<Vec<u8>>,
 }
 
+impl SentRequest {
+    /// A body-less request to `path` below the target's base URL, with the
+    /// target's credentials and headers: what the probes and cleanups send.
+    pub fn to(target: &Target, method: http::Method, path: &str) -> SentRequest {
+        SentRequest {
+            method,
+            url: format!("{}{path}", target.base_url),
+            headers: target.request_headers(),
+            body: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ReceivedResponse {
     pub status: u16,

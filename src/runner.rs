@@ -358,12 +358,7 @@ struct Answer {
 
 async fn answer_of(client: &Client, target: &Target, path: &str) -> Answer {
     let exchange = client
-        .send(SentRequest {
-            method: http::Method::GET,
-            url: format!("{}{path}", target.base_url),
-            headers: target.request_headers(),
-            body: None,
-        })
+        .send(SentRequest::to(target, http::Method::GET, path))
         .await;
     match exchange.response {
         Ok(r) => Answer {
@@ -451,15 +446,9 @@ async fn get_json(
     target: &Target,
     path: &str,
 ) -> Result<Result<Value, String>, TransportError> {
-    let url = format!("{}{path}", target.base_url);
-    let exchange = client
-        .send(SentRequest {
-            method: http::Method::GET,
-            url: url.clone(),
-            headers: target.request_headers(),
-            body: None,
-        })
-        .await;
+    let request = SentRequest::to(target, http::Method::GET, path);
+    let url = request.url.clone();
+    let exchange = client.send(request).await;
     let response = exchange.response?;
     Ok(match response.status {
         200 => response
