@@ -22,6 +22,8 @@ const FAIL_RGB: [u8; 3] = [0xb4, 0x23, 0x18];
 const PASS_RGB: [u8; 3] = [0x06, 0x76, 0x47];
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 1600;
+/// A laptop's half screen: where a long check name squeezed the request column.
+const NARROW: u32 = 900;
 
 /// A report of a real run: Entra's user lifecycle fails (PATCH answered 500),
 /// RFC user creation passes.
@@ -176,23 +178,87 @@ fn screenshot(browser: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The width in CSS pixels of the request column of a step whose checks
+/// include a long URN check name (`json /urn:...:enterprise:2.0:User/manager/value`),
+/// as Chromium lays the report out at the test's width: measured by a probe
+/// script added to a copy of the report (the report itself has none).
+fn request_column_width(browser: &Path) -> Result<f64, Failed> {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let page = out.join("report-probe.html");
+    let probe = r#"<script>
+      // A step that ran, given the longest check name the built-in suites hold.
+      const row = [...document.querySelectorAll('tr')].find(r => r.children.length == 4 && r.querySelector('td:nth-child(3) code') && r.querySelector('ul.checks li'));
+      if (row) row.querySelector('ul.checks li').textContent = 'json /urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/manager/value';
+      document.title = 'width=' + (row ? row.children[2].getBoundingClientRect().width : -1);
+    </script></body>"#;
+    let report = real_report().replace("</body>", probe);
+    std::fs::write(&page, report).map_err(|e| e.to_string())?;
+    let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let output = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--window-size={NARROW},{HEIGHT}"))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", browser.display()))?;
+    let dom = String::from_utf8_lossy(&output.stdout);
+    dom.split("<title>width=")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .and_then(|w| w.parse::<f64>().ok())
+        .filter(|w| *w >= 0.0)
+        .ok_or_else(|| {
+            format!(
+                "no width measured; the DOM began: {}",
+                &dom[..dom.len().min(300)]
+            )
+            .into()
+        })
+}
+
+/// A long check name wraps in its column instead of squeezing the request
+/// column (a 70-character URN once left it 6 characters wide).
+fn long_check_names_wrap(browser: &Path) -> Result<(), Failed> {
+    let width = request_column_width(browser)?;
+    if width < 250.0 {
+        return Err(format!("the request column is {width} px wide at {NARROW} px").into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let required = std::env::var_os("SCIMCHECK_REQUIRE_BROWSER").is_some_and(|v| v == "1");
     let browser = chromium();
-    let screenshot_trial = match browser {
-        Some(path) => Trial::test("screenshot_in_headless_chromium", move || screenshot(&path)),
-        None if required => Trial::test("screenshot_in_headless_chromium", || {
+    let in_browser = |name: &'static str, test: fn(&Path) -> Result<(), Failed>| match &browser {
+        Some(path) => {
+            let path = path.clone();
+            Trial::test(name, move || test(&path))
+        }
+        None if required => Trial::test(name, || {
             Err("SCIMCHECK_REQUIRE_BROWSER=1 but no chromium: apt-get install chromium".into())
         }),
-        None => Trial::test("screenshot_in_headless_chromium", || Ok(())).with_ignored_flag(true),
+        None => Trial::test(name, || Ok(())).with_ignored_flag(true),
     };
     let trials = vec![
         Trial::test(
             "content_is_complete_and_self_contained",
             content_is_complete_and_self_contained,
         ),
-        screenshot_trial,
+        in_browser("screenshot_in_headless_chromium", screenshot),
+        in_browser("long_check_names_wrap", long_check_names_wrap),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
