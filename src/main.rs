@@ -35,6 +35,26 @@ enum Command {
     Serve(ServeArgs),
     /// Delete what a run left behind: users and groups named `scimcheck-<run id>...`.
     Cleanup(CleanupArgs),
+    /// Print a built-in suite's YAML, by suite (`entra::users`) or scenario name.
+    Show {
+        /// A suite or scenario name, as `list` prints it.
+        name: String,
+    },
+    /// Work with the built-in suites.
+    Suites {
+        #[command(subcommand)]
+        command: SuitesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SuitesCommand {
+    /// Write every built-in suite into DIR, ready to edit and run with
+    /// `scimcheck run --no-builtin --suites DIR`.
+    Export {
+        /// A folder that does not hold them yet.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -195,6 +215,10 @@ fn main() -> ExitCode {
         Command::List(args) => list(&args),
         Command::Serve(args) => serve(args),
         Command::Cleanup(args) => cleanup(args),
+        Command::Show { name } => show(&name),
+        Command::Suites {
+            command: SuitesCommand::Export { dir },
+        } => export(&dir),
     };
     ExitCode::from(code)
 }
@@ -571,6 +595,83 @@ fn cleanup(args: CleanupArgs) -> u8 {
             }
         }
     }
+}
+
+/// The built-in suite files, each with its slug (`entra::users`) and its
+/// path below `suites/` (`entra/users.yaml`).
+fn builtin_files() -> Vec<(String, String, String)> {
+    scimcheck::suite::builtin_sources()
+        .into_iter()
+        .map(|source| {
+            let relative = source.name.trim_start_matches("suites/").to_string();
+            let slug = relative
+                .trim_end_matches(".yaml")
+                .trim_end_matches(".yml")
+                .replace('/', "::");
+            (slug, relative, source.text.to_string())
+        })
+        .collect()
+}
+
+fn show(name: &str) -> u8 {
+    let files = builtin_files();
+    // A suite by its name or file, or the suite that holds a scenario.
+    let found = files.iter().find(|(slug, relative, _)| {
+        name == slug
+            || name == relative
+            || name.trim_start_matches("suites/") == relative
+            || name
+                .rsplit_once("::")
+                .is_some_and(|(suite, _)| suite == slug)
+    });
+    match found {
+        Some((slug, relative, text)) => {
+            outln!("# suites/{relative} ({slug})");
+            out!("{text}");
+            exit::PASSED
+        }
+        None => {
+            let slugs: Vec<&str> = files.iter().map(|(s, _, _)| s.as_str()).collect();
+            eprintln!(
+                "scimcheck show: no built-in suite or scenario `{name}`; the suites are: {}",
+                slugs.join(", ")
+            );
+            exit::USAGE
+        }
+    }
+}
+
+fn export(dir: &std::path::Path) -> u8 {
+    let files = builtin_files();
+    // Never overwrite: the user's edits may be there.
+    if let Some((_, relative, _)) = files.iter().find(|(_, r, _)| dir.join(r).exists()) {
+        eprintln!(
+            "scimcheck suites export: {} exists; nothing was written (choose a new folder)",
+            dir.join(relative).display()
+        );
+        return exit::USAGE;
+    }
+    for (_, relative, text) in &files {
+        let path = dir.join(relative);
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, text));
+        if let Err(e) = written {
+            eprintln!(
+                "scimcheck suites export: cannot write {}: {e}",
+                path.display()
+            );
+            return exit::USAGE;
+        }
+    }
+    println!(
+        "wrote {} suites to {}; run them with `scimcheck run --no-builtin --suites {}`",
+        files.len(),
+        dir.display(),
+        dir.display()
+    );
+    exit::PASSED
 }
 
 fn serve(args: ServeArgs) -> u8 {

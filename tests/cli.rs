@@ -744,3 +744,45 @@ fn a_custom_suites_impact_and_fix_print_under_its_failure_and_the_run_id_says_wh
         ))
         .stdout(predicate::str::contains("`scimcheck cleanup --run-id "));
 }
+
+#[test]
+fn the_built_in_suites_can_be_shown_exported_and_run_from_the_export() {
+    let shown = cargo_bin_cmd!("scimcheck")
+        .args(["show", "okta::users::user_lifecycle"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(
+        shown.starts_with("# suites/okta/users.yaml (okta::users)\nname: Okta user provisioning\n"),
+        "{shown}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("mine");
+    cargo_bin_cmd!("scimcheck")
+        .args(["suites", "export"])
+        .arg(&export)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "run them with `scimcheck run --no-builtin --suites",
+        ));
+    assert_eq!(
+        std::fs::read_to_string(export.join("okta/users.yaml")).unwrap(),
+        shown.split_once('\n').unwrap().1
+    );
+    // Exporting again would overwrite edits: refused, nothing written.
+    cargo_bin_cmd!("scimcheck")
+        .args(["suites", "export"])
+        .arg(&export)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing was written"));
+    // The export runs as the built-in suites do, under the same names and profiles.
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--profile", "okta", "--suites"])
+        .arg(&export)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("PASS okta::users::user_lifecycle"))
+        .stdout(predicate::str::contains("Okta: ready (3 scenarios passed)"));
+}
