@@ -398,23 +398,7 @@ pub async fn run_scenario(
     }
     // LIFO, always.
     while let Some((request, span)) = cleanups.pop() {
-        let exchange = match ctx.interrupt.cleanup_time_left() {
-            None => ctx.client.send(request).await,
-            Some(left) => {
-                match tokio::time::timeout(left, ctx.client.send(request.clone())).await {
-                    Ok(exchange) => exchange,
-                    Err(_) => Exchange {
-                        request,
-                        response: Err(TransportError::Other(
-                            "not done: the time for cleanups after the interruption ran out".into(),
-                        )),
-                        elapsed: Duration::ZERO,
-                        started_at: std::time::SystemTime::now(),
-                        retries: Vec::new(),
-                    },
-                }
-            }
-        };
+        let exchange = send_cleanup(ctx, request).await;
         let problem = match &exchange.response {
             Ok(r) if (200..300).contains(&r.status) || r.status == 404 => None,
             Ok(r) => Some(format!("answered {}", r.status)),
@@ -547,6 +531,66 @@ async fn run_steps(
             Some(step) => format!("interrupted before step `{}`", step.id),
             None => "interrupted".into(),
         });
+    }
+}
+
+/// How often a cleanup is tried in all, and the first wait between tries.
+const CLEANUP_ATTEMPTS: u32 = 4;
+const CLEANUP_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Sends a cleanup, again after a server error, a timeout or a broken
+/// connection (a DELETE is idempotent, and a 404 on a later try means it is
+/// gone), with a doubling wait, within the cleanup budget once interrupted.
+/// The tries before the last are told in the exchange's retries.
+async fn send_cleanup(ctx: &RunContext, request: SentRequest) -> Exchange {
+    let mut earlier: Vec<String> = Vec::new();
+    let mut wait = CLEANUP_BACKOFF;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let sent = match ctx.interrupt.cleanup_time_left() {
+            None => ctx.client.send(request.clone()).await,
+            Some(left) => {
+                match tokio::time::timeout(left, ctx.client.send(request.clone())).await {
+                    Ok(exchange) => exchange,
+                    Err(_) => Exchange {
+                        request: request.clone(),
+                        response: Err(TransportError::Other(
+                            "not done: the time for cleanups after the interruption ran out".into(),
+                        )),
+                        elapsed: Duration::ZERO,
+                        started_at: std::time::SystemTime::now(),
+                        retries: Vec::new(),
+                    },
+                }
+            }
+        };
+        let transient = match &sent.response {
+            Ok(r) => r.status >= 500,
+            Err(TransportError::Other(why)) if why.starts_with("not done:") => false,
+            Err(_) => true,
+        };
+        let out_of_time = ctx
+            .interrupt
+            .cleanup_time_left()
+            .is_some_and(|left| left <= wait);
+        if !transient || attempt == CLEANUP_ATTEMPTS || out_of_time {
+            let mut exchange = sent;
+            earlier.append(&mut exchange.retries);
+            exchange.retries = earlier;
+            return exchange;
+        }
+        let what = match &sent.response {
+            Ok(r) => format!("answered {}", r.status),
+            Err(e) => e.to_string(),
+        };
+        earlier.extend(sent.retries);
+        earlier.push(format!(
+            "cleanup {what}, tried again after {} ms",
+            wait.as_millis()
+        ));
+        tokio::time::sleep(wait).await;
+        wait *= 2;
     }
 }
 

@@ -133,3 +133,68 @@ async fn no_leftovers_after_a_run_against_a_flaky_server() {
         Vec::<String>::new()
     );
 }
+
+/// One request in four fails before it is processed (nothing done, 500).
+struct FailsBefore {
+    service: Arc<Mutex<Service>>,
+    count: AtomicU64,
+}
+
+impl Respond for FailsBefore {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = service_request(request);
+        let n = self.count.fetch_add(1, Ordering::SeqCst);
+        if scim.path != "/ServiceProviderConfig" && n % 4 == 3 {
+            return ResponseTemplate::new(500).set_body_string("flaky");
+        }
+        let response = self.service.lock().unwrap().handle(&scim);
+        response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn cleanups_are_retried_so_a_flaky_server_keeps_nothing() {
+    let double = common::double().await;
+    Mock::given(any())
+        .respond_with(FailsBefore {
+            service: double.service(),
+            count: AtomicU64::new(0),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut target = common::target(&double.base_url());
+    target.max_retries = 0;
+    let report = runner::run(&plan, common::settings(target, dir.path()))
+        .await
+        .unwrap();
+    let prefix = format!("scimcheck-{}", report.run_id);
+    assert_eq!(
+        prefixed(&double.service(), &double.base_url(), &prefix),
+        Vec::<String>::new(),
+        "left behind after the run itself"
+    );
+    let retried = report
+        .results
+        .iter()
+        .flat_map(|r| &r.cleanups)
+        .filter(|c| c.exchange.as_ref().is_some_and(|e| !e.retries.is_empty()))
+        .count();
+    assert!(
+        retried > 0,
+        "no cleanup met a failure: the test proves nothing"
+    );
+    let unreported = report
+        .results
+        .iter()
+        .flat_map(|r| &r.cleanups)
+        .filter(|c| c.problem.is_some())
+        .count();
+    assert_eq!(unreported, 0);
+}
