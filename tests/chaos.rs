@@ -75,6 +75,22 @@ fn prefixed(service: &Arc<Mutex<Service>>, base: &str, prefix: &str) -> Vec<Stri
     names
 }
 
+/// Every built-in suite against `double`, with no 429 retries, and the target used.
+async fn run_builtin(
+    double: &scimcheck::double::Double,
+) -> (scimcheck::target::Target, runner::RunReport) {
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut target = common::target(&double.base_url());
+    target.max_retries = 0;
+    let settings = common::settings(target.clone(), dir.path());
+    (target, runner::run(&plan, settings).await.unwrap())
+}
+
 #[tokio::test]
 async fn no_leftovers_after_a_run_against_a_flaky_server() {
     let double = common::double().await;
@@ -88,16 +104,7 @@ async fn no_leftovers_after_a_run_against_a_flaky_server() {
         .with_priority(1)
         .mount(double.server())
         .await;
-    let plan = runner::load_plan(&SuiteSources {
-        builtin: true,
-        dirs: Vec::new(),
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut target = common::target(&double.base_url());
-    target.max_retries = 0;
-    let settings = common::settings(target.clone(), dir.path());
-    let report = runner::run(&plan, settings).await.unwrap();
+    let (target, report) = run_builtin(&double).await;
     let failed = report
         .results
         .iter()
@@ -163,17 +170,7 @@ async fn cleanups_are_retried_so_a_flaky_server_keeps_nothing() {
         .with_priority(1)
         .mount(double.server())
         .await;
-    let plan = runner::load_plan(&SuiteSources {
-        builtin: true,
-        dirs: Vec::new(),
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut target = common::target(&double.base_url());
-    target.max_retries = 0;
-    let report = runner::run(&plan, common::settings(target, dir.path()))
-        .await
-        .unwrap();
+    let (_, report) = run_builtin(&double).await;
     let prefix = format!("scimcheck-{}", report.run_id);
     assert_eq!(
         prefixed(&double.service(), &double.base_url(), &prefix),

@@ -114,15 +114,11 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-fn screenshot(browser: &Path) -> Result<(), Failed> {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let page = out.join("report.html");
-    let shot = out.join("screenshot.png");
-    let _ = std::fs::remove_file(&shot);
-    std::fs::write(&page, real_report()).map_err(|e| e.to_string())?;
-    let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let status = Command::new(browser)
+/// Headless Chromium, offline (every host name fails to resolve), with a
+/// profile folder of its own and none of its background connections.
+fn headless(browser: &Path, profile: &Path) -> Command {
+    let mut command = Command::new(browser);
+    command
         .args([
             "--headless",
             "--no-sandbox",
@@ -132,11 +128,22 @@ fn screenshot(browser: &Path) -> Result<(), Failed> {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--hide-scrollbars",
-            // Offline: every host name fails to resolve.
             "--host-resolver-rules=MAP * ~NOTFOUND",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+fn screenshot(browser: &Path) -> Result<(), Failed> {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let page = out.join("report.html");
+    let shot = out.join("screenshot.png");
+    let _ = std::fs::remove_file(&shot);
+    std::fs::write(&page, real_report()).map_err(|e| e.to_string())?;
+    let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let status = headless(browser, profile.path())
+        .args(["--hide-scrollbars"])
         .arg(format!("--window-size={WIDTH},{HEIGHT}"))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", page.display()))
@@ -195,20 +202,8 @@ fn request_column_width(browser: &Path) -> Result<f64, Failed> {
     let report = real_report().replace("</body>", probe);
     std::fs::write(&page, report).map_err(|e| e.to_string())?;
     let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let output = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+    let output = headless(browser, profile.path())
+        .arg("--dump-dom")
         .arg(format!("--window-size={NARROW},{HEIGHT}"))
         .arg(format!("file://{}", page.display()))
         .output()
