@@ -443,14 +443,15 @@ async fn run_steps(
     let mut captured: Vec<(String, Value)> = Vec::new();
     // For each step that did not pass, the failed step at the root of it.
     let mut blocked_by: std::collections::BTreeMap<&str, &str> = Default::default();
-    // Steps whose optional feature is not offered, and those that need them.
-    let mut not_offered: std::collections::BTreeMap<&str, &str> = Default::default();
+    // Steps not applicable (an optional feature not offered, an attribute not
+    // declared), and those that need them, with why.
+    let mut not_applicable: std::collections::BTreeMap<&str, String> = Default::default();
     let mut interrupted = false;
     for step in &scenario.steps {
         let mut step_result = StepResult::planned(step);
         if interrupted || ctx.interrupt.is_set() {
             interrupted = true;
-            step_result.not_run = Some("the run was interrupted".into());
+            step_result.not_run = Some(INTERRUPTED.into());
             result.steps.push(step_result);
             continue;
         }
@@ -478,28 +479,21 @@ async fn run_steps(
             result.steps.push(step_result);
             continue;
         }
-        if let Some(need) = step
+        let inherited = step
             .needs
             .iter()
-            .find(|n| not_offered.contains_key(n.as_str()))
-        {
-            let root = not_offered[need.as_str()];
-            step_result.not_run = Some(format!(
-                "not applicable: `{root}` found the optional feature not offered"
-            ));
+            .find_map(|n| not_applicable.get(n.as_str()).cloned());
+        let undeclared = ctx.declared.as_ref().and_then(|declared| {
+            step.attributes.iter().find(|a| !declared.contains(*a)).map(|missing| {
+                format!(
+                    "not applicable: the server's /Schemas does not declare the optional User attribute `{missing}`"
+                )
+            })
+        });
+        if let Some(why) = inherited.or(undeclared) {
+            step_result.not_run = Some(why.clone());
             step_result.not_applicable = true;
-            not_offered.insert(&step.id, root);
-            result.steps.push(step_result);
-            continue;
-        }
-        if let Some(declared) = &ctx.declared
-            && let Some(missing) = step.attributes.iter().find(|a| !declared.contains(*a))
-        {
-            step_result.not_run = Some(format!(
-                "not applicable: the server's /Schemas does not declare the optional User attribute `{missing}`"
-            ));
-            step_result.not_applicable = true;
-            not_offered.insert(&step.id, &step.id);
+            not_applicable.insert(&step.id, why);
             result.steps.push(step_result);
             continue;
         }
@@ -521,18 +515,30 @@ async fn run_steps(
             blocked_by.remove(replaced.as_str());
             step_result.stood_in_for = Some(replaced.clone());
         } else if step_result.feature_not_offered {
-            not_offered.insert(&step.id, &step.id);
+            not_applicable.insert(
+                &step.id,
+                format!(
+                    "not applicable: `{}` found the optional feature not offered",
+                    step.id
+                ),
+            );
         }
         result.steps.push(step_result);
     }
     if interrupted && result.outcome == Outcome::Passed {
-        let first = result.steps.iter().find(|s| s.not_run.is_some());
+        let first = result
+            .steps
+            .iter()
+            .find(|s| s.not_run.as_deref() == Some(INTERRUPTED));
         result.outcome = Outcome::Skipped(match first {
             Some(step) => format!("interrupted before step `{}`", step.id),
             None => "interrupted".into(),
         });
     }
 }
+
+/// Why the steps after an interruption did not run.
+const INTERRUPTED: &str = "the run was interrupted";
 
 /// How often a cleanup is tried in all, and the first wait between tries.
 const CLEANUP_ATTEMPTS: u32 = 4;
