@@ -292,6 +292,7 @@ fn run_trial(plan: &Plan, start: Start, snapshots: PathBuf) -> Result<(), Failed
             run_id: None,
             interrupt: Default::default(),
             on_result: None,
+            probed: None,
         };
         let report = runner::run(plan, settings)
             .await

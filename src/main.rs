@@ -391,13 +391,16 @@ fn run(args: RunArgs) -> u8 {
         }
         // One message, before anything else, for a target that is not there,
         // refuses the credentials or has no SCIM endpoint at that path.
-        if let Err(e) = runner::preflight(&target).await {
-            eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
-            return match e {
-                RunError::Setup(_) => exit::USAGE,
-                _ => exit::UNREACHABLE,
-            };
-        }
+        let probed = match runner::preflight(&target).await {
+            Ok(probed) => probed,
+            Err(e) => {
+                eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+                return match e {
+                    RunError::Setup(_) => exit::USAGE,
+                    _ => exit::UNREACHABLE,
+                };
+            }
+        };
         let suites = &args.suites;
         let (plan, missing) = runner::with_schema_driven(plan, &target, !suites.no_builtin, &suites.profiles, &suites.filters).await;
         if let Some(why) = missing {
@@ -433,6 +436,7 @@ fn run(args: RunArgs) -> u8 {
             run_id: None,
             interrupt: interrupt.clone(),
             on_result: Some(on_result),
+            probed: Some(probed),
         };
         let report = runner::run(&plan, settings).await;
         live.done();

@@ -174,6 +174,9 @@ pub struct RunSettings {
     pub interrupt: crate::exec::Interrupt,
     /// Told each scenario's result as it finishes.
     pub on_result: Option<crate::exec::OnResult>,
+    /// The ServiceProviderConfig a [`preflight`] already read, so the run
+    /// does not probe the target a second time (None: the run probes).
+    pub probed: Option<Result<Value, String>>,
 }
 
 /// The outcome of a run.
@@ -183,17 +186,21 @@ pub struct RunReport {
 }
 
 /// Checks that the target answers as a SCIM endpoint with these credentials
-/// (see [`probe`]), without running anything.
-pub async fn preflight(target: &Target) -> Result<(), RunError> {
+/// (see [`probe`]), without running anything; gives the ServiceProviderConfig
+/// read (or why it could not be), for [`RunSettings::probed`].
+pub async fn preflight(target: &Target) -> Result<Result<Value, String>, RunError> {
     let client = Client::new(target).map_err(|e| RunError::Setup(e.to_string()))?;
-    probe(&client, target).await.map(|_| ())
+    probe(&client, target).await
 }
 
 /// Probes the target, then runs the plan.
 pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunError> {
     let client = Client::new(&settings.target).map_err(|e| RunError::Setup(e.to_string()))?;
     let schemas: Arc<SchemaSet> = SchemaSet::load().map_err(RunError::Setup)?;
-    let features = probe(&client, &settings.target).await?;
+    let features = match settings.probed {
+        Some(probed) => probed,
+        None => probe(&client, &settings.target).await?,
+    };
     let needs_features = plan.scenarios().any(|(_, s)| !s.requires.is_empty());
     let needs_attributes = plan
         .scenarios()

@@ -57,6 +57,7 @@ pub async fn run_sources(
         run_id: None,
         interrupt: Default::default(),
         on_result: None,
+        probed: None,
     };
     runner::run(&plan, settings)
         .await
@@ -93,6 +94,7 @@ pub fn settings(target: Target, dir: &std::path::Path) -> RunSettings {
         run_id: None,
         interrupt: Default::default(),
         on_result: None,
+        probed: None,
     }
 }
 
