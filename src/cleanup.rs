@@ -61,12 +61,7 @@ pub async fn cleanup_run(
                 .get("id")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            // `scimcheck-<run id>-...`: a longer run id sharing the prefix is another run.
-            // In any letter case: the duplicate checks send names in upper case too.
-            let ours = name
-                .get(..prefix.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(&prefix))
-                && name[prefix.len()..].starts_with('-');
+            let ours = crate::ownership::carries_run_prefix(name, run_id);
             if !ours || id.is_empty() {
                 report.ignored += 1;
                 continue;

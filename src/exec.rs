@@ -19,6 +19,7 @@ use crate::check::{CheckContext, Checked, Failure, check_response};
 use crate::diagnostic::Span;
 use crate::http::{Client, Exchange, SentRequest, TransportError};
 use crate::normalize::Normalizer;
+use crate::ownership::{self, Identity};
 use crate::plan::{
     Body, CREATED_ID, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan,
 };
@@ -181,9 +182,16 @@ impl StepResult {
 
 #[derive(Debug, Clone)]
 pub struct CleanupResult {
+    /// The last request of the cleanup: the DELETE, or the read that
+    /// decided there was nothing of the run's to delete.
     pub exchange: Option<Exchange>,
-    /// Why the resource may have been left behind.
+    /// The read that confirmed the resource is the run's, before a DELETE.
+    pub read_back: Option<Exchange>,
+    /// Why the resource may have been left behind, or was left alone.
     pub problem: Option<String>,
+    /// The id now names a resource the run did not create: not deleted,
+    /// and not to be deleted by anyone cleaning up after the run.
+    pub left_alone: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -234,7 +242,8 @@ impl ScenarioResult {
         let cleanups = self
             .cleanups
             .iter()
-            .filter_map(|c| c.exchange.as_ref().map(|e| ("cleanup", e)));
+            .flat_map(|c| c.read_back.iter().chain(&c.exchange))
+            .map(|e| ("cleanup", e));
         steps.chain(cleanups)
     }
 }
@@ -383,7 +392,7 @@ pub async fn run_scenario(
             Err(e) => setup_failure = Some(format!("suite variable `{name}`: {e}")),
         }
     }
-    let mut cleanups: Vec<(SentRequest, Span)> = Vec::new();
+    let mut cleanups: Vec<PendingCleanup> = Vec::new();
     if let Some(why) = setup_failure {
         result.outcome = Outcome::Failed;
         let mut step = StepResult::new("vars", suite_span(suite), Vec::new());
@@ -397,23 +406,37 @@ pub async fn run_scenario(
         run_steps(ctx, suite, scenario, &mut scope, &mut cleanups, &mut result).await;
     }
     // LIFO, always.
-    while let Some((request, span)) = cleanups.pop() {
-        let exchange = send_cleanup(ctx, request).await;
-        let problem = match &exchange.response {
-            Ok(r) if (200..300).contains(&r.status) || r.status == 404 => None,
-            Ok(r) => Some(format!("answered {}", r.status)),
-            Err(e) => Some(e.to_string()),
-        };
+    while let Some(pending) = cleanups.pop() {
+        let span = pending.span.clone();
+        let done = send_cleanup(ctx, &scope.run_id, pending).await;
+        let problem = done
+            .left_alone
+            .clone()
+            .or_else(|| match &done.exchange.response {
+                Ok(r) if (200..300).contains(&r.status) || r.status == 404 => None,
+                Ok(r) => Some(format!("answered {}", r.status)),
+                Err(e) => Some(e.to_string()),
+            });
         if let Some(problem) = &problem {
             result.outcome = Outcome::Failed;
+            let exchange = &done.exchange;
             let mut step = StepResult::new("cleanup", span.clone(), Vec::new());
             step.is_failed_cleanup = true;
             step.exchange = Some(exchange.clone());
-            step.impact = Some("the resource it created may be left behind on the target".into());
+            step.impact = Some(if done.left_alone.is_some() {
+                "the id now names another resource: a client deleting or updating by id would change someone else's account".into()
+            } else {
+                "the resource it created may be left behind on the target".into()
+            });
+            let consequence = if done.left_alone.is_some() {
+                ""
+            } else {
+                ": the resource may be left behind"
+            };
             step.failures.push(Failure {
                 check: CLEANUP_CHECK.into(),
                 message: format!(
-                    "{} {} {problem}: the resource may be left behind",
+                    "{} {} {problem}{consequence}",
                     exchange.request.method, exchange.request.url
                 ),
                 span: Some(span),
@@ -421,7 +444,9 @@ pub async fn run_scenario(
             result.steps.push(step);
         }
         result.cleanups.push(CleanupResult {
-            exchange: Some(exchange),
+            left_alone: done.left_alone.is_some(),
+            exchange: Some(done.exchange),
+            read_back: done.read_back,
             problem,
         });
     }
@@ -437,7 +462,7 @@ async fn run_steps(
     suite: &SuitePlan,
     scenario: &ScenarioPlan,
     scope: &mut Scope,
-    cleanups: &mut Vec<(SentRequest, Span)>,
+    cleanups: &mut Vec<PendingCleanup>,
     result: &mut ScenarioResult,
 ) {
     let mut captured: Vec<(String, Value)> = Vec::new();
@@ -544,55 +569,129 @@ const INTERRUPTED: &str = "the run was interrupted";
 const CLEANUP_ATTEMPTS: u32 = 4;
 const CLEANUP_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Sends a cleanup, again after a server error, a timeout or a broken
+/// A cleanup registered by a step, with what the step saw of the resource.
+pub struct PendingCleanup {
+    request: SentRequest,
+    span: Span,
+    created: Option<Identity>,
+}
+
+/// How a cleanup went: its last exchange, the read before a DELETE, and why
+/// the resource was left alone, if it was.
+struct CleanupDone {
+    exchange: Exchange,
+    read_back: Option<Exchange>,
+    left_alone: Option<String>,
+}
+
+/// A server error, a timeout or a broken connection: worth another try.
+fn transient(exchange: &Exchange) -> bool {
+    match &exchange.response {
+        Ok(r) => r.status >= 500,
+        Err(TransportError::Other(why)) if why.starts_with("not done:") => false,
+        Err(_) => true,
+    }
+}
+
+/// Sends a request within the cleanup budget once interrupted.
+async fn send_within_budget(ctx: &RunContext, request: SentRequest) -> Exchange {
+    let Some(left) = ctx.interrupt.cleanup_time_left() else {
+        return ctx.client.send(request).await;
+    };
+    match tokio::time::timeout(left, ctx.client.send(request.clone())).await {
+        Ok(exchange) => exchange,
+        Err(_) => Exchange {
+            request,
+            response: Err(TransportError::Other(
+                "not done: the time for cleanups after the interruption ran out".into(),
+            )),
+            elapsed: Duration::ZERO,
+            started_at: std::time::SystemTime::now(),
+            retries: Vec::new(),
+        },
+    }
+}
+
+/// One try: a DELETE is sent only after a read shows the resource is still
+/// the run's (see [`crate::ownership`]); other cleanups are sent as they are.
+async fn try_cleanup(ctx: &RunContext, run_id: &str, pending: &PendingCleanup) -> CleanupDone {
+    if pending.request.method != http::Method::DELETE {
+        let exchange = send_within_budget(ctx, pending.request.clone()).await;
+        return CleanupDone {
+            exchange,
+            read_back: None,
+            left_alone: None,
+        };
+    }
+    let read = SentRequest {
+        method: http::Method::GET,
+        body: None,
+        ..pending.request.clone()
+    };
+    let read = send_within_budget(ctx, read).await;
+    let decided = |left_alone: Option<String>, exchange: Exchange| CleanupDone {
+        exchange,
+        read_back: None,
+        left_alone,
+    };
+    let verdict = match &read.response {
+        // Gone already, or not readable now: the caller retries or reports.
+        Ok(r) if r.status == 404 || r.status >= 500 => return decided(None, read),
+        Err(_) => return decided(None, read),
+        Ok(r) if r.status != 200 => Err(format!(
+            "could not be read back to confirm it is the run's (answered {}): left alone",
+            r.status
+        )),
+        Ok(r) => match r.json() {
+            Ok(current) => ownership::confirm(&current, pending.created.as_ref(), run_id),
+            Err(e) => Err(format!(
+                "could not be read back to confirm it is the run's (not JSON: {e}): left alone"
+            )),
+        },
+    };
+    if let Err(why) = verdict {
+        return decided(Some(why), read);
+    }
+    let exchange = send_within_budget(ctx, pending.request.clone()).await;
+    CleanupDone {
+        exchange,
+        read_back: Some(read),
+        left_alone: None,
+    }
+}
+
+/// Tries a cleanup, again after a server error, a timeout or a broken
 /// connection (a DELETE is idempotent, and a 404 on a later try means it is
 /// gone), with a doubling wait, within the cleanup budget once interrupted.
 /// The tries before the last are told in the exchange's retries.
-async fn send_cleanup(ctx: &RunContext, request: SentRequest) -> Exchange {
+async fn send_cleanup(ctx: &RunContext, run_id: &str, pending: PendingCleanup) -> CleanupDone {
     let mut earlier: Vec<String> = Vec::new();
     let mut wait = CLEANUP_BACKOFF;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let sent = match ctx.interrupt.cleanup_time_left() {
-            None => ctx.client.send(request.clone()).await,
-            Some(left) => {
-                match tokio::time::timeout(left, ctx.client.send(request.clone())).await {
-                    Ok(exchange) => exchange,
-                    Err(_) => Exchange {
-                        request: request.clone(),
-                        response: Err(TransportError::Other(
-                            "not done: the time for cleanups after the interruption ran out".into(),
-                        )),
-                        elapsed: Duration::ZERO,
-                        started_at: std::time::SystemTime::now(),
-                        retries: Vec::new(),
-                    },
-                }
-            }
-        };
-        let transient = match &sent.response {
-            Ok(r) => r.status >= 500,
-            Err(TransportError::Other(why)) if why.starts_with("not done:") => false,
-            Err(_) => true,
-        };
+        let mut done = try_cleanup(ctx, run_id, &pending).await;
         let out_of_time = ctx
             .interrupt
             .cleanup_time_left()
             .is_some_and(|left| left <= wait);
-        if !transient || attempt == CLEANUP_ATTEMPTS || out_of_time {
-            let mut exchange = sent;
-            earlier.append(&mut exchange.retries);
-            exchange.retries = earlier;
-            return exchange;
+        if done.left_alone.is_some()
+            || !transient(&done.exchange)
+            || attempt == CLEANUP_ATTEMPTS
+            || out_of_time
+        {
+            earlier.append(&mut done.exchange.retries);
+            done.exchange.retries = earlier;
+            return done;
         }
-        let what = match &sent.response {
+        let what = match &done.exchange.response {
             Ok(r) => format!("answered {}", r.status),
             Err(e) => e.to_string(),
         };
-        earlier.extend(sent.retries);
+        earlier.extend(done.exchange.retries);
         earlier.push(format!(
-            "cleanup {what}, tried again after {} ms",
+            "cleanup {} {what}, tried again after {} ms",
+            done.exchange.request.method,
             wait.as_millis()
         ));
         tokio::time::sleep(wait).await;
@@ -613,7 +712,7 @@ async fn run_step(
     step: &StepPlan,
     scope: &mut Scope,
     captured: &mut Vec<(String, Value)>,
-    cleanups: &mut Vec<(SentRequest, Span)>,
+    cleanups: &mut Vec<PendingCleanup>,
     result: &mut StepResult,
 ) {
     let request = match render_request(ctx, &step.request, scope) {
@@ -739,6 +838,9 @@ async fn run_step(
             }
         }
     }
+    // What the step saw of the resource it created or touched, so that its
+    // cleanup deletes nothing else.
+    let created = response.json().ok().as_ref().and_then(Identity::of);
     // A resource created where none should have been is removed all the
     // same: only on a 201, so that nothing this run did not create is touched.
     if let Some(cleanup) = &step.cleanup_if_created
@@ -749,7 +851,11 @@ async fn run_step(
             with_created.vars.insert(CREATED_ID.to_string(), id);
         }
         match render_request(ctx, cleanup, &with_created) {
-            Ok(r) => cleanups.push((r, cleanup.span.clone())),
+            Ok(request) => cleanups.push(PendingCleanup {
+                request,
+                span: cleanup.span.clone(),
+                created: created.clone(),
+            }),
             Err(e) => result.failures.push(Failure {
                 check: CLEANUP_CHECK.into(),
                 message: format!(
@@ -765,7 +871,11 @@ async fn run_step(
         && let Some(cleanup) = &step.cleanup
     {
         match render_request(ctx, cleanup, scope) {
-            Ok(r) => cleanups.push((r, cleanup.span.clone())),
+            Ok(request) => cleanups.push(PendingCleanup {
+                request,
+                span: cleanup.span.clone(),
+                created: created.clone(),
+            }),
             Err(e) => result.failures.push(Failure {
                 check: CLEANUP_CHECK.into(),
                 message: format!("cannot build the cleanup request: {e}"),

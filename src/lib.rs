@@ -23,6 +23,7 @@ pub mod gate;
 pub mod http;
 pub mod live;
 pub mod normalize;
+pub mod ownership;
 pub mod plan;
 pub mod profile;
 pub mod report;

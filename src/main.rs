@@ -517,7 +517,8 @@ async fn on_interrupt(interrupt: Interrupt) {
 fn leftovers(results: &[scimcheck::exec::ScenarioResult], secrets: &[String]) -> String {
     let mut out = String::new();
     for result in results {
-        for cleanup in &result.cleanups {
+        // A resource left alone is someone else's now: not to be removed.
+        for cleanup in result.cleanups.iter().filter(|c| !c.left_alone) {
             if let (Some(problem), Some(exchange)) = (&cleanup.problem, &cleanup.exchange) {
                 out.push_str(&format!(
                     "  {} {} ({problem})\n",

@@ -179,6 +179,16 @@ async fn a_required_attribute_not_enforced_is_caught_and_what_was_created_remove
         .with_priority(1)
         .mount(double.server())
         .await;
+    // Read back before the cleanup deletes it: a user with nothing to name it.
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/Users/made-anyway"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"id":"made-anyway"}"#, "application/scim+json"),
+        )
+        .with_priority(1)
+        .mount(double.server())
+        .await;
     Mock::given(wiremock::matchers::method("DELETE"))
         .and(wiremock::matchers::path("/Users/made-anyway"))
         .respond_with(ResponseTemplate::new(204))

@@ -286,11 +286,17 @@ scenarios:
         expect: { status: 200 }
 "#;
 
-/// A server that creates user 1 on any POST and expects it deleted once.
+/// A server that creates user 1 on any POST, answers it (read back before
+/// the cleanup) and expects it deleted once.
 async fn server_creating_user_1() -> MockServer {
     let server = common::scim_server().await;
     Mock::given(method("POST"))
         .respond_with(scim(201, user(true.into())))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Users/1"))
+        .respond_with(scim(200, user(true.into())))
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
@@ -305,12 +311,13 @@ async fn server_creating_user_1() -> MockServer {
 #[tokio::test]
 async fn cleanup_runs_after_a_failed_step() {
     let server = server_creating_user_1().await;
-    Mock::given(method("GET"))
-        .respond_with(scim(500, serde_json::json!({})))
-        .mount(&server)
-        .await;
-    let run = run_yaml(CREATE_THEN_FAIL, &server.uri(), &[]).await;
-    assert_eq!(run.failures(), ["status: expected 200, got 500"]);
+    // The second step fails on the body; the cleanup's read back succeeds.
+    let suite = CREATE_THEN_FAIL.replace(
+        "expect: { status: 200 }",
+        "expect: { status: 200, json: { /active: false } }",
+    );
+    let run = run_yaml(&suite, &server.uri(), &[]).await;
+    assert_eq!(run.failures(), ["json /active: expected false, got true"]);
     assert_eq!(run.results[0].cleanups.len(), 1);
     assert_eq!(run.results[0].cleanups[0].problem, None);
     server.verify().await;

@@ -122,6 +122,23 @@ impl Service {
         self.variants.has(variant)
     }
 
+    /// Moves the resource `from` to the id `to`, as a server that reuses
+    /// ids would hand a deleted one to its next resource. RFC 7643 3.1
+    /// forbids it; tests use it to prove cleanups delete only the run's own.
+    pub fn reassign_id(&mut self, kind: Kind, from: &str, to: &str) -> bool {
+        let store = self.store.get_mut(&kind).expect("every kind has a store");
+        if store.contains_key(to) {
+            return false;
+        }
+        match store.shift_remove(from) {
+            Some(stored) => {
+                store.insert(to.to_string(), stored);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

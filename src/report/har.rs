@@ -196,7 +196,9 @@ mod tests {
             steps,
             cleanups: vec![CleanupResult {
                 exchange: None,
+                read_back: None,
                 problem: None,
+                left_alone: false,
             }],
             elapsed: Duration::from_millis(9),
         }
