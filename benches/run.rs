@@ -112,7 +112,7 @@ async fn per_request_overhead() {
         features: None,
         interrupt: Default::default(),
         secrets: Vec::new(),
-        on_result: None,
+        observer: None,
         declared: None,
     };
     let (suite, scenario) = plan.scenarios().next().unwrap();

@@ -26,8 +26,13 @@ use crate::plan::{
 use crate::target::Target;
 use crate::template::{RenderError, Scope};
 
-/// Called with each scenario's result as soon as it is known (for live progress).
-pub type OnResult = Arc<dyn Fn(&ScenarioResult) + Send + Sync>;
+/// Told what happens as a run goes (the terminal's live view).
+pub trait Observer: Send + Sync {
+    /// A scenario finished: its result, as soon as it is known.
+    fn scenario_finished(&self, result: &ScenarioResult);
+    /// An exchange of a step (or of a cleanup, as step `cleanup`) finished.
+    fn exchange(&self, _scenario: &str, _step: &str, _exchange: &Exchange) {}
+}
 
 /// Everything a run shares.
 pub struct RunContext {
@@ -45,7 +50,7 @@ pub struct RunContext {
     /// The User attributes the target's /Schemas declares (lower-case,
     /// dotted for sub-attributes); None when read nowhere: RFC 7643 core assumed.
     pub declared: Option<std::collections::BTreeSet<String>>,
-    pub on_result: Option<OnResult>,
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 /// How long pending cleanups may take once a run is interrupted.
@@ -202,6 +207,8 @@ pub struct ScenarioResult {
     /// Skipped only because the service provider does not claim an optional
     /// feature it needs (sort, etag, bulk, ...): the RFC makes them optional.
     pub unclaimed_feature: bool,
+    /// The interruption stopped it before it started or before a step.
+    pub interrupted: bool,
     pub suite_source: String,
     pub outcome: Outcome,
     pub steps: Vec<StepResult>,
@@ -267,8 +274,8 @@ pub async fn run_plan(ctx: &RunContext, plan: &Plan, concurrency: usize) -> Vec<
     let mut results: Vec<(usize, ScenarioResult)> = futures::stream::iter(jobs)
         .map(|(i, suite, scenario)| async move {
             let result = run_scenario(ctx, plan, suite, scenario, i).await;
-            if let Some(on_result) = &ctx.on_result {
-                on_result(&result);
+            if let Some(observer) = &ctx.observer {
+                observer.scenario_finished(&result);
             }
             (i, result)
         })
@@ -361,6 +368,7 @@ pub async fn run_scenario(
         full_name: scenario.full_name.clone(),
         profile: suite.profile,
         unclaimed_feature: false,
+        interrupted: false,
         suite_source: suite.source.name.clone(),
         outcome: Outcome::Passed,
         steps: Vec::new(),
@@ -368,6 +376,7 @@ pub async fn run_scenario(
         elapsed: Duration::ZERO,
     };
     if ctx.interrupt.is_set() {
+        result.interrupted = true;
         result.outcome = Outcome::Skipped("the run was interrupted before it started".into());
         return result;
     }
@@ -409,6 +418,11 @@ pub async fn run_scenario(
     while let Some(pending) = cleanups.pop() {
         let span = pending.span.clone();
         let done = send_cleanup(ctx, &scope.run_id, pending).await;
+        if let Some(observer) = &ctx.observer {
+            for exchange in done.read_back.iter().chain([&done.exchange]) {
+                observer.exchange(&result.full_name, "cleanup", exchange);
+            }
+        }
         let problem = done
             .left_alone
             .clone()
@@ -476,6 +490,7 @@ async fn run_steps(
         let mut step_result = StepResult::planned(step);
         if interrupted || ctx.interrupt.is_set() {
             interrupted = true;
+            result.interrupted = true;
             step_result.not_run = Some(INTERRUPTED.into());
             result.steps.push(step_result);
             continue;
@@ -532,6 +547,9 @@ async fn run_steps(
             &mut step_result,
         )
         .await;
+        if let (Some(observer), Some(exchange)) = (&ctx.observer, &step_result.exchange) {
+            observer.exchange(&result.full_name, &step.id, exchange);
+        }
         if step_result.failed() {
             result.outcome = Outcome::Failed;
             blocked_by.insert(&step.id, &step.id);

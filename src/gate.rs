@@ -291,7 +291,7 @@ fn run_trial(plan: &Plan, start: Start, snapshots: PathBuf) -> Result<(), Failed
             },
             run_id: None,
             interrupt: Default::default(),
-            on_result: None,
+            observer: None,
             probed: None,
         };
         let report = runner::run(plan, settings)

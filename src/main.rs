@@ -146,6 +146,9 @@ struct RunArgs {
     /// Also write a report, as KIND=PATH with KIND junit, json, har or html (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
     reports: Vec<(ReportKind, PathBuf)>,
+    /// Print every exchange as it finishes: request and answer, bodies excerpted.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Args)]
@@ -420,12 +423,8 @@ fn run(args: RunArgs) -> u8 {
             None => outln!("scimcheck: running {scenarios} scenarios against {}", redact(&base_url, &secrets)),
         }
         let interrupt = Interrupt::default();
-        tokio::spawn(on_interrupt(interrupt.clone()));
-        let live = std::sync::Arc::new(Live::new(scenarios, Display::detect(), secrets.clone()));
-        let on_result = {
-            let live = live.clone();
-            std::sync::Arc::new(move |result: &scimcheck::exec::ScenarioResult| live.finished(result))
-        };
+        let live = std::sync::Arc::new(Live::new(scenarios, Display::detect(), secrets.clone(), args.verbose));
+        tokio::spawn(on_interrupt(interrupt.clone(), live.clone()));
         let settings = RunSettings {
             target,
             concurrency: args.concurrency,
@@ -435,7 +434,7 @@ fn run(args: RunArgs) -> u8 {
             },
             run_id: None,
             interrupt: interrupt.clone(),
-            on_result: Some(on_result),
+            observer: Some(live.clone()),
             probed: Some(probed),
         };
         let report = runner::run(&plan, settings).await;
@@ -491,8 +490,9 @@ fn run(args: RunArgs) -> u8 {
     })
 }
 
-/// Waits for SIGINT or SIGTERM, then asks the run to wind down.
-async fn on_interrupt(interrupt: Interrupt) {
+/// Waits for SIGINT or SIGTERM, then asks the run to wind down; the
+/// progress bar goes first, so that nothing is drawn over the message.
+async fn on_interrupt(interrupt: Interrupt, live: std::sync::Arc<Live>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -507,6 +507,7 @@ async fn on_interrupt(interrupt: Interrupt) {
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
     interrupt.trigger();
+    live.interrupt();
     eprintln!(
         "scimcheck: interrupted; no new request starts, the pending cleanups run (at most {} s)",
         scimcheck::exec::CLEANUP_BUDGET.as_secs()

@@ -172,8 +172,8 @@ pub struct RunSettings {
     pub snapshots: SnapshotStore,
     pub run_id: Option<String>,
     pub interrupt: crate::exec::Interrupt,
-    /// Told each scenario's result as it finishes.
-    pub on_result: Option<crate::exec::OnResult>,
+    /// Told each exchange and each scenario's result as they finish.
+    pub observer: Option<Arc<dyn crate::exec::Observer>>,
     /// The ServiceProviderConfig a [`preflight`] already read, so the run
     /// does not probe the target a second time (None: the run probes).
     pub probed: Option<Result<Value, String>>,
@@ -220,7 +220,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         features: needs_features.then_some(features),
         interrupt: settings.interrupt,
         secrets,
-        on_result: settings.on_result,
+        observer: settings.observer,
         declared,
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;

@@ -286,12 +286,14 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
     });
     let dir = suite_dir(&[(
         "slow.yaml",
-        "name: slow\nscenarios:\n  - id: a\n    steps:\n      - id: create\n        request: { method: POST, path: /Users, json: { userName: \"scimcheck-{{ run_id }}\" } }\n        expect: { status: 201 }\n        capture: { id: /id }\n        cleanup: { method: DELETE, path: \"/Users/{{ id }}\" }\n      - id: slow\n        request: { method: GET, path: \"/Users/{{ id }}\" }\n        expect: { status: 200 }\n      - id: never\n        request: { method: GET, path: \"/Users/{{ id }}?attributes=userName\" }\n        expect: { status: 200 }\n",
+        "name: slow\nscenarios:\n  - id: a\n    steps:\n      - id: create\n        request: { method: POST, path: /Users, json: { userName: \"scimcheck-{{ run_id }}\" } }\n        expect: { status: 201 }\n        capture: { id: /id }\n        cleanup: { method: DELETE, path: \"/Users/{{ id }}\" }\n      - id: slow\n        request: { method: GET, path: \"/Users/{{ id }}\" }\n        expect: { status: 200 }\n      - id: never\n        request: { method: GET, path: \"/Users/{{ id }}?attributes=userName\" }\n        expect: { status: 200 }\n  - id: b\n    steps:\n      - id: queued\n        request: { method: GET, path: /Users }\n        expect: { status: 200 }\n",
     )]);
     let child = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"))
         .args([
             "run",
             "--no-builtin",
+            "--concurrency",
+            "1",
             "--timeout",
             "10",
             "--base-url",
@@ -330,10 +332,14 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stdout}{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
+    // The scenarios it stopped, the one under way and the one queued, told once.
     assert!(
-        stdout.contains("SKIP slow::a: interrupted before step `never`"),
+        stdout.contains(
+            "SKIP 2 scenarios interrupted (not run, or not run to the end): slow::a, slow::b\n"
+        ),
         "{stdout}"
     );
+    assert_eq!(stdout.matches("SKIP").count(), 1, "{stdout}");
     runtime.block_on(server.verify());
     let gets = runtime
         .block_on(server.received_requests())
@@ -786,4 +792,54 @@ fn the_built_in_suites_can_be_shown_exported_and_run_from_the_export() {
         .code(0)
         .stdout(predicate::str::contains("PASS okta::users::user_lifecycle"))
         .stdout(predicate::str::contains("Okta: ready (3 scenarios passed)"));
+}
+
+#[test]
+fn verbose_prints_every_exchange_as_it_happens_and_no_secret() {
+    let output = cargo_bin_cmd!("scimcheck")
+        .args([
+            "run",
+            "-v",
+            "--token",
+            "tok-7c8d9e0f",
+            "--filter",
+            "entra::test-connection",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let sent: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  > ")).collect();
+    let answered: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  < ")).collect();
+    assert!(!sent.is_empty(), "{stdout}");
+    assert_eq!(sent.len(), answered.len(), "{stdout}");
+    assert!(
+        sent.iter()
+            .all(|l| l.starts_with("  > entra::test-connection::test_connection › ")),
+        "{stdout}"
+    );
+    // The query Test Connection sends, its answer, and the cleanup's requests.
+    let query = sent
+        .iter()
+        .position(|l| {
+            l.contains(" › query_random_guid: GET http://127.0.0.1:")
+                && l.contains("/Users?filter=userName%20eq%20")
+        })
+        .expect("the query is printed");
+    assert!(answered[query].starts_with("  < 200 ("), "{stdout}");
+    assert!(
+        sent.iter().any(|l| l.contains(" › cleanup: DELETE ")),
+        "{stdout}"
+    );
+    // Each exchange comes before the scenario's verdict line.
+    let first_exchange = stdout.find("  > ").unwrap();
+    let verdict = stdout.find("PASS entra::test-connection").unwrap();
+    assert!(first_exchange < verdict, "{stdout}");
+    assert!(!stdout.contains("tok-7c8d9e0f"), "{stdout}");
+    // Without -v, none.
+    let quiet = cargo_bin_cmd!("scimcheck")
+        .args(["run", "--filter", "entra::test-connection"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("  > "));
 }

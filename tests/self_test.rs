@@ -246,7 +246,7 @@ async fn snapshot_check_fails_on_a_changed_response_and_shows_the_diff() {
             },
             run_id: None,
             interrupt: Default::default(),
-            on_result: None,
+            observer: None,
             probed: None,
         };
         async move { runner::run(&plan, settings).await.unwrap().results }

@@ -189,6 +189,7 @@ mod tests {
         }
         ScenarioResult {
             unclaimed_feature: false,
+            interrupted: false,
             profile: Some("rfc"),
             full_name: "rfc7644::users::create".into(),
             suite_source: "suites/rfc7644/users.yaml".into(),

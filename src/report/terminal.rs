@@ -172,3 +172,34 @@ fn exchange_excerpt(exchange: &Exchange) -> String {
     }
     out
 }
+
+/// One exchange as `--verbose` prints it while the run goes: the request,
+/// then the answer, bodies excerpted, secrets redacted.
+pub fn exchange(scenario: &str, step: &str, exchange: &Exchange, secrets: &[String]) -> String {
+    let request = &exchange.request;
+    let mut out = format!(
+        "  > {scenario} › {step}: {} {}",
+        request.method, request.url
+    );
+    if let Some(body) = request.body.as_deref().filter(|b| !b.is_empty()) {
+        let _ = write!(out, " {}", excerpt(body));
+    }
+    out.push('\n');
+    for retry in &exchange.retries {
+        let _ = writeln!(out, "    ({retry})");
+    }
+    let ms = exchange.elapsed.as_millis();
+    match &exchange.response {
+        Ok(response) => {
+            let _ = write!(out, "  < {} ({ms} ms)", response.status);
+            if !response.body.is_empty() {
+                let _ = write!(out, " {}", excerpt(&response.body));
+            }
+            out.push('\n');
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  < no answer ({ms} ms): {e}");
+        }
+    }
+    redact(&out, secrets)
+}

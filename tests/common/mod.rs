@@ -56,7 +56,7 @@ pub async fn run_sources(
         },
         run_id: None,
         interrupt: Default::default(),
-        on_result: None,
+        observer: None,
         probed: None,
     };
     runner::run(&plan, settings)
@@ -93,7 +93,7 @@ pub fn settings(target: Target, dir: &std::path::Path) -> RunSettings {
         },
         run_id: None,
         interrupt: Default::default(),
-        on_result: None,
+        observer: None,
         probed: None,
     }
 }
