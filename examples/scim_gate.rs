@@ -18,8 +18,13 @@ use scimcheck::gate::{Gate, ServerUnderTest};
 async fn start_my_server(token: &str) -> std::io::Result<ServerUnderTest> {
     // Port 0: the OS picks a free port, so tests never collide.
     let listener = TcpListener::bind("127.0.0.1:0")?;
-    // Stand-in: hand the listener to your own server instead, e.g.
-    // `tokio::spawn(axum::serve(tokio::net::TcpListener::from_std(listener)?, app()))`.
+    // Stand-in: hand the listener to your own server instead. A tokio-based
+    // server (axum, hyper) needs it non-blocking first, or from_std panics:
+    //   listener.set_nonblocking(true)?;
+    //   tokio::spawn(axum::serve(tokio::net::TcpListener::from_std(listener)?, app()));
+    // `examples/scim_gate_tokio.rs` does exactly that with a hyper server.
+    // The double answers at the root (no `/scim/v2`); a real server's base URL
+    // is usually `http://127.0.0.1:<port>/scim/v2`.
     let server = scimcheck::double::Double::start_with_listener(listener, Some(token.into())).await;
     Ok(ServerUnderTest::new(server.base_url())
         // The token your server requires; with it, the 401 checks run too.

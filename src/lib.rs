@@ -10,13 +10,14 @@
 //! - [`plan`] checks everything before anything is sent, reporting [`diagnostic`]s.
 //! - [`template`] renders `{{ ... }}` placeholders; [`check`] holds the checks.
 //! - [`http`] is the only user of reqwest; [`exec`] runs scenarios with their cleanups.
-//! - [`double`] is the built-in SCIM service provider.
+//! - [`double`] is the built-in SCIM service provider (feature `double`, on by default).
 //! - [`report`] renders results; [`runner`] ties it together for the CLI and tests.
 //! - [`gate`] turns scenarios into libtest-mimic trials against a server under test.
 
 pub mod check;
 pub mod cleanup;
 pub mod diagnostic;
+#[cfg(feature = "double")]
 pub mod double;
 pub mod exec;
 pub mod gate;
