@@ -21,6 +21,7 @@ pub mod diagnostic;
 pub mod double;
 pub mod exec;
 pub mod gate;
+pub mod generate;
 pub mod http;
 pub mod live;
 pub mod normalize;

@@ -1,0 +1,135 @@
+//! Evaluates a parsed expression against one source object (a user or a
+//! group as Entra sees it). Guid, Now and RandomString come from the
+//! [`Env`], seeded per run, so a replay sends the same values every time
+//! it is derived again with the same seed.
+
+use std::cell::Cell;
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use super::functions;
+use super::parse::{CompareOp, Expr, ExprKind};
+use super::value::Value;
+
+/// Where attribute values come from.
+pub trait Source {
+    /// The attribute's value; None when the object does not have it.
+    fn attribute(&self, name: &str) -> Option<Value>;
+}
+
+/// What a run fixes for every evaluation: the time Now() returns, the seed
+/// of Guid() and RandomString(), and which values SelectUniqueValue finds
+/// taken in the target.
+pub struct Env<'a> {
+    pub now: OffsetDateTime,
+    state: Cell<u64>,
+    pub taken: &'a dyn Fn(&str) -> bool,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(now: OffsetDateTime, seed: u64, taken: &'a dyn Fn(&str) -> bool) -> Env<'a> {
+        Env {
+            now,
+            state: Cell::new(seed),
+            taken,
+        }
+    }
+
+    /// splitmix64: small, fast and good enough for made-up values.
+    pub fn next_random(&self) -> u64 {
+        let mut z = self.state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The expression itself is wrong (an unknown function, a wrong
+    /// number of arguments, a value of the wrong kind): bad input.
+    Invalid,
+    /// The expression is valid, but Entra fails on this object's data
+    /// (IIF on a null attribute): the object would not be provisioned.
+    EntraFails,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError {
+    pub kind: ErrorKind,
+    /// Character offset of the function or value at fault.
+    pub pos: usize,
+    /// The function at fault, if any.
+    pub function: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.function {
+            Some(name) => write!(f, "{name} at column {}: {}", self.pos + 1, self.message),
+            None => write!(f, "at column {}: {}", self.pos + 1, self.message),
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+pub struct Evaluator<'e, 's> {
+    pub env: &'e Env<'e>,
+    pub source: &'s dyn Source,
+}
+
+impl Evaluator<'_, '_> {
+    pub fn eval(&self, expr: &Expr) -> Result<Value, EvalError> {
+        match &expr.kind {
+            ExprKind::Attribute(name) => Ok(self.source.attribute(name).unwrap_or(Value::Null)),
+            ExprKind::Str(s) => Ok(Value::Str(s.clone())),
+            ExprKind::Num(n) => Ok(Value::Num(*n)),
+            ExprKind::Name(name) => Ok(Value::Str(name.clone())),
+            ExprKind::Omitted => Ok(Value::Null),
+            ExprKind::Call { name, args } => functions::call(self, name, args, expr.pos),
+            ExprKind::Compare { op, left, right } => {
+                let l = self.eval(left)?;
+                let r = self.eval(right)?;
+                compare(*op, &l, &r, expr.pos).map(Value::Bool)
+            }
+        }
+    }
+}
+
+/// `a = b` and friends: as numbers when both sides are numbers, else as
+/// text, case-sensitively (as Switch compares).
+fn compare(op: CompareOp, l: &Value, r: &Value, pos: usize) -> Result<bool, EvalError> {
+    let (Some(lt), Some(rt)) = (l.as_text(), r.as_text()) else {
+        let null = if l.as_text().is_none() { l } else { r };
+        return Err(EvalError {
+            kind: if null.is_null() {
+                ErrorKind::EntraFails
+            } else {
+                ErrorKind::Invalid
+            },
+            pos,
+            function: None,
+            message: format!(
+                "`{}` compares {}: Entra's condition check fails on a null or non-text value",
+                op.symbol(),
+                null.kind()
+            ),
+        });
+    };
+    let ordering = match (lt.trim().parse::<i64>(), rt.trim().parse::<i64>()) {
+        (Ok(a), Ok(b)) => a.cmp(&b),
+        _ => lt.cmp(&rt),
+    };
+    Ok(match op {
+        CompareOp::Eq => ordering.is_eq(),
+        CompareOp::Ne => ordering.is_ne(),
+        CompareOp::Lt => ordering.is_lt(),
+        CompareOp::Le => ordering.is_le(),
+        CompareOp::Gt => ordering.is_gt(),
+        CompareOp::Ge => ordering.is_ge(),
+    })
+}
