@@ -1,4 +1,8 @@
 //! What Microsoft Entra ID sends, derived from a customer's own
-//! provisioning configuration: the expression language ([`expr`]).
+//! provisioning configuration: the export ([`export`]) with its scoping
+//! filters ([`scope`]), the expression language ([`expr`]), the sample
+//! users ([`users`]) and the traffic derived as suites ([`traffic`]).
 
+pub mod export;
 pub mod expr;
+pub mod scope;
