@@ -53,6 +53,9 @@ pub struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     pub id: Spanned<String>,
+    /// What the step does, for the reader of the suite.
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default)]
     pub spec: Vec<Spanned<String>>,
     /// The earlier steps this one builds on: it runs only if they passed.

@@ -182,3 +182,14 @@ pub async fn scim_server() -> wiremock::MockServer {
         .await;
     server
 }
+
+/// A request to the double's service with the test token.
+pub fn request(method: &str, path: &str) -> scimcheck::double::service::Request {
+    scimcheck::double::service::Request {
+        method: method.into(),
+        path: path.into(),
+        query: Vec::new(),
+        headers: [("authorization".to_string(), format!("Bearer {TOKEN}"))].into(),
+        body: Vec::new(),
+    }
+}

@@ -336,9 +336,11 @@ fn tree(source: &Value, path: &str) -> Result<Expr, ExportError> {
     let name = text_field(source, "name").unwrap_or_default().to_string();
     let kind = match kind {
         "Attribute" => ExprKind::Attribute(name),
+        // Graph keeps a constant's text in `name`; some exports say `value`.
         "Constant" => ExprKind::Str(
             source
                 .get("value")
+                .or_else(|| source.get("name"))
                 .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
                 .unwrap_or_default(),
         ),
@@ -442,8 +444,8 @@ mod tests {
                 "name": "Switch", "type": "Function",
                 "parameters": [
                     {"key": "source", "value": {"name": "IsSoftDeleted", "type": "Attribute"}},
-                    {"key": "key", "value": {"type": "Constant", "value": "False"}},
-                    {"key": "value", "value": {"type": "Constant", "value": "True"}},
+                    {"key": "key", "value": {"type": "Constant", "name": "False"}},
+                    {"key": "value", "value": {"type": "Constant", "name": "True"}},
                     {"key": "key", "value": {"type": "Constant", "value": "True"}},
                     {"key": "value", "value": {"type": "Constant", "value": "False"}}
                 ]

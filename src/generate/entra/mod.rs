@@ -6,3 +6,6 @@
 pub mod export;
 pub mod expr;
 pub mod scope;
+pub mod target;
+pub mod traffic;
+pub mod users;

@@ -1,0 +1,971 @@
+//! From an export and sample objects to the traffic Entra would send, as
+//! suites: per enabled object mapping one suite; Test Connection; per user
+//! in scope the matching GETs, the POST with every mapping that flows on
+//! create, a read back per mapping, the match that must now find it, one
+//! change of each mapped attribute as Entra's PATCH in both dialects (with
+//! and without the aadOptscim062020 flag) each read back, disable and
+//! re-enable through the `IsSoftDeleted` mapping, and the delete. Groups:
+//! matched, created empty, members added and removed.
+//!
+//! Pure: values are computed here (seeded), the runner does the rest.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value as Json, json};
+use time::OffsetDateTime;
+
+use super::export::{AttributeMapping, Export, FlowType, ObjectKind, ObjectMapping, short_target};
+use super::expr::value::{RoleFunction, RoleSet};
+use super::expr::{Env, ErrorKind, EvalError, Evaluator, ExprKind, Source, Value};
+use super::scope;
+use super::target::{CORE_GROUP, CORE_USER, TargetPath, slug};
+use super::users::{RUN_TOKEN, SourceObject};
+
+/// What every derivation of one run shares.
+pub struct Options {
+    /// Seeds Guid(), RandomString() and Test Connection's random id.
+    pub seed: u64,
+    /// What Now() returns.
+    pub now: OffsetDateTime,
+    /// The export's file name, for the suites' descriptions.
+    pub export_name: String,
+}
+
+/// One suite, ready to write: its file name and YAML text.
+#[derive(Debug, Clone)]
+pub struct DerivedSuite {
+    pub file_name: String,
+    pub text: String,
+    pub scenarios: usize,
+    pub steps: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Derivation {
+    pub suites: Vec<DerivedSuite>,
+    /// Who is provisioned and why not, Entra-side failures, mappings left out.
+    pub notes: Vec<String>,
+}
+
+/// Bad input found while deriving (a source attribute no object has).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeriveError {
+    pub path: String,
+    pub message: String,
+    pub hint: String,
+}
+
+impl std::fmt::Display for DeriveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}\n  hint: {}", self.path, self.message, self.hint)
+    }
+}
+
+impl Source for SourceObject {
+    fn attribute(&self, name: &str) -> Option<Value> {
+        SourceObject::attribute(self, name)
+    }
+}
+
+pub fn derive(
+    export: &Export,
+    users: &[SourceObject],
+    groups: &[SourceObject],
+    options: &Options,
+) -> Result<Derivation, DeriveError> {
+    let mut out = Derivation::default();
+    for mapping in &export.object_mappings {
+        if !mapping.enabled {
+            out.notes.push(format!(
+                "{}: disabled in the export, not replayed",
+                mapping.name
+            ));
+            continue;
+        }
+        let objects = match mapping.kind {
+            ObjectKind::User => users,
+            ObjectKind::Group => groups,
+        };
+        unknown_attributes(mapping, objects)?;
+        let mut deriver = Deriver {
+            export,
+            mapping,
+            options,
+            notes: &mut out.notes,
+        };
+        let scenarios = match mapping.kind {
+            ObjectKind::User => deriver.user_scenarios(objects),
+            ObjectKind::Group => deriver.group_scenarios(objects),
+        };
+        if scenarios.is_empty() {
+            continue;
+        }
+        let steps = scenarios
+            .iter()
+            .map(|s| s["steps"].as_array().map_or(0, Vec::len))
+            .sum();
+        let scenario_count = scenarios.len();
+        let kind = match mapping.kind {
+            ObjectKind::User => "users",
+            ObjectKind::Group => "groups",
+        };
+        let mut file_name = format!("entra-replay-{kind}.yaml");
+        let mut n = 2;
+        while out.suites.iter().any(|s| s.file_name == file_name) {
+            file_name = format!("entra-replay-{kind}-{n}.yaml");
+            n += 1;
+        }
+        let suite = json!({
+            "name": format!("Entra replay: {}", mapping.name),
+            "description": format!(
+                "Derived by `scimcheck replay` from {} ({}): what Entra sends for this object mapping. Edit it and keep it with the ticket; it runs with `scimcheck run --no-builtin --suites DIR`.",
+                options.export_name, mapping.path
+            ),
+            "spec": ["Entra provisioning: the customer's attribute mappings"],
+            "tags": ["entra", "replay", kind],
+            "scenarios": scenarios,
+        });
+        out.suites.push(DerivedSuite {
+            file_name,
+            text: to_yaml(&templated(suite)),
+            scenarios: scenario_count,
+            steps,
+        });
+    }
+    Ok(out)
+}
+
+/// A source attribute that no object has and that is no Entra attribute
+/// scimcheck knows: the user's data cannot exercise the mapping.
+fn unknown_attributes(
+    mapping: &ObjectMapping,
+    objects: &[SourceObject],
+) -> Result<(), DeriveError> {
+    for attribute in &mapping.attributes {
+        for name in referenced(&attribute.tree) {
+            let known = super::users::KNOWN
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&name))
+                || name.to_lowercase().starts_with("extensionattribute");
+            if !known && !objects.iter().any(|o| o.has(&name)) {
+                return Err(DeriveError {
+                    path: format!("{}.source.expression", attribute.path),
+                    message: format!(
+                        "`{}` reads [{name}], which none of the sample objects has",
+                        attribute.expression
+                    ),
+                    hint: format!(
+                        "give users that have `{name}` with --users FILE (Graph's user JSON), or fix the attribute name"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The attributes an expression reads.
+fn referenced(expr: &super::expr::Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    fn walk(e: &super::expr::Expr, out: &mut BTreeSet<String>) {
+        match &e.kind {
+            ExprKind::Attribute(a) => {
+                out.insert(a.clone());
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
+            ExprKind::Compare { left, right, .. } => {
+                walk(left, out);
+                walk(right, out);
+            }
+            _ => {}
+        }
+    }
+    walk(expr, &mut out);
+    out
+}
+
+/// What a mapping gives for one object.
+#[derive(Debug, Clone, PartialEq)]
+enum Flow {
+    /// Null, or IgnoreFlowIfNullOrEmpty: nothing is sent.
+    Nothing,
+    Value(Value),
+}
+
+struct Deriver<'a> {
+    export: &'a Export,
+    mapping: &'a ObjectMapping,
+    options: &'a Options,
+    notes: &'a mut Vec<String>,
+}
+
+/// The mappings that flowed into a create body, with the values they gave.
+type Sent<'a> = Vec<(&'a AttributeMapping, Value)>;
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+impl Deriver<'_> {
+    fn env(&self) -> Env<'static> {
+        Env::new(self.options.now, self.options.seed, &|_| false)
+    }
+
+    fn flow(&self, attribute: &AttributeMapping, object: &SourceObject) -> Result<Flow, EvalError> {
+        let env = self.env();
+        let value = Evaluator {
+            env: &env,
+            source: object,
+        }
+        .eval(&attribute.tree)?;
+        Ok(match value {
+            Value::IgnoreFlow => Flow::Nothing,
+            Value::Null => match &attribute.default_value {
+                Some(default) => Flow::Value(Value::Str(default.clone())),
+                None => Flow::Nothing,
+            },
+            Value::Multi(v) if v.is_empty() => Flow::Nothing,
+            other => Flow::Value(other),
+        })
+    }
+
+    fn target_type(&self, attribute: &AttributeMapping) -> String {
+        self.export
+            .target_types
+            .get(&attribute.target.to_lowercase())
+            .cloned()
+            .unwrap_or_else(|| default_type(&attribute.target).to_string())
+    }
+
+    /// The value as the create body carries it, typed by the target's type.
+    fn json_value(&self, attribute: &AttributeMapping, value: &Value) -> Json {
+        typed(value, &self.target_type(attribute), true)
+    }
+
+    fn matching(&self) -> Vec<&AttributeMapping> {
+        let mut matching: Vec<&AttributeMapping> = self
+            .mapping
+            .attributes
+            .iter()
+            .filter(|a| a.matching_priority > 0)
+            .collect();
+        matching.sort_by_key(|a| a.matching_priority);
+        matching
+    }
+
+    fn endpoint(&self) -> &'static str {
+        match self.mapping.kind {
+            ObjectKind::User => "/Users",
+            ObjectKind::Group => "/Groups",
+        }
+    }
+
+    fn test_connection(&self) -> Option<Json> {
+        let first = self.matching().into_iter().next()?;
+        let env = self.env();
+        let guid = uuid::Builder::from_random_bytes({
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&env.next_random().to_le_bytes());
+            b[8..].copy_from_slice(&env.next_random().to_le_bytes());
+            b
+        })
+        .into_uuid()
+        .to_string();
+        Some(json!({
+            "id": "test_connection",
+            "description": "Test Connection: the first matching attribute queried with a random value.",
+            "steps": [{
+                "id": "query_random_value",
+                "spec": ["Entra SCIM: Test Connection", "RFC7644 3.4.2"],
+                "request": { "method": "GET", "path": self.endpoint(), "query": { "filter": filter(&first.target, &guid) } },
+                "expect": { "status": 200, "json": { "/totalResults": 0 } },
+                "impact": "Test Connection fails: the admin cannot save the provisioning configuration.",
+                "fix": format!("Answer `filter={} eq \"...\"` with 200 and an empty ListResponse.", first.target),
+            }],
+        }))
+    }
+
+    fn user_scenarios(&mut self, users: &[SourceObject]) -> Vec<Json> {
+        let mut scenarios: Vec<Json> = self.test_connection().into_iter().collect();
+        for user in users {
+            let (in_scope, why) =
+                scope::evaluate(self.mapping.scope.as_ref(), &|n| user.attribute(n));
+            let soft_deleted = user.attribute("IsSoftDeleted") == Some(Value::Bool(true));
+            let who = display(user);
+            if !in_scope {
+                self.notes
+                    .push(format!("{who}: not provisioned: out of scope: {why}"));
+                continue;
+            }
+            if soft_deleted {
+                self.notes.push(format!(
+                    "{who}: not provisioned: IsSoftDeleted is true (disabled, deleted or unassigned), and Entra creates no user it would disable"
+                ));
+                continue;
+            }
+            match self.user_scenario(user, users) {
+                Ok(scenario) => {
+                    self.notes.push(format!("{who}: provisioned ({why})"));
+                    scenarios.push(scenario);
+                }
+                Err(e) => self.notes.push(format!(
+                    "{who}: not provisioned: Entra fails on this user: {e}"
+                )),
+            }
+        }
+        scenarios
+    }
+
+    /// The create body of an object, and the mappings that flowed into it.
+    fn create_body(
+        &self,
+        object: &SourceObject,
+        core: &str,
+    ) -> Result<(Map<String, Json>, Sent<'_>), String> {
+        let mut body = Map::new();
+        body.insert("schemas".into(), json!([core]));
+        let mut sent = Vec::new();
+        for attribute in &self.mapping.attributes {
+            if is_reference(attribute) {
+                continue;
+            }
+            let flow = self
+                .flow(attribute, object)
+                .map_err(|e| self.explain(attribute, &e))?;
+            let Flow::Value(value) = flow else {
+                continue;
+            };
+            let Some(path) = TargetPath::parse(&attribute.target) else {
+                continue;
+            };
+            match &value {
+                Value::Roles(set) => insert_roles(&mut body, &path, set),
+                other => path.insert(&mut body, self.json_value(attribute, other)),
+            }
+            sent.push((attribute, value));
+        }
+        Ok((body, sent))
+    }
+
+    fn explain(&self, attribute: &AttributeMapping, e: &EvalError) -> String {
+        let what = match e.kind {
+            ErrorKind::EntraFails => "",
+            ErrorKind::Invalid => "invalid: ",
+        };
+        format!("{}: {what}{e}", attribute.label())
+    }
+
+    fn user_scenario(&self, user: &SourceObject, users: &[SourceObject]) -> Result<Json, String> {
+        let mut steps: Vec<Json> = Vec::new();
+        let matching = self.matching();
+        let mut first_match: Option<(&AttributeMapping, String)> = None;
+        for (i, attribute) in matching.iter().enumerate() {
+            let Flow::Value(value) = self
+                .flow(attribute, user)
+                .map_err(|e| self.explain(attribute, &e))?
+            else {
+                continue;
+            };
+            let Some(text) = value.as_text() else {
+                continue;
+            };
+            if first_match.is_none() {
+                first_match = Some((attribute, text.clone()));
+            }
+            steps.push(json!({
+                "id": format!("match_{}", slug(&attribute.target)),
+                "needs": [],
+                "spec": ["Entra SCIM: matching attribute", "RFC7644 3.4.2.2"],
+                "description": format!("Matching attribute {} (priority {}): Entra looks the user up before creating it.", attribute.label(), attribute.matching_priority),
+                "request": { "method": "GET", "path": "/Users", "query": { "filter": filter(&attribute.target, &text) } },
+                "expect": { "status": 200, "json": { "/totalResults": 0 } },
+                "impact": if i == 0 { "Entra cannot tell whether the user exists: the cycle fails for this user." } else { "Entra's fallback match fails: the user is not provisioned." },
+                "fix": format!("Support `filter={} eq \"...\"` and answer 200 with an empty ListResponse when nothing matches.", attribute.target),
+            }));
+        }
+        let Some((matched_on, matched_value)) = first_match else {
+            return Err(
+                "no matching attribute has a value for this user: Entra cannot match it".into(),
+            );
+        };
+        let (body, sent) = self.create_body(user, CORE_USER)?;
+        let created: Vec<String> = sent
+            .iter()
+            .map(|(a, _)| short_target(&a.target).to_string())
+            .collect();
+        steps.push(json!({
+            "id": "create",
+            "needs": [],
+            "spec": ["Entra SCIM: Create User", "RFC7644 3.3"],
+            "description": format!("POST with every mapping that flows on create: {}.", created.join(", ")),
+            "request": { "method": "POST", "path": "/Users", "json": body },
+            "expect": { "status": 201, "schema": "user", "json": { "/id": { "type": "string", "not_empty": true } } },
+            "capture": { "user_id": "/id" },
+            "cleanup": { "method": "DELETE", "path": "/Users/{{ user_id }}" },
+            "impact": "The assignment fails and the user never exists in the app.",
+            "fix": "Accept the create body Entra derives from this configuration, and answer 201 with the user and its id.",
+        }));
+        for (attribute, value) in &sent {
+            if let Some(step) = self.kept_step(attribute, value, "create", "kept", "on create") {
+                steps.push(step);
+            }
+        }
+        steps.push(json!({
+            "id": "match_finds_it",
+            "needs": ["create"],
+            "spec": ["Entra SCIM: matching attribute", "RFC7644 3.4.2.2"],
+            "request": { "method": "GET", "path": "/Users", "query": { "filter": filter(&matched_on.target, &matched_value) } },
+            "expect": { "status": 200, "json": { "/totalResults": 1, "/Resources/0/id": "{{ user_id }}" } },
+            "impact": format!("Entra cannot find the user it created by {}: it creates a duplicate every cycle, or fails the user.", matched_on.label()),
+            "fix": format!("Filter on {} (`eq`), finding the user created with that value.", matched_on.target),
+        }));
+        self.manager_steps(user, users, &mut steps);
+        self.update_steps(user, &sent, &mut steps);
+        self.soft_delete_steps(user, &mut steps);
+        steps.push(json!({
+            "id": "delete",
+            "needs": ["create"],
+            "spec": ["Entra SCIM: Delete User", "RFC7644 3.6"],
+            "request": { "method": "DELETE", "path": "/Users/{{ user_id }}" },
+            "expect": { "status": 204 },
+            "impact": "A user removed in Entra keeps their account in the app.",
+            "fix": "Answer DELETE /Users/{id} with 204.",
+        }));
+        steps.push(json!({
+            "id": "gone",
+            "needs": ["delete"],
+            "spec": ["RFC7644 3.6"],
+            "request": { "method": "GET", "path": "/Users/{{ user_id }}" },
+            "expect": { "status": 404 },
+            "impact": "A deleted user can still be read: it may still sign in.",
+            "fix": "Answer 404 for a deleted user.",
+        }));
+        Ok(json!({
+            "id": format!("user_{}", user.slug),
+            "description": format!("{} as this configuration provisions them.", display(user)),
+            "steps": steps,
+        }))
+    }
+
+    /// A read back that the app kept what a mapping sent.
+    fn kept_step(
+        &self,
+        attribute: &AttributeMapping,
+        value: &Value,
+        after: &str,
+        prefix: &str,
+        when: &str,
+    ) -> Option<Json> {
+        let path = TargetPath::parse(&attribute.target)?;
+        let predicates: Vec<(String, Json)> = match value {
+            Value::Roles(set) => set
+                .roles
+                .iter()
+                .map(|r| {
+                    (
+                        "/roles".to_string(),
+                        json!({ "contains": { "value": r.value } }),
+                    )
+                })
+                .collect(),
+            other => vec![path.check(&self.json_value(attribute, other))],
+        };
+        let mut checks = Map::new();
+        for (pointer, predicate) in predicates {
+            checks.insert(pointer, predicate);
+        }
+        let sent = match value {
+            Value::Roles(set) => set
+                .roles
+                .iter()
+                .map(|r| r.value.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => self.json_value(attribute, other).to_string(),
+        };
+        Some(json!({
+            "id": format!("{prefix}_{}", slug(&attribute.target)),
+            "needs": [after],
+            "spec": ["Entra provisioning: attribute mapping", "RFC7644 3.4.1"],
+            "description": format!("{}: Entra sent {sent} {when}; the app must return it.", attribute.label()),
+            "request": { "method": "GET", "path": "/Users/{{ user_id }}" },
+            "expect": { "status": 200, "json": checks },
+            "impact": format!("{}: sent {sent} {when}, and the app returns something else: the value never arrives, and Entra sends it again every cycle.", attribute.label()),
+            "fix": format!("Store {} as sent and return it.", short_target(&attribute.target)),
+        }))
+    }
+
+    fn manager_steps(&self, user: &SourceObject, users: &[SourceObject], steps: &mut Vec<Json>) {
+        let Some(attribute) = self.mapping.attributes.iter().find(|a| is_reference(a)) else {
+            return;
+        };
+        let manager_id = user
+            .graph
+            .get("manager")
+            .and_then(|m| m.get("id"))
+            .and_then(Json::as_str);
+        let Some(manager) = manager_id.and_then(|id| {
+            users
+                .iter()
+                .find(|u| u.graph.get("id").and_then(Json::as_str) == Some(id))
+        }) else {
+            return;
+        };
+        let Ok((body, _)) = self.create_body(manager, CORE_USER) else {
+            return;
+        };
+        steps.push(json!({
+            "id": "manager_exists",
+            "needs": [],
+            "setup": true,
+            "description": format!("The manager, {}, provisioned first: Entra sends a reference only to a user the app has.", display(manager)),
+            "request": { "method": "POST", "path": "/Users", "json": body },
+            "expect": { "status": 201 },
+            "capture": { "manager_id": "/id" },
+            "cleanup": { "method": "DELETE", "path": "/Users/{{ manager_id }}" },
+        }));
+        for (op, dialect) in [("Add", "legacy"), ("add", "flag")] {
+            steps.push(json!({
+                "id": format!("set_manager_{dialect}"),
+                "needs": ["create", "manager_exists"],
+                "spec": ["Entra SCIM: manager reference", "RFC7644 3.5.2.1"],
+                "description": format!("{}: the manager's id in the app, by PATCH ({}).", attribute.label(), dialect_name(dialect)),
+                "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": {
+                    "schemas": [PATCH_OP],
+                    "Operations": [{ "op": op, "path": attribute.target, "value": "{{ manager_id }}" }],
+                } },
+                "expect": { "status": [200, 204] },
+                "impact": "The manager never arrives in the app.",
+                "fix": format!("Accept `{op}` of {} with the manager's id as value.", attribute.target),
+            }));
+            steps.push(json!({
+                "id": format!("kept_manager_{dialect}"),
+                "needs": [format!("set_manager_{dialect}")],
+                "spec": ["Entra provisioning: attribute mapping", "RFC7643 4.3"],
+                "request": { "method": "GET", "path": "/Users/{{ user_id }}" },
+                "expect": { "status": 200, "json": { "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/manager/value": "{{ manager_id }}" } },
+                "impact": format!("{}: the manager set by PATCH is not returned.", attribute.label()),
+                "fix": "Store the manager reference and return it as manager.value.",
+            }));
+        }
+    }
+
+    /// One change of each mapped attribute, as Entra's PATCH in both
+    /// dialects, each read back.
+    fn update_steps(
+        &self,
+        user: &SourceObject,
+        sent: &[(&AttributeMapping, Value)],
+        steps: &mut Vec<Json>,
+    ) {
+        for attribute in &self.mapping.attributes {
+            if attribute.flow_type == FlowType::ObjectAddOnly
+                || is_reference(attribute)
+                || touches_soft_delete(attribute)
+            {
+                continue;
+            }
+            let mut changed = user.clone();
+            for name in referenced(&attribute.tree) {
+                changed = changed.changed(&name);
+            }
+            let Ok(Flow::Value(new)) = self.flow(attribute, &changed) else {
+                continue;
+            };
+            let before = sent
+                .iter()
+                .find(|(a, _)| a.target == attribute.target)
+                .map(|(_, v)| v);
+            if before == Some(&new) || matches!(new, Value::Roles(_)) {
+                continue;
+            }
+            let target_type = self.target_type(attribute);
+            for (dialect, op) in [
+                ("legacy", if before.is_some() { "Replace" } else { "Add" }),
+                ("flag", if before.is_some() { "replace" } else { "add" }),
+            ] {
+                let value = typed(&new, &target_type, dialect == "flag");
+                let id = format!("update_{}_{dialect}", slug(&attribute.target));
+                steps.push(json!({
+                    "id": id,
+                    "needs": ["create"],
+                    "spec": ["Entra SCIM: Update User", "RFC7644 3.5.2"],
+                    "description": format!("{}: the source changes, Entra sends {op} ({}).", attribute.label(), dialect_name(dialect)),
+                    "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": {
+                        "schemas": [PATCH_OP],
+                        "Operations": [{ "op": op, "path": attribute.target, "value": value }],
+                    } },
+                    "expect": { "status": [200, 204] },
+                    "impact": format!("{}: a change in Entra never reaches the app.", attribute.label()),
+                    "fix": format!("Accept `{op}` of {} as Entra sends it.", attribute.target),
+                }));
+                if let Some(mut kept) = self.kept_step(
+                    attribute,
+                    &new,
+                    &id,
+                    &format!("kept_update_{dialect}"),
+                    "by PATCH",
+                ) {
+                    kept["id"] = json!(format!("kept_{id}"));
+                    steps.push(kept);
+                }
+            }
+        }
+    }
+
+    /// Disable and re-enable through the mapping that reads IsSoftDeleted.
+    fn soft_delete_steps(&self, user: &SourceObject, steps: &mut Vec<Json>) {
+        let Some(attribute) = self
+            .mapping
+            .attributes
+            .iter()
+            .find(|a| touches_soft_delete(a))
+        else {
+            return;
+        };
+        let with = |deleted: bool| {
+            let mut u = user.clone();
+            u.graph.insert("IsSoftDeleted".into(), Json::Bool(deleted));
+            u
+        };
+        let target_type = self.target_type(attribute);
+        for (dialect, op) in [("legacy", "Replace"), ("flag", "replace")] {
+            for (action, deleted) in [("disable", true), ("enable", false)] {
+                let Ok(Flow::Value(value)) = self.flow(attribute, &with(deleted)) else {
+                    continue;
+                };
+                let id = format!("{action}_{dialect}");
+                let needs = if action == "disable" {
+                    "create".to_string()
+                } else {
+                    format!("disable_{dialect}")
+                };
+                steps.push(json!({
+                    "id": id,
+                    "needs": [needs],
+                    "spec": ["Entra SCIM: Disable User", "RFC7644 3.5.2"],
+                    "description": format!("{}: IsSoftDeleted becomes {}, Entra sends {op} ({}).", attribute.label(), deleted, dialect_name(dialect)),
+                    "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": {
+                        "schemas": [PATCH_OP],
+                        "Operations": [{ "op": op, "path": attribute.target, "value": typed(&value, &target_type, dialect == "flag") }],
+                    } },
+                    "expect": { "status": [200, 204] },
+                    "impact": if deleted { "A leaver keeps access: the app never disables the account." } else { "A returning user stays locked out." },
+                    "fix": format!("Accept `{op}` of {} with the value as Entra sends it.", attribute.target),
+                }));
+                if let Some(mut kept) = self.kept_step(attribute, &value, &id, "kept", "by PATCH") {
+                    kept["id"] = json!(format!("kept_{id}"));
+                    steps.push(kept);
+                }
+            }
+        }
+    }
+
+    fn group_scenarios(&mut self, groups: &[SourceObject]) -> Vec<Json> {
+        let mut scenarios: Vec<Json> = self.test_connection().into_iter().collect();
+        for group in groups {
+            let (in_scope, why) =
+                scope::evaluate(self.mapping.scope.as_ref(), &|n| group.attribute(n));
+            let who = display(group);
+            if !in_scope {
+                self.notes
+                    .push(format!("group {who}: not provisioned: out of scope: {why}"));
+                continue;
+            }
+            match self.group_scenario(group) {
+                Ok(s) => {
+                    self.notes.push(format!("group {who}: provisioned ({why})"));
+                    scenarios.push(s);
+                }
+                Err(e) => self.notes.push(format!(
+                    "group {who}: not provisioned: Entra fails on this group: {e}"
+                )),
+            }
+        }
+        scenarios
+    }
+
+    fn group_scenario(&self, group: &SourceObject) -> Result<Json, String> {
+        let mut steps = Vec::new();
+        let matching = self.matching();
+        let matched = matching.first().ok_or("no matching attribute for groups")?;
+        let Flow::Value(value) = self
+            .flow(matched, group)
+            .map_err(|e| self.explain(matched, &e))?
+        else {
+            return Err("the matching attribute has no value".into());
+        };
+        let name = value.as_text().unwrap_or_default();
+        steps.push(json!({
+            "id": format!("match_{}", slug(&matched.target)),
+            "needs": [],
+            "spec": ["Entra SCIM: Create Group", "RFC7644 3.4.2.2"],
+            "request": { "method": "GET", "path": "/Groups", "query": { "filter": filter(&matched.target, &name), "excludedAttributes": "members" } },
+            "expect": { "status": 200, "json": { "/totalResults": 0 } },
+            "impact": "Entra cannot tell whether the group exists: the group is not provisioned.",
+            "fix": format!("Support `filter={} eq \"...\"` with `excludedAttributes=members`.", matched.target),
+        }));
+        let mut body = Map::new();
+        body.insert("schemas".into(), json!([CORE_GROUP]));
+        let mut sent = Vec::new();
+        for attribute in &self.mapping.attributes {
+            if attribute.target == "members" {
+                continue;
+            }
+            let Flow::Value(value) = self
+                .flow(attribute, group)
+                .map_err(|e| self.explain(attribute, &e))?
+            else {
+                continue;
+            };
+            if let Some(path) = TargetPath::parse(&attribute.target) {
+                path.insert(&mut body, self.json_value(attribute, &value));
+                sent.push((attribute, value));
+            }
+        }
+        steps.push(json!({
+            "id": "create",
+            "needs": [],
+            "spec": ["Entra SCIM: Create Group", "RFC7644 3.3"],
+            "description": "Created empty: Entra adds the members by PATCH.",
+            "request": { "method": "POST", "path": "/Groups", "json": body },
+            "expect": { "status": 201, "json": { "/id": { "type": "string", "not_empty": true } } },
+            "capture": { "group_id": "/id" },
+            "cleanup": { "method": "DELETE", "path": "/Groups/{{ group_id }}" },
+            "impact": "The group never exists in the app.",
+            "fix": "Accept a group without members and answer 201 with its id.",
+        }));
+        for (attribute, value) in &sent {
+            if let Some(mut step) = self.kept_step(attribute, value, "create", "kept", "on create")
+            {
+                step["request"]["path"] = json!("/Groups/{{ group_id }}");
+                step["request"]["query"] = json!({ "excludedAttributes": "members" });
+                steps.push(step);
+            }
+        }
+        if !self
+            .mapping
+            .attributes
+            .iter()
+            .any(|a| a.target == "members")
+        {
+            self.group_tail(&mut steps);
+            return Ok(json!({ "id": format!("group_{}", group.slug), "steps": steps }));
+        }
+        for m in ["member_one", "member_two"] {
+            steps.push(json!({
+                "id": m,
+                "needs": [],
+                "setup": true,
+                "description": "A user to be a member (Entra adds only users it provisioned).",
+                "request": { "method": "POST", "path": "/Users", "json": {
+                    "schemas": [CORE_USER], "userName": format!("scimcheck-{RUN_TOKEN}-{}@contoso.example", m.replace('_', "-")), "active": true,
+                } },
+                "expect": { "status": 201 },
+                "capture": { format!("{m}_id"): "/id" },
+                "cleanup": { "method": "DELETE", "path": format!("/Users/{{{{ {m}_id }}}}") },
+            }));
+        }
+        let patch = |ops: Json| json!({ "method": "PATCH", "path": "/Groups/{{ group_id }}", "json": { "schemas": [PATCH_OP], "Operations": ops } });
+        let read = json!({ "method": "GET", "path": "/Groups/{{ group_id }}" });
+        steps.push(json!({
+            "id": "add_members",
+            "needs": ["create", "member_one", "member_two"],
+            "spec": ["Entra SCIM: Update Group [Add Members]", "RFC7644 3.5.2.1"],
+            "request": patch(json!([{ "op": "Add", "path": "members", "value": [{ "value": "{{ member_one_id }}" }, { "value": "{{ member_two_id }}" }] }])),
+            "expect": { "status": [200, 204] },
+            "impact": "Group membership never reaches the app: members lack the access the group gives.",
+            "fix": "Accept `Add` of members with a list of `{value: id}`.",
+        }));
+        steps.push(json!({
+            "id": "kept_members",
+            "needs": ["add_members"],
+            "spec": ["RFC7643 4.2"],
+            "request": read,
+            "expect": { "status": 200, "json": { "/members": { "contains": { "value": "{{ member_one_id }}" } } } },
+            "impact": "members ← members: the members added are not returned.",
+            "fix": "Store the members and return them.",
+        }));
+        steps.push(json!({
+            "id": "remove_member_legacy",
+            "needs": ["kept_members"],
+            "spec": ["Entra SCIM: Update Group [Remove Members]", "RFC7644 3.5.2.2"],
+            "description": "Without the aadOptscim062020 flag: Remove with a value list.",
+            "request": patch(json!([{ "op": "Remove", "path": "members", "value": [{ "value": "{{ member_one_id }}" }] }])),
+            "expect": { "status": [200, 204] },
+            "impact": "A member removed in Entra keeps the group's access in the app.",
+            "fix": "Accept `Remove` of members with a value list, removing only those listed.",
+        }));
+        steps.push(json!({
+            "id": "member_removed_legacy",
+            "needs": ["remove_member_legacy"],
+            "spec": ["RFC7644 3.5.2.2"],
+            "request": read,
+            "expect": { "status": 200, "json": { "/members": { "not_contains": { "value": "{{ member_one_id }}" } } } },
+            "impact": "The member removed is still a member.",
+            "fix": "Remove exactly the members listed.",
+        }));
+        steps.push(json!({
+            "id": "remove_member_flag",
+            "needs": ["kept_members"],
+            "spec": ["Entra SCIM: Update Group [Remove Members]", "RFC7644 3.5.2.2"],
+            "description": "With the aadOptscim062020 flag: remove by a value filter.",
+            "request": patch(json!([{ "op": "remove", "path": "members[value eq \"{{ member_two_id }}\"]" }])),
+            "expect": { "status": [200, 204] },
+            "impact": "A member removed in Entra keeps the group's access in the app.",
+            "fix": "Accept `remove` with the path `members[value eq \"id\"]`.",
+        }));
+        steps.push(json!({
+            "id": "member_removed_flag",
+            "needs": ["remove_member_flag"],
+            "spec": ["RFC7644 3.5.2.2"],
+            "request": read,
+            "expect": { "status": 200, "json": { "/members": { "not_contains": { "value": "{{ member_two_id }}" } } } },
+            "impact": "The member removed is still a member.",
+            "fix": "Remove the member the filter names.",
+        }));
+        self.group_tail(&mut steps);
+        Ok(json!({ "id": format!("group_{}", group.slug), "steps": steps }))
+    }
+
+    fn group_tail(&self, steps: &mut Vec<Json>) {
+        steps.push(json!({
+            "id": "delete",
+            "needs": ["create"],
+            "spec": ["RFC7644 3.6"],
+            "request": { "method": "DELETE", "path": "/Groups/{{ group_id }}" },
+            "expect": { "status": 204 },
+            "impact": "A group removed in Entra stays in the app with its access.",
+            "fix": "Answer DELETE /Groups/{id} with 204.",
+        }));
+    }
+}
+
+fn dialect_name(dialect: &str) -> &'static str {
+    if dialect == "flag" {
+        "with the aadOptscim062020 flag"
+    } else {
+        "without the aadOptscim062020 flag"
+    }
+}
+
+fn is_reference(attribute: &AttributeMapping) -> bool {
+    attribute.target.to_lowercase().ends_with(":manager") || attribute.target == "manager"
+}
+
+fn touches_soft_delete(attribute: &AttributeMapping) -> bool {
+    referenced(&attribute.tree)
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case("IsSoftDeleted"))
+}
+
+fn default_type(target: &str) -> &'static str {
+    match target {
+        "active" => "Boolean",
+        _ => "String",
+    }
+}
+
+/// A value as sent for a target of `target_type`: booleans as booleans in
+/// a create body and with the aadOptscim062020 flag, as "True"/"False"
+/// text in a PATCH without it.
+fn typed(value: &Value, target_type: &str, native: bool) -> Json {
+    let text = value.as_text();
+    match target_type.to_ascii_lowercase().as_str() {
+        "boolean" => {
+            let truth = text.as_deref().map(|t| t.eq_ignore_ascii_case("true"));
+            match (truth, native) {
+                (Some(b), true) => Json::Bool(b),
+                (Some(b), false) => Json::String(if b { "True" } else { "False" }.into()),
+                (None, _) => Json::Null,
+            }
+        }
+        "integer" if native => text
+            .and_then(|t| t.parse::<i64>().ok())
+            .map_or(Json::Null, Json::from),
+        _ => match value {
+            Value::Multi(values) => Json::Array(
+                values
+                    .iter()
+                    .filter_map(Value::as_text)
+                    .map(Json::String)
+                    .collect(),
+            ),
+            _ => text.map_or(Json::Null, Json::String),
+        },
+    }
+}
+
+fn insert_roles(body: &mut Map<String, Json>, path: &TargetPath, set: &RoleSet) {
+    match set.function {
+        RoleFunction::Single => {
+            if let (Some(role), TargetPath::Filtered { sub, .. }) = (set.roles.first(), path) {
+                let value = if sub == "display" {
+                    &role.display_name
+                } else {
+                    &role.value
+                };
+                path.insert(body, Json::String(value.clone()));
+            }
+        }
+        RoleFunction::Complex | RoleFunction::Assertive => {
+            let roles: Vec<Json> = set
+                .roles
+                .iter()
+                .map(|r| json!({ "primary": false, "type": "WindowsAzureActiveDirectoryRole", "display": r.display_name, "value": r.value }))
+                .collect();
+            body.insert("roles".into(), Json::Array(roles));
+        }
+    }
+}
+
+/// `userName eq "a@x"`, the value's quotes escaped.
+fn filter(target: &str, value: &str) -> String {
+    format!(
+        "{target} eq \"{}\"",
+        value.replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+fn display(object: &SourceObject) -> String {
+    let name = object
+        .graph
+        .get("displayName")
+        .and_then(Json::as_str)
+        .unwrap_or(&object.slug);
+    let name = name.replace(&format!("scimcheck-{RUN_TOKEN}-"), "");
+    match object.graph.get("userPrincipalName").and_then(Json::as_str) {
+        Some(upn) => format!(
+            "{name} ({})",
+            upn.replace(&format!("scimcheck-{RUN_TOKEN}-"), "")
+        ),
+        None => name,
+    }
+}
+
+/// Every run token in the suite's strings becomes `{{ run_id }}`.
+fn templated(value: Json) -> Json {
+    let token = regex::Regex::new(&format!("(?i){RUN_TOKEN}")).expect("a fixed pattern");
+    fn walk(v: Json, token: &regex::Regex) -> Json {
+        match v {
+            Json::String(s) => Json::String(token.replace_all(&s, "{{ run_id }}").into_owned()),
+            Json::Array(items) => Json::Array(items.into_iter().map(|i| walk(i, token)).collect()),
+            Json::Object(o) => Json::Object(
+                o.into_iter()
+                    .map(|(k, v)| {
+                        (
+                            token.replace_all(&k, "{{ run_id }}").into_owned(),
+                            walk(v, token),
+                        )
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    walk(value, &token)
+}
+
+/// The suite as YAML, the form users edit.
+pub fn to_yaml(suite: &Json) -> String {
+    serde_saphyr::to_string(suite)
+        .unwrap_or_else(|_| serde_json::to_string_pretty(suite).unwrap_or_default())
+}

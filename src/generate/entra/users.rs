@@ -1,0 +1,358 @@
+//! The objects a replay provisions: a built-in set of users (non-ASCII
+//! names, one with little more than a name, a manager, several phones, one
+//! disabled) or the customer's own, as Graph returns them (`--users FILE`),
+//! read through Entra's attribute names (`telephoneNumber` is Graph's first
+//! `businessPhones`, `IsSoftDeleted` follows `accountEnabled`).
+//!
+//! Every value that names the object to the app (its user principal name,
+//! mail, nickname, the attributes matched on) is made unique to the run:
+//! `scimcheck-RUNIDTOKEN-zoe.aberg@contoso.example`, the token becoming
+//! `{{ run_id }}` in the suite, so a replay against a real tenant touches
+//! only what it created.
+
+use serde_json::{Map, Value as Json};
+
+use super::expr::Value;
+
+/// What stands for the run id while values are computed (letters only, so
+/// ToLower and ToUpper keep it findable); `{{ run_id }}` in the suite.
+pub const RUN_TOKEN: &str = "RUNIDTOKEN";
+
+const BUILTIN: &str = include_str!("sample_users.json");
+
+/// The attributes that name a user or group to the app.
+const IDENTIFYING: [&str; 5] = [
+    "userPrincipalName",
+    "mail",
+    "mailNickname",
+    "otherMails",
+    "proxyAddresses",
+];
+
+/// One user or group as Entra sees it.
+#[derive(Debug, Clone)]
+pub struct SourceObject {
+    /// A short name for step ids (`zoe_aberg`).
+    pub slug: String,
+    pub graph: Map<String, Json>,
+}
+
+pub fn builtin_users() -> Vec<SourceObject> {
+    let list: Vec<Json> = serde_json::from_str(BUILTIN).expect("the built-in users are valid JSON");
+    objects(list, &[]).expect("the built-in users are objects")
+}
+
+pub fn builtin_groups() -> Vec<SourceObject> {
+    let list = vec![serde_json::json!({
+        "id": "2b4d6f8a-0c1e-4a3c-9e5f-7a9c1e3a5c7e",
+        "displayName": "Finance team",
+        "mailNickname": "finance-team",
+        "description": "Everyone in Finance",
+    })];
+    let mut groups = objects(list, &[]).expect("the built-in groups are objects");
+    for g in &mut groups {
+        unique(&mut g.graph, "displayName");
+    }
+    groups
+}
+
+/// The customer's users: a JSON list of Graph user objects (or Graph's
+/// `{"value": [...]}` page). `matching` are the source attributes the
+/// export matches on: they are made unique to the run too.
+pub fn read_users(text: &str, matching: &[String]) -> Result<Vec<SourceObject>, String> {
+    let json: Json = serde_json::from_str(text)
+        .map_err(|e| format!("not JSON (line {}, column {}): {e}", e.line(), e.column()))?;
+    let list = match json {
+        Json::Array(list) => list,
+        Json::Object(mut o) if o.get("value").is_some_and(Json::is_array) => {
+            match o.remove("value") {
+                Some(Json::Array(list)) => list,
+                _ => unreachable!("checked to be an array"),
+            }
+        }
+        _ => return Err(
+            "expected a JSON list of users as Graph returns them (or Graph's {\"value\": [...]})"
+                .into(),
+        ),
+    };
+    if list.is_empty() {
+        return Err("the list of users is empty".into());
+    }
+    objects(list, matching)
+}
+
+fn objects(list: Vec<Json>, matching: &[String]) -> Result<Vec<SourceObject>, String> {
+    let mut out: Vec<SourceObject> = Vec::new();
+    for (i, item) in list.into_iter().enumerate() {
+        let Json::Object(mut graph) = item else {
+            return Err(format!("[{i}]: a user is a JSON object"));
+        };
+        for name in IDENTIFYING
+            .iter()
+            .copied()
+            .chain(matching.iter().map(String::as_str))
+        {
+            unique(&mut graph, graph_name(name));
+        }
+        let base = ["userPrincipalName", "displayName", "mailNickname", "id"]
+            .iter()
+            .find_map(|k| graph.get(*k).and_then(Json::as_str))
+            .map(slug_of)
+            .unwrap_or_else(|| format!("object_{i}"));
+        let mut slug = base.clone();
+        let mut n = 2;
+        while out.iter().any(|o| o.slug == slug) {
+            slug = format!("{base}_{n}");
+            n += 1;
+        }
+        out.push(SourceObject { slug, graph });
+    }
+    Ok(out)
+}
+
+/// `zoe.aberg@contoso.example` → `zoe_aberg`.
+fn slug_of(name: &str) -> String {
+    let local = name.split('@').next().unwrap_or(name);
+    let local = local
+        .strip_prefix(&format!("scimcheck-{RUN_TOKEN}-"))
+        .unwrap_or(local);
+    let mut slug: String = local
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    slug.truncate(40);
+    let slug = slug.trim_matches('_').to_string();
+    if slug.is_empty() {
+        "object".into()
+    } else {
+        slug
+    }
+}
+
+/// Prefixes the attribute's string values with the run's name prefix.
+fn unique(graph: &mut Map<String, Json>, key: &str) {
+    let prefix = format!("scimcheck-{RUN_TOKEN}-");
+    let fix = |v: &mut Json| {
+        if let Json::String(s) = v
+            && !s.starts_with(&prefix)
+        {
+            // proxyAddresses carry a type: `SMTP:a@x` becomes `SMTP:scimcheck-...-a@x`.
+            *s = match s.split_once(':') {
+                Some((kind, rest)) if kind.eq_ignore_ascii_case("smtp") => {
+                    format!("{kind}:{prefix}{rest}")
+                }
+                _ => format!("{prefix}{s}"),
+            };
+        }
+    };
+    match graph.get_mut(key) {
+        Some(Json::Array(items)) => items.iter_mut().for_each(fix),
+        Some(v) => fix(v),
+        None => {}
+    }
+}
+
+/// Entra's name of a user attribute → where Graph keeps it.
+fn graph_name(entra: &str) -> &str {
+    match entra {
+        "objectId" => "id",
+        "mobile" => "mobilePhone",
+        "facsimileTelephoneNumber" => "faxNumber",
+        "physicalDeliveryOfficeName" => "officeLocation",
+        other => other,
+    }
+}
+
+/// The Entra user attributes scimcheck knows, besides Graph's own names.
+pub const KNOWN: [&str; 34] = [
+    "objectId",
+    "userPrincipalName",
+    "displayName",
+    "givenName",
+    "surname",
+    "mail",
+    "mailNickname",
+    "otherMails",
+    "proxyAddresses",
+    "department",
+    "jobTitle",
+    "employeeId",
+    "employeeType",
+    "mobile",
+    "telephoneNumber",
+    "facsimileTelephoneNumber",
+    "physicalDeliveryOfficeName",
+    "preferredLanguage",
+    "city",
+    "country",
+    "state",
+    "postalCode",
+    "streetAddress",
+    "companyName",
+    "usageLocation",
+    "accountEnabled",
+    "IsSoftDeleted",
+    "manager",
+    "appRoleAssignments",
+    "members",
+    "description",
+    "objectGUID",
+    "employeeHireDate",
+    "userType",
+];
+
+impl SourceObject {
+    /// The value of Entra attribute `name` (case-insensitively).
+    pub fn attribute(&self, name: &str) -> Option<Value> {
+        let lower = name.to_ascii_lowercase();
+        if lower == "issoftdeleted" {
+            let explicit = self.get("IsSoftDeleted").and_then(Json::as_bool);
+            let enabled = self.get("accountEnabled").and_then(Json::as_bool);
+            return Some(Value::Bool(explicit.unwrap_or(enabled == Some(false))));
+        }
+        if lower == "telephonenumber" {
+            return self
+                .get("telephoneNumber")
+                .or_else(|| self.get("businessPhones").and_then(|p| p.get(0)))
+                .cloned()
+                .map(Value::from_json);
+        }
+        if let Some(n) = lower.strip_prefix("extensionattribute")
+            && let Some(v) = self
+                .graph
+                .get("onPremisesExtensionAttributes")
+                .and_then(|e| e.get(format!("extensionAttribute{n}")))
+        {
+            return Some(Value::from_json(v.clone()));
+        }
+        self.get(graph_name(name))
+            .cloned()
+            .map(Value::from_json)
+            .filter(|v| !v.is_null())
+    }
+
+    fn get(&self, key: &str) -> Option<&Json> {
+        self.graph.get(key).or_else(|| {
+            self.graph
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        })
+    }
+
+    /// Whether any of the objects has the attribute at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.attribute(name).is_some()
+    }
+
+    /// The same object with a source attribute changed, for update steps:
+    /// text gets `.2` before an `@` or ` 2` at its end, a boolean flips, a
+    /// missing value appears.
+    pub fn changed(&self, name: &str) -> SourceObject {
+        let mut copy = self.clone();
+        let key = if name.eq_ignore_ascii_case("telephoneNumber")
+            && !self.graph.contains_key("telephoneNumber")
+        {
+            "businessPhones".to_string()
+        } else {
+            graph_name(name).to_string()
+        };
+        let change = |s: &str| match s.rsplit_once('@') {
+            Some((local, domain)) => format!("{local}.2@{domain}"),
+            None => format!("{s} 2"),
+        };
+        let new = match copy.graph.get(&key) {
+            Some(Json::String(s)) => Json::String(change(s)),
+            Some(Json::Bool(b)) => Json::Bool(!b),
+            Some(Json::Number(n)) => Json::from(n.as_i64().unwrap_or(0) + 1),
+            Some(Json::Array(items)) => {
+                let mut items = items.clone();
+                match items.first_mut() {
+                    Some(Json::String(s)) => *s = change(s),
+                    _ => items.push(Json::String("Changed".into())),
+                }
+                Json::Array(items)
+            }
+            _ => Json::String(format!("Changed {name}")),
+        };
+        copy.graph.insert(key, new);
+        copy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_users_are_run_unique_and_read_through_entras_names() {
+        let users = builtin_users();
+        assert_eq!(users.len(), 4);
+        let zoe = &users[0];
+        assert_eq!(zoe.slug, "zoe_aberg");
+        assert_eq!(
+            zoe.attribute("userPrincipalName"),
+            Some(Value::Str(format!(
+                "scimcheck-{RUN_TOKEN}-zoe.aberg@contoso.example"
+            )))
+        );
+        assert_eq!(
+            zoe.attribute("telephoneNumber"),
+            Some(Value::Str("+46 8 123 456".into()))
+        );
+        assert_eq!(
+            zoe.attribute("mobile"),
+            Some(Value::Str("+46 70 123 45 67".into()))
+        );
+        assert_eq!(zoe.attribute("IsSoftDeleted"), Some(Value::Bool(false)));
+        assert_eq!(users[3].attribute("IsSoftDeleted"), Some(Value::Bool(true)));
+        assert_eq!(users[2].attribute("department"), None);
+        assert_eq!(
+            zoe.attribute("Department"),
+            Some(Value::Str("Finance".into()))
+        );
+    }
+
+    #[test]
+    fn a_change_is_visible_and_keeps_the_run_prefix() {
+        let zoe = &builtin_users()[0];
+        let changed = zoe.changed("userPrincipalName");
+        assert_eq!(
+            changed.attribute("userPrincipalName"),
+            Some(Value::Str(format!(
+                "scimcheck-{RUN_TOKEN}-zoe.aberg.2@contoso.example"
+            )))
+        );
+        assert_eq!(
+            zoe.changed("department").attribute("department"),
+            Some(Value::Str("Finance 2".into()))
+        );
+        assert_eq!(
+            builtin_users()[2]
+                .changed("department")
+                .attribute("department"),
+            Some(Value::Str("Changed department".into()))
+        );
+    }
+
+    #[test]
+    fn customer_users_are_read_from_graph_pages_and_their_matching_values_made_unique() {
+        let users = read_users(
+            r#"{"value": [{"userPrincipalName": "a@x", "employeeId": "42"}]}"#,
+            &["employeeId".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            users[0].attribute("employeeId"),
+            Some(Value::Str(format!("scimcheck-{RUN_TOKEN}-42")))
+        );
+        assert!(read_users("[]", &[]).unwrap_err().contains("empty"));
+        assert!(read_users("{", &[]).unwrap_err().starts_with("not JSON"));
+    }
+}

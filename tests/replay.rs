@@ -1,0 +1,229 @@
+//! The Entra replay end to end: the worked example's export, derived into
+//! suites with the built-in users, run against the double (everything
+//! holds) and against a double that drops the department (the finding
+//! names the mapping, the value sent and the value returned).
+
+mod common;
+
+use scimcheck::exec::Outcome;
+use scimcheck::generate::entra::{export, traffic, users};
+use scimcheck::runner::{self, SuiteSources};
+
+const EXPORT: &str = include_str!("../examples/entra/zscaler-two-export.json");
+
+fn derive_into(dir: &std::path::Path) -> traffic::Derivation {
+    let export = export::read(EXPORT).unwrap();
+    let derivation = traffic::derive(
+        &export,
+        &users::builtin_users(),
+        &users::builtin_groups(),
+        &traffic::Options {
+            seed: 42,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            export_name: "zscaler-two-export.json".into(),
+        },
+    )
+    .unwrap();
+    for suite in &derivation.suites {
+        std::fs::write(dir.join(&suite.file_name), &suite.text).unwrap();
+    }
+    derivation
+}
+
+async fn run(
+    dir: &std::path::Path,
+    double: &scimcheck::double::Double,
+) -> Vec<scimcheck::exec::ScenarioResult> {
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: false,
+        dirs: vec![dir.to_path_buf()],
+    })
+    .unwrap_or_else(|e| panic!("the derived suites do not load: {e}"));
+    let snapshots = tempfile::tempdir().unwrap();
+    let settings = common::settings(common::target(&double.base_url()), snapshots.path());
+    runner::run(&plan, settings).await.unwrap().results
+}
+
+#[tokio::test]
+async fn the_worked_example_replays_cleanly_against_the_double() {
+    let dir = tempfile::tempdir().unwrap();
+    let derivation = derive_into(dir.path());
+    let names: Vec<&str> = derivation
+        .suites
+        .iter()
+        .map(|s| s.file_name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["entra-replay-users.yaml", "entra-replay-groups.yaml"]
+    );
+    // Three users provisioned; the disabled one is not, and says why.
+    let notes = derivation.notes.join("\n");
+    assert!(notes.contains("Former Employee (former.employee@contoso.example): not provisioned: IsSoftDeleted is true"), "{notes}");
+    assert_eq!(
+        notes.matches(": provisioned (no scoping filter)").count(),
+        4,
+        "{notes}"
+    );
+    let double = common::double().await;
+    let results = run(dir.path(), &double).await;
+    let failures: Vec<String> = results
+        .iter()
+        .flat_map(|r| {
+            r.steps
+                .iter()
+                .filter(|s| s.failed())
+                .map(move |s| format!("{} › {}: {:?}", r.full_name, s.id, s.failures))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    let not_run: Vec<String> = results
+        .iter()
+        .flat_map(|r| {
+            r.steps
+                .iter()
+                .filter(|s| s.not_run.is_some())
+                .map(move |s| format!("{} › {}", r.full_name, s.id))
+        })
+        .collect();
+    assert!(not_run.is_empty(), "{not_run:?}");
+    let steps: usize = results.iter().map(|r| r.steps.len()).sum();
+    assert!(steps > 60, "{steps} steps");
+    // Everything it created is gone.
+    let prefix = "scimcheck-";
+    let service = double.service();
+    let left = service
+        .lock()
+        .unwrap()
+        .handle(&common::request("GET", "/Users"));
+    let body = left.body.unwrap();
+    assert!(
+        body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| !u["userName"].as_str().unwrap().starts_with(&prefix)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_department_is_told_by_its_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    derive_into(dir.path());
+    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let double = common::tampered_double(
+        wiremock::Mock::given(wiremock::matchers::method("GET")),
+        move |_, response| {
+            if let Some(body) = response.body.as_mut()
+                && let Some(ext) = body.get_mut(enterprise).and_then(|e| e.as_object_mut())
+            {
+                ext.insert("department".into(), serde_json::json!("Sales"));
+            }
+        },
+    )
+    .await;
+    let results = run(dir.path(), &double).await;
+    let zoe = results
+        .iter()
+        .find(|r| r.full_name.ends_with("user_zoe_aberg"))
+        .unwrap();
+    assert_eq!(zoe.outcome, Outcome::Failed);
+    let failed: Vec<&str> = zoe
+        .steps
+        .iter()
+        .filter(|s| s.failed())
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "kept_department",
+            "kept_update_department_legacy",
+            "kept_update_department_flag"
+        ]
+    );
+    let step = zoe
+        .steps
+        .iter()
+        .find(|s| s.id == "kept_department")
+        .unwrap();
+    let impact = step.impact.as_deref().unwrap();
+    assert!(
+        impact.starts_with("department ← [department]: sent \"Finance\" on create"),
+        "{impact}"
+    );
+    let message = &step.failures[0].message;
+    assert!(message.contains("Sales"), "{message}");
+}
+
+#[test]
+fn the_suites_carry_entras_wire_format_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let derivation = derive_into(dir.path());
+    let text = &derivation.suites[0].text;
+    let suite: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+    let zoe = suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "user_zoe_aberg")
+        .unwrap();
+    let step = |id: &str| {
+        zoe["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .clone()
+    };
+    // Without the flag, the string "False"; with it, the boolean.
+    assert_eq!(
+        step("disable_legacy")["request"]["json"]["Operations"][0],
+        serde_json::json!({"op": "Replace", "path": "active", "value": "False"})
+    );
+    assert_eq!(
+        step("disable_flag")["request"]["json"]["Operations"][0],
+        serde_json::json!({"op": "replace", "path": "active", "value": false})
+    );
+    let create = step("create")["request"]["json"].clone();
+    assert_eq!(create["active"], serde_json::json!(true));
+    assert_eq!(
+        create["userName"],
+        serde_json::json!("scimcheck-{{ run_id }}-zoe.aberg@contoso.example")
+    );
+    assert_eq!(
+        create["emails"],
+        serde_json::json!([{"primary": true, "type": "work", "value": "scimcheck-{{ run_id }}-zoe.aberg@contoso.example"}])
+    );
+    assert_eq!(
+        create["name"],
+        serde_json::json!({"givenName": "Zoë", "familyName": "Åberg"})
+    );
+    assert_eq!(
+        create["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        serde_json::json!({"department": "Finance"})
+    );
+    assert_eq!(
+        step("match_username")["request"]["query"]["filter"],
+        serde_json::json!("userName eq \"scimcheck-{{ run_id }}-zoe.aberg@contoso.example\"")
+    );
+    // Kofi has no mail, surname nor department: none is sent.
+    let kofi = suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "user_kofi")
+        .unwrap();
+    let body = &kofi["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "create")
+        .unwrap()["request"]["json"];
+    assert!(
+        body.get("emails").is_none() && body["name"].get("familyName").is_none(),
+        "{body}"
+    );
+}
