@@ -102,7 +102,7 @@ async fn the_worked_example_replays_cleanly_against_the_double() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|u| !u["userName"].as_str().unwrap().starts_with(&prefix)),
+            .all(|u| !u["userName"].as_str().unwrap().starts_with(prefix)),
         "{body}"
     );
 }
