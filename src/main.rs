@@ -40,6 +40,9 @@ enum Command {
         /// A suite or scenario name, as `list` prints it.
         name: String,
     },
+    /// Replay what a customer's Entra tenant sends: derive the traffic of an
+    /// exported provisioning configuration as suites, write them, and run them.
+    Replay(Box<ReplayArgs>),
     /// Work with the built-in suites.
     Suites {
         #[command(subcommand)]
@@ -152,6 +155,27 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct ReplayArgs {
+    /// The provisioning configuration: the schema editor's Download, or Graph's
+    /// GET /servicePrincipals/{id}/synchronization/jobs/{jobId}/schema.
+    #[arg(long, value_name = "FILE")]
+    entra_schema: PathBuf,
+    /// The users to provision: a JSON list of user objects as Graph returns them
+    /// (default: a built-in set).
+    #[arg(long, value_name = "FILE")]
+    users: Option<PathBuf>,
+    /// Where the derived suites are written, to run again with
+    /// `scimcheck run --no-builtin --suites DIR` (an edited file is never overwritten).
+    #[arg(long, value_name = "DIR", default_value = "scimcheck-replay")]
+    emit_suite: PathBuf,
+    /// Seeds Guid(), RandomString() and Test Connection's random id (default: from the export).
+    #[arg(long)]
+    seed: Option<u64>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Args)]
 struct CleanupArgs {
     /// The run whose leftovers to delete, as printed at the end of a run.
     #[arg(long, value_name = "ID")]
@@ -219,6 +243,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Cleanup(args) => cleanup(args),
         Command::Show { name } => show(&name),
+        Command::Replay(args) => replay(*args),
         Command::Suites {
             command: SuitesCommand::Export { dir },
         } => export(&dir),
@@ -488,6 +513,100 @@ fn run(args: RunArgs) -> u8 {
             exit::PASSED
         }
     })
+}
+
+/// Derives the suites of an Entra export, writes them, and runs them as
+/// `run --no-builtin --suites DIR` would. Bad input stops before anything is sent.
+fn replay(mut args: ReplayArgs) -> u8 {
+    use scimcheck::generate::entra::{export, traffic, users};
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let text = match read(&args.entra_schema) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("scimcheck: {e}");
+            return exit::USAGE;
+        }
+    };
+    let file = args.entra_schema.display().to_string();
+    let config = match export::read(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("scimcheck: {file}: {e}\nnothing was sent");
+            return exit::USAGE;
+        }
+    };
+    let matching: Vec<String> = config
+        .object_mappings
+        .iter()
+        .flat_map(|m| m.attributes.iter().filter(|a| a.matching_priority > 0))
+        .flat_map(|a| a.tree_attributes())
+        .collect();
+    let sample_users = match &args.users {
+        None => users::builtin_users(&matching),
+        Some(path) => match read(path).and_then(|t| users::read_users(&t, &matching)) {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("scimcheck: {}: {e}\nnothing was sent", path.display());
+                return exit::USAGE;
+            }
+        },
+    };
+    let seed = args
+        .seed
+        .unwrap_or_else(|| scimcheck::generate::write::seed_of(&text));
+    let options = traffic::Options {
+        seed,
+        now: time::OffsetDateTime::now_utc(),
+        export_name: args
+            .entra_schema
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or(file.clone()),
+    };
+    let derivation =
+        match traffic::derive(&config, &sample_users, &users::builtin_groups(), &options) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("scimcheck: {file}: {e}\nnothing was sent");
+                return exit::USAGE;
+            }
+        };
+    for note in &derivation.notes {
+        outln!("scimcheck: {note}");
+    }
+    if derivation.suites.is_empty() {
+        eprintln!(
+            "scimcheck: {file}: no enabled object mapping provisions anything: nothing to replay"
+        );
+        return exit::USAGE;
+    }
+    let files: Vec<(String, String)> = derivation
+        .suites
+        .iter()
+        .map(|s| (s.file_name.clone(), s.text.clone()))
+        .collect();
+    match scimcheck::generate::write::write_all(&args.emit_suite, &files) {
+        Ok(paths) => {
+            for (path, suite) in paths.iter().zip(&derivation.suites) {
+                outln!(
+                    "scimcheck: wrote {} ({} scenarios, {} steps); run it again with `scimcheck run --no-builtin --suites {}`",
+                    path.display(),
+                    suite.scenarios,
+                    suite.steps,
+                    args.emit_suite.display()
+                );
+            }
+        }
+        Err(e) => {
+            eprintln!("scimcheck: {e}; nothing was sent");
+            return exit::USAGE;
+        }
+    }
+    args.run.suites.suites = vec![args.emit_suite.clone()];
+    args.run.suites.no_builtin = true;
+    run(args.run)
 }
 
 /// Waits for SIGINT or SIGTERM, then asks the run to wind down; the

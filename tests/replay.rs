@@ -15,7 +15,7 @@ fn derive_into(dir: &std::path::Path) -> traffic::Derivation {
     let export = export::read(EXPORT).unwrap();
     let derivation = traffic::derive(
         &export,
-        &users::builtin_users(),
+        &users::builtin_users(&[]),
         &users::builtin_groups(),
         &traffic::Options {
             seed: 42,

@@ -2,3 +2,4 @@
 //! A generator knows nothing of exec, http, check or report.
 
 pub mod entra;
+pub mod write;

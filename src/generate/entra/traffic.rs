@@ -9,14 +9,12 @@
 //!
 //! Pure: values are computed here (seeded), the runner does the rest.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Map, Value as Json, json};
 use time::OffsetDateTime;
 
 use super::export::{AttributeMapping, Export, FlowType, ObjectKind, ObjectMapping, short_target};
 use super::expr::value::{RoleFunction, RoleSet};
-use super::expr::{Env, ErrorKind, EvalError, Evaluator, ExprKind, Source, Value};
+use super::expr::{Env, ErrorKind, EvalError, Evaluator, Source, Value};
 use super::scope;
 use super::target::{CORE_GROUP, CORE_USER, TargetPath, slug};
 use super::users::{RUN_TOKEN, SourceObject};
@@ -127,7 +125,13 @@ pub fn derive(
         });
         out.suites.push(DerivedSuite {
             file_name,
-            text: to_yaml(&templated(suite)),
+            text: crate::generate::write::with_header(
+                &format!(
+                    "Derived by `scimcheck replay --entra-schema {}` (seed {}) from {}.",
+                    options.export_name, options.seed, mapping.path
+                ),
+                &to_yaml(&templated(suite)),
+            ),
             scenarios: scenario_count,
             steps,
         });
@@ -142,7 +146,7 @@ fn unknown_attributes(
     objects: &[SourceObject],
 ) -> Result<(), DeriveError> {
     for attribute in &mapping.attributes {
-        for name in referenced(&attribute.tree) {
+        for name in attribute.tree_attributes() {
             let known = super::users::KNOWN
                 .iter()
                 .any(|k| k.eq_ignore_ascii_case(&name))
@@ -162,26 +166,6 @@ fn unknown_attributes(
         }
     }
     Ok(())
-}
-
-/// The attributes an expression reads.
-fn referenced(expr: &super::expr::Expr) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    fn walk(e: &super::expr::Expr, out: &mut BTreeSet<String>) {
-        match &e.kind {
-            ExprKind::Attribute(a) => {
-                out.insert(a.clone());
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
-            ExprKind::Compare { left, right, .. } => {
-                walk(left, out);
-                walk(right, out);
-            }
-            _ => {}
-        }
-    }
-    walk(expr, &mut out);
-    out
 }
 
 /// What a mapping gives for one object.
@@ -564,7 +548,7 @@ impl Deriver<'_> {
                 continue;
             }
             let mut changed = user.clone();
-            for name in referenced(&attribute.tree) {
+            for name in attribute.tree_attributes() {
                 changed = changed.changed(&name);
             }
             let Ok(Flow::Value(new)) = self.flow(attribute, &changed) else {
@@ -852,7 +836,8 @@ fn is_reference(attribute: &AttributeMapping) -> bool {
 }
 
 fn touches_soft_delete(attribute: &AttributeMapping) -> bool {
-    referenced(&attribute.tree)
+    attribute
+        .tree_attributes()
         .iter()
         .any(|a| a.eq_ignore_ascii_case("IsSoftDeleted"))
 }

@@ -37,9 +37,11 @@ pub struct SourceObject {
     pub graph: Map<String, Json>,
 }
 
-pub fn builtin_users() -> Vec<SourceObject> {
+/// The built-in users; `matching` are the source attributes the export
+/// matches on, made unique to the run as the identifying ones are.
+pub fn builtin_users(matching: &[String]) -> Vec<SourceObject> {
     let list: Vec<Json> = serde_json::from_str(BUILTIN).expect("the built-in users are valid JSON");
-    objects(list, &[]).expect("the built-in users are objects")
+    objects(list, matching).expect("the built-in users are objects")
 }
 
 pub fn builtin_groups() -> Vec<SourceObject> {
@@ -292,7 +294,7 @@ mod tests {
 
     #[test]
     fn the_built_in_users_are_run_unique_and_read_through_entras_names() {
-        let users = builtin_users();
+        let users = builtin_users(&[]);
         assert_eq!(users.len(), 4);
         let zoe = &users[0];
         assert_eq!(zoe.slug, "zoe_aberg");
@@ -321,7 +323,7 @@ mod tests {
 
     #[test]
     fn a_change_is_visible_and_keeps_the_run_prefix() {
-        let zoe = &builtin_users()[0];
+        let zoe = &builtin_users(&[])[0];
         let changed = zoe.changed("userPrincipalName");
         assert_eq!(
             changed.attribute("userPrincipalName"),
@@ -334,7 +336,7 @@ mod tests {
             Some(Value::Str("Finance 2".into()))
         );
         assert_eq!(
-            builtin_users()[2]
+            builtin_users(&[])[2]
                 .changed("department")
                 .attribute("department"),
             Some(Value::Str("Changed department".into()))
