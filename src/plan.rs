@@ -137,6 +137,9 @@ pub enum ExpectationKind {
     Json {
         pointer: String,
         predicates: Vec<Predicate>,
+        /// What the value stands for (`label:` beside the predicates), told
+        /// with the check's name: a generated suite names the mapping.
+        label: Option<String>,
     },
     Schema(String),
     Snapshot(String),
@@ -150,8 +153,12 @@ impl ExpectationKind {
         match self {
             ExpectationKind::Status(_) => "status".into(),
             ExpectationKind::Header { name, .. } => format!("header {name}"),
-            ExpectationKind::Json { pointer, .. } => {
-                format!("json {}", if pointer.is_empty() { "/" } else { pointer })
+            ExpectationKind::Json { pointer, label, .. } => {
+                let pointer = if pointer.is_empty() { "/" } else { pointer };
+                match label {
+                    Some(label) => format!("json {pointer} ({label})"),
+                    None => format!("json {pointer}"),
+                }
             }
             ExpectationKind::Schema(name) => format!("schema {name}"),
             ExpectationKind::Snapshot(name) => format!("snapshot {name}"),
@@ -754,12 +761,26 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
-            if let Some(predicates) = self.predicates(&span, &written.value, known) {
+            // `label` sits beside the predicates and is none of them.
+            let mut value = written.value.clone();
+            let label = match value.as_object_mut().map(|o| o.remove("label")) {
+                Some(Some(Value::String(label))) => Some(label),
+                Some(Some(other)) => {
+                    self.error(
+                        Diagnostic::new(span.clone(), format!("`label` takes a string, not {other}"))
+                            .with_hint("write what the value stands for, as in `label: \"department ← [department]\"`"),
+                    );
+                    continue;
+                }
+                _ => None,
+            };
+            if let Some(predicates) = self.predicates(&span, &value, known) {
                 out.push(Expectation {
                     span,
                     kind: ExpectationKind::Json {
                         pointer: pointer.clone(),
                         predicates,
+                        label,
                     },
                 });
             }

@@ -137,24 +137,28 @@ async fn a_dropped_department_is_told_by_its_mapping() {
         .collect();
     assert_eq!(
         failed,
-        [
-            "kept_department",
-            "kept_update_department_legacy",
-            "kept_update_department_flag"
-        ]
+        ["kept_on_create", "kept_update_legacy", "kept_update_flag"]
     );
-    let step = zoe
+    // One difference, named by its mapping, with what was sent and what came back.
+    let step = zoe.steps.iter().find(|s| s.id == "kept_on_create").unwrap();
+    assert_eq!(step.failures.len(), 1, "{:?}", step.failures);
+    let failure = &step.failures[0];
+    assert_eq!(
+        format!("{}: {}", failure.check, failure.message),
+        "json /urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/department (department ← [department]): expected \"Finance\", got \"Sales\""
+    );
+    let flag = zoe
         .steps
         .iter()
-        .find(|s| s.id == "kept_department")
+        .find(|s| s.id == "kept_update_flag")
         .unwrap();
-    let impact = step.impact.as_deref().unwrap();
     assert!(
-        impact.starts_with("department ← [department]: sent \"Finance\" on create"),
-        "{impact}"
+        flag.failures[0]
+            .message
+            .contains("expected \"Finance 2 2\""),
+        "{:?}",
+        flag.failures
     );
-    let message = &step.failures[0].message;
-    assert!(message.contains("Sales"), "{message}");
 }
 
 #[test]
@@ -186,6 +190,29 @@ fn the_suites_carry_entras_wire_format_exactly() {
     assert_eq!(
         step("disable_flag")["request"]["json"]["Operations"][0],
         serde_json::json!({"op": "replace", "path": "active", "value": false})
+    );
+    assert_eq!(
+        step("disable_legacy")["request"]["headers"],
+        serde_json::json!({"content-type": "application/scim+json; charset=utf-8"})
+    );
+    // Without the flag, one op per attribute; with it, a path-less replace
+    // of the plain ones and an op with a path for the multi-valued one.
+    let legacy = &step("update_legacy")["request"]["json"]["Operations"];
+    assert_eq!(
+        legacy[0],
+        serde_json::json!({"op": "Replace", "path": "userName", "value": "scimcheck-{{ run_id }}-zoe.aberg.2@contoso.example"})
+    );
+    assert_eq!(legacy.as_array().unwrap().len(), 6, "{legacy}");
+    let flag = &step("update_flag")["request"]["json"]["Operations"];
+    assert_eq!(flag[0]["op"], "replace");
+    assert_eq!(flag[0]["value"]["name.givenName"], "Zoë 2 2");
+    assert_eq!(
+        flag[0]["value"]["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"],
+        "Finance 2 2"
+    );
+    assert_eq!(
+        flag[1],
+        serde_json::json!({"op": "replace", "path": "emails[type eq \"work\"].value", "value": "scimcheck-{{ run_id }}-zoe.aberg.2.2@contoso.example"})
     );
     let create = step("create")["request"]["json"].clone();
     assert_eq!(create["active"], serde_json::json!(true));

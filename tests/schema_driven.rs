@@ -202,6 +202,21 @@ async fn a_required_attribute_not_enforced_is_caught_and_what_was_created_remove
         failures[0].starts_with("rfc7644::schema-driven::user_requires_userName › create_without_it: status: expected 400, got 201"),
         "{failures:?}"
     );
+    // The finding points at a real file, at the step's own line.
+    let step = results
+        .iter()
+        .flat_map(|r| &r.steps)
+        .find(|s| s.id == "create_without_it" && s.failed())
+        .unwrap();
+    let file = std::fs::read_to_string(&*step.span.source.name)
+        .unwrap_or_else(|e| panic!("{}: {e}", step.span.source.name));
+    let line = file.lines().nth(step.span.pos.line as usize - 1).unwrap();
+    assert!(
+        line.contains("id: create_without_it"),
+        "{}:{}: {line}",
+        step.span.source.name,
+        step.span.pos.line
+    );
     assert!(
         failures.iter().all(|f| f
             .starts_with("rfc7644::schema-driven::user_requires_userName › create_without_it: ")),

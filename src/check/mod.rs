@@ -161,6 +161,7 @@ fn check_each<'e>(
             ExpectationKind::Json {
                 pointer,
                 predicates,
+                ..
             } => {
                 let check = expectation.kind.label();
                 let value = json_body(&mut failures, &check, &mut body_complaint_made);

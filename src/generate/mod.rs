@@ -3,3 +3,17 @@
 
 pub mod entra;
 pub mod write;
+
+/// A JSON syntax error as one line: where, then what.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let what = match text.rfind(" at line ") {
+        Some(cut) => &text[..cut],
+        None => &text,
+    };
+    format!(
+        "not JSON (line {}, column {}): {what}",
+        e.line(),
+        e.column()
+    )
+}

@@ -17,6 +17,23 @@ fn digest(text: &str) -> String {
     format!("{hash:016x}")
 }
 
+/// A suite as YAML, the form users read and edit.
+pub fn to_yaml(suite: &serde_json::Value) -> String {
+    serde_saphyr::to_string(suite)
+        .unwrap_or_else(|_| serde_json::to_string_pretty(suite).unwrap_or_default())
+}
+
+/// Writes a suite generated for this run alone (the schema-driven one) as a
+/// real file under the system's temporary folder, named by its content, so
+/// that its findings point at lines that exist; None if it cannot be written.
+pub fn write_generated(stem: &str, text: &str) -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join("scimcheck");
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join(format!("{stem}-{}.yaml", digest(text)));
+    std::fs::write(&path, text).ok()?;
+    Some(path)
+}
+
 /// A seed that stays the same for the same input text.
 pub fn seed_of(text: &str) -> u64 {
     u64::from_str_radix(&digest(text), 16).unwrap_or(0)

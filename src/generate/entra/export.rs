@@ -135,7 +135,7 @@ pub fn short_target(target: &str) -> &str {
 pub fn read(text: &str) -> Result<Export, ExportError> {
     let json: Value = serde_json::from_str(text).map_err(|e| ExportError {
         path: String::new(),
-        message: format!("not JSON (line {}, column {}): {e}", e.line(), e.column()),
+        message: crate::generate::json_error(&e),
         hint: Some("give the file the schema editor's Download button saves, or Graph's synchronization schema".into()),
     })?;
     // Graph may wrap it; the portal's download is the schema itself.
@@ -297,7 +297,9 @@ fn attribute_mapping(attribute: &Value, path: &str) -> Result<AttributeMapping, 
                 message: format!("`{text}` {e}"),
                 hint: Some("write it as Entra's expression editor does: Function([attribute], \"constant\")".into()),
             })?;
-            if !same_shape(&parsed, &from_tree) {
+            // A source that names nothing carries only its expression.
+            let has_tree = text_field(source, "name").is_some_and(|n| !n.is_empty());
+            if has_tree && !same_shape(&parsed, &from_tree) {
                 return Err(ExportError {
                     path: expression_path,
                     message: format!(

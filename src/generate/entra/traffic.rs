@@ -113,6 +113,10 @@ pub fn derive(
             file_name = format!("entra-replay-{kind}-{n}.yaml");
             n += 1;
         }
+        let mut scenarios = scenarios;
+        for scenario in &mut scenarios {
+            with_entra_headers(scenario);
+        }
         let suite = json!({
             "name": format!("Entra replay: {}", mapping.name),
             "description": format!(
@@ -130,7 +134,7 @@ pub fn derive(
                     "Derived by `scimcheck replay --entra-schema {}` (seed {}) from {}.",
                     options.export_name, options.seed, mapping.path
                 ),
-                &to_yaml(&templated(suite)),
+                &crate::generate::write::to_yaml(&templated(suite)),
             ),
             scenarios: scenario_count,
             steps,
@@ -387,11 +391,13 @@ impl Deriver<'_> {
             "impact": "The assignment fails and the user never exists in the app.",
             "fix": "Accept the create body Entra derives from this configuration, and answer 201 with the user and its id.",
         }));
-        for (attribute, value) in &sent {
-            if let Some(step) = self.kept_step(attribute, value, "create", "kept", "on create") {
-                steps.push(step);
-            }
-        }
+        steps.extend(self.kept_step(
+            &sent,
+            "kept_on_create",
+            "create",
+            "/Users/{{ user_id }}",
+            "on create",
+        ));
         steps.push(json!({
             "id": "match_finds_it",
             "needs": ["create"],
@@ -429,51 +435,55 @@ impl Deriver<'_> {
         }))
     }
 
-    /// A read back that the app kept what a mapping sent.
+    /// One read back that the app kept what the mappings sent: a check
+    /// per mapping, labelled with it, so a difference names the mapping,
+    /// the value sent (expected) and the value returned (got).
     fn kept_step(
         &self,
-        attribute: &AttributeMapping,
-        value: &Value,
+        sent: &[(&AttributeMapping, Value)],
+        id: &str,
         after: &str,
-        prefix: &str,
+        path: &str,
         when: &str,
     ) -> Option<Json> {
-        let path = TargetPath::parse(&attribute.target)?;
-        let predicates: Vec<(String, Json)> = match value {
-            Value::Roles(set) => set
-                .roles
-                .iter()
-                .map(|r| {
-                    (
-                        "/roles".to_string(),
-                        json!({ "contains": { "value": r.value } }),
-                    )
-                })
-                .collect(),
-            other => vec![path.check(&self.json_value(attribute, other))],
-        };
         let mut checks = Map::new();
-        for (pointer, predicate) in predicates {
-            checks.insert(pointer, predicate);
+        for (attribute, value) in sent {
+            let Some(target) = TargetPath::parse(&attribute.target) else {
+                continue;
+            };
+            let mut add = |pointer: String, mut predicate: Json| {
+                if let Some(p) = predicate.as_object_mut() {
+                    p.insert("label".into(), json!(attribute.label()));
+                }
+                // Two mappings on one pointer (two roles): the first speaks for both.
+                checks.entry(pointer).or_insert(predicate);
+            };
+            match value {
+                Value::Roles(set) => {
+                    for role in &set.roles {
+                        add(
+                            "/roles".into(),
+                            json!({ "contains": { "value": role.value } }),
+                        );
+                    }
+                }
+                other => {
+                    let (pointer, predicate) = target.check(&self.json_value(attribute, other));
+                    add(pointer, predicate);
+                }
+            }
         }
-        let sent = match value {
-            Value::Roles(set) => set
-                .roles
-                .iter()
-                .map(|r| r.value.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
-            other => self.json_value(attribute, other).to_string(),
-        };
+        if checks.is_empty() {
+            return None;
+        }
         Some(json!({
-            "id": format!("{prefix}_{}", slug(&attribute.target)),
+            "id": id,
             "needs": [after],
             "spec": ["Entra provisioning: attribute mapping", "RFC7644 3.4.1"],
-            "description": format!("{}: Entra sent {sent} {when}; the app must return it.", attribute.label()),
-            "request": { "method": "GET", "path": "/Users/{{ user_id }}" },
+            "request": { "method": "GET", "path": path },
             "expect": { "status": 200, "json": checks },
-            "impact": format!("{}: sent {sent} {when}, and the app returns something else: the value never arrives, and Entra sends it again every cycle.", attribute.label()),
-            "fix": format!("Store {} as sent and return it.", short_target(&attribute.target)),
+            "impact": format!("A value Entra sent {when} does not come back as sent: it never arrives, and Entra sends it again every cycle."),
+            "fix": "Store each mapped attribute as sent and return it.",
         }))
     }
 
@@ -532,66 +542,103 @@ impl Deriver<'_> {
         }
     }
 
-    /// One change of each mapped attribute, as Entra's PATCH in both
-    /// dialects, each read back.
+    /// One change of every mapped attribute, as Entra's PATCH: without the
+    /// aadOptscim062020 flag one capitalized op per attribute, values as
+    /// text; with it a second change, in a path-less `replace` of the
+    /// plain and URN-qualified attributes (dotted keys) and an op with a
+    /// path for each multi-valued one. Each is read back.
     fn update_steps(
         &self,
         user: &SourceObject,
         sent: &[(&AttributeMapping, Value)],
         steps: &mut Vec<Json>,
     ) {
-        for attribute in &self.mapping.attributes {
-            if attribute.flow_type == FlowType::ObjectAddOnly
-                || is_reference(attribute)
-                || touches_soft_delete(attribute)
-            {
-                continue;
-            }
-            let mut changed = user.clone();
+        let mut once = user.clone();
+        let mut twice = user.clone();
+        let eligible: Vec<&AttributeMapping> = self
+            .mapping
+            .attributes
+            .iter()
+            .filter(|a| {
+                a.flow_type != FlowType::ObjectAddOnly
+                    && !is_reference(a)
+                    && !touches_soft_delete(a)
+            })
+            .collect();
+        for attribute in &eligible {
             for name in attribute.tree_attributes() {
-                changed = changed.changed(&name);
+                once = once.changed(&name);
+                twice = twice.changed(&name).changed(&name);
             }
-            let Ok(Flow::Value(new)) = self.flow(attribute, &changed) else {
-                continue;
-            };
+        }
+        let mut legacy_ops = Vec::new();
+        let mut legacy_sent = Vec::new();
+        let mut flag_plain = Map::new();
+        let mut flag_ops = Vec::new();
+        let mut flag_sent = Vec::new();
+        for attribute in eligible {
             let before = sent
                 .iter()
                 .find(|(a, _)| a.target == attribute.target)
                 .map(|(_, v)| v);
-            if before == Some(&new) || matches!(new, Value::Roles(_)) {
+            let (Ok(Flow::Value(first)), Ok(Flow::Value(second))) =
+                (self.flow(attribute, &once), self.flow(attribute, &twice))
+            else {
+                continue;
+            };
+            if matches!(first, Value::Roles(_)) || before == Some(&first) || first == second {
                 continue;
             }
             let target_type = self.target_type(attribute);
-            for (dialect, op) in [
-                ("legacy", if before.is_some() { "Replace" } else { "Add" }),
-                ("flag", if before.is_some() { "replace" } else { "add" }),
-            ] {
-                let value = typed(&new, &target_type, dialect == "flag");
-                let id = format!("update_{}_{dialect}", slug(&attribute.target));
-                steps.push(json!({
-                    "id": id,
-                    "needs": ["create"],
-                    "spec": ["Entra SCIM: Update User", "RFC7644 3.5.2"],
-                    "description": format!("{}: the source changes, Entra sends {op} ({}).", attribute.label(), dialect_name(dialect)),
-                    "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": {
-                        "schemas": [PATCH_OP],
-                        "Operations": [{ "op": op, "path": attribute.target, "value": value }],
-                    } },
-                    "expect": { "status": [200, 204] },
-                    "impact": format!("{}: a change in Entra never reaches the app.", attribute.label()),
-                    "fix": format!("Accept `{op}` of {} as Entra sends it.", attribute.target),
-                }));
-                if let Some(mut kept) = self.kept_step(
-                    attribute,
-                    &new,
-                    &id,
-                    &format!("kept_update_{dialect}"),
-                    "by PATCH",
-                ) {
-                    kept["id"] = json!(format!("kept_{id}"));
-                    steps.push(kept);
+            let op = if before.is_some() { "Replace" } else { "Add" };
+            legacy_ops.push(json!({ "op": op, "path": attribute.target, "value": typed(&first, &target_type, false) }));
+            legacy_sent.push((attribute, first));
+            let value = typed(&second, &target_type, true);
+            match TargetPath::parse(&attribute.target) {
+                Some(TargetPath::Filtered { .. }) | None => flag_ops
+                    .push(json!({ "op": "replace", "path": attribute.target, "value": value })),
+                Some(_) => {
+                    flag_plain.insert(attribute.target.clone(), value);
                 }
             }
+            flag_sent.push((attribute, second));
+        }
+        if legacy_ops.is_empty() {
+            return;
+        }
+        if !flag_plain.is_empty() {
+            flag_ops.insert(0, json!({ "op": "replace", "value": flag_plain }));
+        }
+        let changed: Vec<&str> = legacy_sent
+            .iter()
+            .map(|(a, _)| short_target(&a.target))
+            .collect();
+        for (dialect, ops, values, after) in [
+            ("legacy", legacy_ops, legacy_sent, "create"),
+            ("flag", flag_ops, flag_sent, "create"),
+        ] {
+            let id = format!("update_{dialect}");
+            steps.push(json!({
+                "id": id,
+                "needs": [after],
+                "spec": ["Entra SCIM: Update User", "RFC7644 3.5.2"],
+                "description": format!("Every mapped source changes ({}); Entra sends one PATCH {}.", changed.join(", "), dialect_name(dialect)),
+                "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": { "schemas": [PATCH_OP], "Operations": ops } },
+                "expect": { "status": [200, 204] },
+                "impact": "Entra's update of this user fails: no change made in Entra reaches the app.",
+                "fix": if dialect == "flag" {
+                    "Accept a path-less replace whose keys are attribute paths (dotted or URN-qualified), and ops with a value-filter path."
+                } else {
+                    "Accept Entra's capitalized ops (Replace, Add) with values as text."
+                },
+            }));
+            steps.extend(self.kept_step(
+                &values,
+                &format!("kept_{id}"),
+                &id,
+                "/Users/{{ user_id }}",
+                "by PATCH",
+            ));
         }
     }
 
@@ -635,10 +682,13 @@ impl Deriver<'_> {
                     "impact": if deleted { "A leaver keeps access: the app never disables the account." } else { "A returning user stays locked out." },
                     "fix": format!("Accept `{op}` of {} with the value as Entra sends it.", attribute.target),
                 }));
-                if let Some(mut kept) = self.kept_step(attribute, &value, &id, "kept", "by PATCH") {
-                    kept["id"] = json!(format!("kept_{id}"));
-                    steps.push(kept);
-                }
+                steps.extend(self.kept_step(
+                    &[(attribute, value)],
+                    &format!("kept_{id}"),
+                    &id,
+                    "/Users/{{ user_id }}",
+                    "by PATCH",
+                ));
             }
         }
     }
@@ -717,13 +767,15 @@ impl Deriver<'_> {
             "impact": "The group never exists in the app.",
             "fix": "Accept a group without members and answer 201 with its id.",
         }));
-        for (attribute, value) in &sent {
-            if let Some(mut step) = self.kept_step(attribute, value, "create", "kept", "on create")
-            {
-                step["request"]["path"] = json!("/Groups/{{ group_id }}");
-                step["request"]["query"] = json!({ "excludedAttributes": "members" });
-                steps.push(step);
-            }
+        if let Some(mut step) = self.kept_step(
+            &sent,
+            "kept_on_create",
+            "create",
+            "/Groups/{{ group_id }}",
+            "on create",
+        ) {
+            step["request"]["query"] = json!({ "excludedAttributes": "members" });
+            steps.push(step);
         }
         if !self
             .mapping
@@ -902,6 +954,25 @@ fn insert_roles(body: &mut Map<String, Json>, path: &TargetPath, set: &RoleSet) 
     }
 }
 
+/// Every request with a body carries the Content-Type Entra sends.
+fn with_entra_headers(scenario: &mut Json) {
+    let steps = scenario
+        .get_mut("steps")
+        .and_then(Json::as_array_mut)
+        .into_iter()
+        .flatten();
+    for step in steps {
+        if let Some(request) = step.get_mut("request").and_then(Json::as_object_mut)
+            && request.contains_key("json")
+        {
+            request.insert(
+                "headers".into(),
+                json!({ "content-type": "application/scim+json; charset=utf-8" }),
+            );
+        }
+    }
+}
+
 /// `userName eq "a@x"`, the value's quotes escaped.
 fn filter(target: &str, value: &str) -> String {
     format!(
@@ -947,10 +1018,4 @@ fn templated(value: Json) -> Json {
         }
     }
     walk(value, &token)
-}
-
-/// The suite as YAML, the form users edit.
-pub fn to_yaml(suite: &Json) -> String {
-    serde_saphyr::to_string(suite)
-        .unwrap_or_else(|_| serde_json::to_string_pretty(suite).unwrap_or_default())
 }

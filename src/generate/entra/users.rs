@@ -62,8 +62,7 @@ pub fn builtin_groups() -> Vec<SourceObject> {
 /// `{"value": [...]}` page). `matching` are the source attributes the
 /// export matches on: they are made unique to the run too.
 pub fn read_users(text: &str, matching: &[String]) -> Result<Vec<SourceObject>, String> {
-    let json: Json = serde_json::from_str(text)
-        .map_err(|e| format!("not JSON (line {}, column {}): {e}", e.line(), e.column()))?;
+    let json: Json = serde_json::from_str(text).map_err(|e| crate::generate::json_error(&e))?;
     let list = match json {
         Json::Array(list) => list,
         Json::Object(mut o) if o.get("value").is_some_and(Json::is_array) => {

@@ -1,0 +1,141 @@
+//! `scimcheck replay` from the command line: a worked example that runs,
+//! and bad input that is refused with the file, the JSON path and the
+//! position, exit 2, and nothing sent.
+
+mod common;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+const EXPORT: &str = include_str!("../examples/entra/zscaler-two-export.json");
+
+/// The example export with the department mapping's expression replaced.
+fn with_department_expression(expression: &str) -> String {
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    let mapping =
+        &mut export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"][6];
+    assert_eq!(
+        mapping["targetAttributeName"],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
+    );
+    mapping["source"] = serde_json::json!({ "expression": expression, "type": "Function" });
+    export.to_string()
+}
+
+/// Runs replay on `export` against a server that counts what it receives.
+fn refused(export: &str, extra: &[&str]) -> (String, usize) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(wiremock::MockServer::start());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json");
+    std::fs::write(&file, export).unwrap();
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args([
+            "replay",
+            "--token",
+            "tok-0a1b2c3d",
+            "--base-url",
+            &server.uri(),
+            "--entra-schema",
+        ])
+        .arg(&file)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let received = runtime.block_on(server.received_requests()).unwrap().len();
+    assert!(
+        !dir.path().join("scimcheck-replay").exists(),
+        "nothing is written either"
+    );
+    (
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        received,
+    )
+}
+
+#[test]
+fn bad_input_is_refused_with_where_and_what_to_do_and_nothing_is_sent() {
+    let path = "synchronizationRules[0].objectMappings[0].attributeMappings[6].source.expression";
+    for (export, needles) in [
+        (
+            "not json at all".to_string(),
+            vec![
+                "export.json: not JSON (line 1, column 2): expected ident\n",
+                "hint: give the file the schema editor's Download",
+            ],
+        ),
+        (
+            r#"{"value": [{"changeId": "1", "provisioningAction": "create"}]}"#.to_string(),
+            vec!["no Entra provisioning configuration", "--entra-log"],
+        ),
+        (
+            with_department_expression("ToLowr([department])"),
+            vec![
+                path,
+                "ToLowr at column 1: no such function",
+                "did you mean ToLower?",
+            ],
+        ),
+        (
+            with_department_expression("ToLower([department]"),
+            vec![path, "at column 21", "before this call's `)`"],
+        ),
+        (
+            with_department_expression("ToLower([costCentre])"),
+            vec![
+                path,
+                "reads [costCentre], which none of the sample objects has",
+                "--users FILE",
+            ],
+        ),
+    ] {
+        let (stderr, received) = refused(&export, &[]);
+        for needle in needles {
+            assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
+        }
+        assert!(stderr.contains("nothing was sent"), "{stderr}");
+        assert_eq!(received, 0, "{stderr}");
+        assert!(!stderr.contains("tok-0a1b2c3d"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.json");
+    std::fs::write(&users, "{\"users\": 1}").unwrap();
+    let (stderr, received) = refused(EXPORT, &["--users", users.to_str().unwrap()]);
+    assert!(
+        stderr.contains("users.json: expected a JSON list of users"),
+        "{stderr}"
+    );
+    assert_eq!(received, 0);
+}
+
+#[test]
+fn the_worked_example_replays_against_the_double_and_the_emitted_suite_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("zscaler-two-export.json");
+    std::fs::write(&export, EXPORT).unwrap();
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--entra-schema"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for line in [
+        "scimcheck: Former Employee (former.employee@contoso.example): not provisioned: IsSoftDeleted is true",
+        "scimcheck: wrote scimcheck-replay/entra-replay-users.yaml (4 scenarios, ",
+        "PASS entra-replay-users::user_zoe_aberg",
+        "PASS entra-replay-groups::group_finance_team",
+    ] {
+        assert!(stdout.contains(line), "{line:?} not in:\n{stdout}");
+    }
+    let again = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["run", "--no-builtin", "--suites", "scimcheck-replay"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(again.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
+}
