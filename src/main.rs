@@ -585,7 +585,7 @@ fn replay(mut args: ReplayArgs) -> u8 {
     let files: Vec<(String, String)> = derivation
         .suites
         .iter()
-        .map(|s| (s.file_name.clone(), s.text.clone()))
+        .map(|s| (s.file_name.clone(), s.text()))
         .collect();
     match scimcheck::generate::write::write_all(&args.emit_suite, &files) {
         Ok(paths) => {

@@ -25,7 +25,7 @@ fn derive_into(dir: &std::path::Path) -> traffic::Derivation {
     )
     .unwrap();
     for suite in &derivation.suites {
-        std::fs::write(dir.join(&suite.file_name), &suite.text).unwrap();
+        std::fs::write(dir.join(&suite.file_name), suite.text()).unwrap();
     }
     derivation
 }
@@ -165,7 +165,7 @@ async fn a_dropped_department_is_told_by_its_mapping() {
 fn the_suites_carry_entras_wire_format_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let derivation = derive_into(dir.path());
-    let text = &derivation.suites[0].text;
+    let text = &derivation.suites[0].text();
     let suite: serde_json::Value = serde_saphyr::from_str(text).unwrap();
     let zoe = suite["scenarios"]
         .as_array()

@@ -29,13 +29,26 @@ pub struct Options {
     pub export_name: String,
 }
 
-/// One suite, ready to write: its file name and YAML text.
+/// One suite: its file name, its content, and where it came from.
 #[derive(Debug, Clone)]
 pub struct DerivedSuite {
     pub file_name: String,
-    pub text: String,
+    /// The suite as a value, placeholders in place.
+    pub suite: Json,
+    /// The first comment of its file.
+    pub origin: String,
     pub scenarios: usize,
     pub steps: usize,
+}
+
+impl DerivedSuite {
+    /// The file's text: YAML under a comment with its origin and digest.
+    pub fn text(&self) -> String {
+        crate::generate::write::with_header(
+            &self.origin,
+            &crate::generate::write::to_yaml(&self.suite),
+        )
+    }
 }
 
 #[derive(Debug, Default)]
@@ -129,12 +142,10 @@ pub fn derive(
         });
         out.suites.push(DerivedSuite {
             file_name,
-            text: crate::generate::write::with_header(
-                &format!(
-                    "Derived by `scimcheck replay --entra-schema {}` (seed {}) from {}.",
-                    options.export_name, options.seed, mapping.path
-                ),
-                &crate::generate::write::to_yaml(&templated(suite)),
+            suite: templated(suite),
+            origin: format!(
+                "Derived by `scimcheck replay --entra-schema {}` (seed {}) from {}.",
+                options.export_name, options.seed, mapping.path
             ),
             scenarios: scenario_count,
             steps,
@@ -555,6 +566,7 @@ impl Deriver<'_> {
     ) {
         let mut once = user.clone();
         let mut twice = user.clone();
+        let mut seen = std::collections::BTreeSet::new();
         let eligible: Vec<&AttributeMapping> = self
             .mapping
             .attributes
@@ -567,8 +579,12 @@ impl Deriver<'_> {
             .collect();
         for attribute in &eligible {
             for name in attribute.tree_attributes() {
-                once = once.changed(&name);
-                twice = twice.changed(&name).changed(&name);
+                // Each source attribute changes once, however many mappings read it.
+                if seen.insert(name.to_lowercase()) {
+                    once.change(&name);
+                    twice.change(&name);
+                    twice.change(&name);
+                }
             }
         }
         let mut legacy_ops = Vec::new();
@@ -997,25 +1013,31 @@ fn display(object: &SourceObject) -> String {
     }
 }
 
-/// Every run token in the suite's strings becomes `{{ run_id }}`.
-fn templated(value: Json) -> Json {
+/// Every run token in the suite's strings becomes `{{ run_id }}`; in
+/// place, as most strings hold none.
+fn templated(mut value: Json) -> Json {
     let token = regex::Regex::new(&format!("(?i){RUN_TOKEN}")).expect("a fixed pattern");
-    fn walk(v: Json, token: &regex::Regex) -> Json {
+    fn walk(v: &mut Json, token: &regex::Regex) {
         match v {
-            Json::String(s) => Json::String(token.replace_all(&s, "{{ run_id }}").into_owned()),
-            Json::Array(items) => Json::Array(items.into_iter().map(|i| walk(i, token)).collect()),
-            Json::Object(o) => Json::Object(
-                o.into_iter()
-                    .map(|(k, v)| {
-                        (
-                            token.replace_all(&k, "{{ run_id }}").into_owned(),
-                            walk(v, token),
-                        )
-                    })
-                    .collect(),
-            ),
-            other => other,
+            Json::String(s) => {
+                if token.is_match(s) {
+                    *s = token.replace_all(s, "{{ run_id }}").into_owned();
+                }
+            }
+            Json::Array(items) => items.iter_mut().for_each(|i| walk(i, token)),
+            Json::Object(o) => {
+                o.values_mut().for_each(|i| walk(i, token));
+                if o.keys().any(|k| token.is_match(k)) {
+                    let fixed = std::mem::take(o)
+                        .into_iter()
+                        .map(|(k, v)| (token.replace_all(&k, "{{ run_id }}").into_owned(), v))
+                        .collect();
+                    *o = fixed;
+                }
+            }
+            _ => {}
         }
     }
-    walk(value, &token)
+    walk(&mut value, &token);
+    value
 }

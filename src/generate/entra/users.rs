@@ -257,6 +257,12 @@ impl SourceObject {
     /// missing value appears.
     pub fn changed(&self, name: &str) -> SourceObject {
         let mut copy = self.clone();
+        copy.change(name);
+        copy
+    }
+
+    /// [`SourceObject::changed`], in place.
+    pub fn change(&mut self, name: &str) {
         let key = if name.eq_ignore_ascii_case("telephoneNumber")
             && !self.graph.contains_key("telephoneNumber")
         {
@@ -268,7 +274,7 @@ impl SourceObject {
             Some((local, domain)) => format!("{local}.2@{domain}"),
             None => format!("{s} 2"),
         };
-        let new = match copy.graph.get(&key) {
+        let new = match self.graph.get(&key) {
             Some(Json::String(s)) => Json::String(change(s)),
             Some(Json::Bool(b)) => Json::Bool(!b),
             Some(Json::Number(n)) => Json::from(n.as_i64().unwrap_or(0) + 1),
@@ -282,8 +288,7 @@ impl SourceObject {
             }
             _ => Json::String(format!("Changed {name}")),
         };
-        copy.graph.insert(key, new);
-        copy
+        self.graph.insert(key, new);
     }
 }
 

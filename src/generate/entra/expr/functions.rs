@@ -747,11 +747,26 @@ fn remove_duplicates(c: &Call) -> Result<Value, EvalError> {
 /// Microsoft's regexes are .NET's; the named groups `(?<name>...)` and
 /// `${name}` in a replacement read the same in Rust's regex.
 fn regex(c: &Call, pattern: &str) -> Result<regex::Regex, EvalError> {
-    regex::Regex::new(pattern).map_err(|e| {
+    // The same few patterns are evaluated for every user: compiled once.
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+            Default::default();
+    }
+    if let Some(re) = COMPILED.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::Regex::new(pattern).map_err(|e| {
         c.invalid(format!(
             "the regexPattern `{pattern}` does not compile: {e}"
         ))
-    })
+    })?;
+    COMPILED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() < 256 {
+            cache.insert(pattern.to_string(), re.clone());
+        }
+    });
+    Ok(re)
 }
 
 fn replace(c: &Call) -> Result<Value, EvalError> {
