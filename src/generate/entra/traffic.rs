@@ -1019,10 +1019,8 @@ fn templated(mut value: Json) -> Json {
     let token = regex::Regex::new(&format!("(?i){RUN_TOKEN}")).expect("a fixed pattern");
     fn walk(v: &mut Json, token: &regex::Regex) {
         match v {
-            Json::String(s) => {
-                if token.is_match(s) {
-                    *s = token.replace_all(s, "{{ run_id }}").into_owned();
-                }
+            Json::String(s) if token.is_match(s) => {
+                *s = token.replace_all(s, "{{ run_id }}").into_owned();
             }
             Json::Array(items) => items.iter_mut().for_each(|i| walk(i, token)),
             Json::Object(o) => {
