@@ -195,3 +195,70 @@ async fn cleanups_are_retried_so_a_flaky_server_keeps_nothing() {
         .count();
     assert_eq!(unreported, 0);
 }
+
+/// FailsBefore, and an interruption (as Ctrl-C gives) once `after` requests came.
+struct FailsThenInterrupted {
+    inner: FailsBefore,
+    interrupt: scimcheck::exec::Interrupt,
+    after: u64,
+}
+
+impl Respond for FailsThenInterrupted {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        if self.inner.count.load(Ordering::SeqCst) == self.after {
+            self.interrupt.trigger();
+        }
+        self.inner.respond(request)
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_run_against_a_flaky_server_keeps_nothing() {
+    for after in [40, 100, 160] {
+        let double = common::double().await;
+        let interrupt = scimcheck::exec::Interrupt::default();
+        Mock::given(any())
+            .respond_with(FailsThenInterrupted {
+                inner: FailsBefore {
+                    service: double.service(),
+                    count: AtomicU64::new(0),
+                },
+                interrupt: interrupt.clone(),
+                after,
+            })
+            .with_priority(1)
+            .mount(double.server())
+            .await;
+        let plan = runner::load_plan(&SuiteSources {
+            builtin: true,
+            dirs: Vec::new(),
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut target = common::target(&double.base_url());
+        target.max_retries = 0;
+        let mut settings = common::settings(target, dir.path());
+        settings.interrupt = interrupt.clone();
+        let report = runner::run(&plan, settings).await.unwrap();
+        assert!(
+            interrupt.is_set(),
+            "the run ended before {after} requests: the test proves nothing"
+        );
+        let interrupted = report.results.iter().filter(|r| r.interrupted).count();
+        assert!(
+            interrupted > 0,
+            "nothing was interrupted after {after} requests"
+        );
+        let prefix = format!("scimcheck-{}", report.run_id);
+        let left = prefixed(&double.service(), &double.base_url(), &prefix);
+        eprintln!(
+            "interrupted after {after} requests: {interrupted} scenarios stopped, {} resources left",
+            left.len()
+        );
+        assert_eq!(
+            left,
+            Vec::<String>::new(),
+            "left behind after an interruption at request {after}"
+        );
+    }
+}
