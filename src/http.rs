@@ -126,6 +126,10 @@ pub enum ClientError {
     InvalidCaCert(reqwest::Error),
     #[error("cannot build the HTTP client: {0}")]
     Build(reqwest::Error),
+    #[error(
+        "scimcheck was built without its `tls` feature: https, --insecure and --ca-cert need it"
+    )]
+    NoTls,
 }
 
 impl Client {
@@ -134,16 +138,8 @@ impl Client {
             .connect_timeout(target.connect_timeout)
             .timeout(target.timeout)
             .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("scimcheck/", env!("CARGO_PKG_VERSION")))
-            .danger_accept_invalid_certs(target.insecure);
-        if let Some(path) = &target.ca_cert {
-            let pem = std::fs::read(path).map_err(|source| ClientError::CaCert {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(ClientError::InvalidCaCert)?;
-            builder = builder.add_root_certificate(cert);
-        }
+            .user_agent(concat!("scimcheck/", env!("CARGO_PKG_VERSION")));
+        builder = tls(builder, target)?;
         Ok(Client {
             pacer: target.rate.and_then(Pacer::new).map(std::sync::Arc::new),
             inner: builder.build().map_err(ClientError::Build)?,
@@ -153,7 +149,39 @@ impl Client {
             max_retry_wait: target.max_retry_wait,
         })
     }
+}
 
+/// TLS as the target asks: verified unless `insecure`, with its CA.
+#[cfg(feature = "tls")]
+fn tls(
+    builder: reqwest::ClientBuilder,
+    target: &Target,
+) -> Result<reqwest::ClientBuilder, ClientError> {
+    let mut builder = builder.danger_accept_invalid_certs(target.insecure);
+    if let Some(path) = &target.ca_cert {
+        let pem = std::fs::read(path).map_err(|source| ClientError::CaCert {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(ClientError::InvalidCaCert)?;
+        builder = builder.add_root_certificate(cert);
+    }
+    Ok(builder)
+}
+
+/// Built without the `tls` feature: http only, and TLS options are refused.
+#[cfg(not(feature = "tls"))]
+fn tls(
+    builder: reqwest::ClientBuilder,
+    target: &Target,
+) -> Result<reqwest::ClientBuilder, ClientError> {
+    if target.insecure || target.ca_cert.is_some() || target.base_url.starts_with("https:") {
+        return Err(ClientError::NoTls);
+    }
+    Ok(builder)
+}
+
+impl Client {
     /// Sends a request; a 429 is retried (at most `max_retries` times), after
     /// its Retry-After (capped at `max_retry_wait`) or, without one, after an
     /// exponential backoff from one second. The retries are told in the exchange.

@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod expr;
+pub mod logs;
 pub mod scope;
 pub mod target;
 pub mod traffic;
