@@ -158,8 +158,23 @@ struct RunArgs {
 struct ReplayArgs {
     /// The provisioning configuration: the schema editor's Download, or Graph's
     /// GET /servicePrincipals/{id}/synchronization/jobs/{jobId}/schema.
+    #[arg(long, value_name = "FILE", required_unless_present = "entra_log")]
+    entra_schema: Option<PathBuf>,
+    /// The provisioning logs' JSON download (or Graph's provisioningObjectSummary
+    /// list): the chosen changes are replayed, beside what the app answered then.
     #[arg(long, value_name = "FILE")]
-    entra_schema: PathBuf,
+    entra_log: Option<PathBuf>,
+    /// With --entra-log: the change to replay, by its changeId.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "entra_log",
+        conflicts_with = "user"
+    )]
+    change_id: Option<String>,
+    /// With --entra-log: every change of this user (user principal name or display name).
+    #[arg(long, value_name = "UPN", requires = "entra_log")]
+    user: Option<String>,
     /// The users to provision: a JSON list of user objects as Graph returns them
     /// (default: a built-in set).
     #[arg(long, value_name = "FILE")]
@@ -517,25 +532,40 @@ fn run(args: RunArgs) -> u8 {
 
 /// Derives the suites of an Entra export, writes them, and runs them as
 /// `run --no-builtin --suites DIR` would. Bad input stops before anything is sent.
-fn replay(mut args: ReplayArgs) -> u8 {
+fn replay(args: ReplayArgs) -> u8 {
     use scimcheck::generate::entra::{export, traffic, users};
     let read = |path: &std::path::Path| {
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
-    let text = match read(&args.entra_schema) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("scimcheck: {e}");
-            return exit::USAGE;
+    let config = match &args.entra_schema {
+        None => None,
+        Some(path) => {
+            let file = path.display().to_string();
+            match read(path).and_then(|text| {
+                export::read(&text)
+                    .map(|c| (c, text))
+                    .map_err(|e| e.to_string())
+            }) {
+                Ok(c) => Some((c, file)),
+                Err(e) => {
+                    eprintln!("scimcheck: {file}: {e}\nnothing was sent");
+                    return exit::USAGE;
+                }
+            }
         }
     };
-    let file = args.entra_schema.display().to_string();
-    let config = match export::read(&text) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("scimcheck: {file}: {e}\nnothing was sent");
-            return exit::USAGE;
-        }
+    if let Some(log) = args.entra_log.clone() {
+        let files = match log_suite(&log, config.as_ref().map(|(c, _)| &c.0), &args) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("scimcheck: {}: {e}\nnothing was sent", log.display());
+                return exit::USAGE;
+            }
+        };
+        return write_and_run(args, files);
+    }
+    let Some(((config, text), file)) = config else {
+        unreachable!("clap requires --entra-schema without --entra-log")
     };
     let matching: Vec<String> = config
         .object_mappings
@@ -559,11 +589,7 @@ fn replay(mut args: ReplayArgs) -> u8 {
     let options = traffic::Options {
         seed,
         now: time::OffsetDateTime::now_utc(),
-        export_name: args
-            .entra_schema
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or(file.clone()),
+        export_name: file_name(&file),
     };
     let derivation =
         match traffic::derive(&config, &sample_users, &users::builtin_groups(), &options) {
@@ -582,19 +608,88 @@ fn replay(mut args: ReplayArgs) -> u8 {
         );
         return exit::USAGE;
     }
-    let files: Vec<(String, String)> = derivation
+    let files: Vec<(String, String, String)> = derivation
         .suites
         .iter()
-        .map(|s| (s.file_name.clone(), s.text()))
+        .map(|s| {
+            (
+                s.file_name.clone(),
+                s.text(),
+                format!("{} scenarios, {} steps", s.scenarios, s.steps),
+            )
+        })
         .collect();
-    match scimcheck::generate::write::write_all(&args.emit_suite, &files) {
+    write_and_run(args, files)
+}
+
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// The suite of the logged changes chosen, as (file name, text, summary).
+fn log_suite(
+    log: &std::path::Path,
+    config: Option<&scimcheck::generate::entra::export::Export>,
+    args: &ReplayArgs,
+) -> Result<Vec<(String, String, String)>, String> {
+    use scimcheck::generate::entra::{logs, users};
+    let text = std::fs::read_to_string(log).map_err(|e| format!("cannot read it: {e}"))?;
+    let mut changes = logs::read(&text)?;
+    for note in logs::map_targets(&mut changes, config) {
+        outln!("scimcheck: {note}");
+    }
+    let chosen = logs::select(&changes, args.change_id.as_deref(), args.user.as_deref())?;
+    for change in &chosen {
+        let who = change
+            .user_principal_name
+            .as_deref()
+            .unwrap_or(&change.display_name);
+        if change.group {
+            outln!(
+                "scimcheck: change {} ({} of group {who}): group changes are not replayed from logs",
+                change.change_id,
+                change.action.name()
+            );
+            continue;
+        }
+        outln!(
+            "scimcheck: change {} ({} of {who} at {}): {}",
+            change.change_id,
+            change.action.name(),
+            change.when,
+            logs::logged_answer(change)
+        );
+    }
+    let name = file_name(&log.display().to_string());
+    let suite = users::with_run_id(logs::suite(&chosen, &logs::Matching::of(config), &name));
+    let scenarios = suite["scenarios"].as_array().map_or(0, Vec::len);
+    if scenarios == 0 {
+        return Err("none of the chosen changes is a user's: nothing to replay".into());
+    }
+    let origin =
+        format!("Derived by `scimcheck replay --entra-log {name}` from the logged changes.");
+    let body = scimcheck::generate::write::to_yaml(&suite);
+    Ok(vec![(
+        "entra-log-replay.yaml".into(),
+        scimcheck::generate::write::with_header(&origin, &body),
+        format!("{scenarios} logged changes"),
+    )])
+}
+
+/// Writes the derived suites and runs them as `run --no-builtin --suites DIR`.
+fn write_and_run(mut args: ReplayArgs, files: Vec<(String, String, String)>) -> u8 {
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|(n, t, _)| (n.clone(), t.clone()))
+        .collect();
+    match scimcheck::generate::write::write_all(&args.emit_suite, &texts) {
         Ok(paths) => {
-            for (path, suite) in paths.iter().zip(&derivation.suites) {
+            for (path, (_, _, summary)) in paths.iter().zip(&files) {
                 outln!(
-                    "scimcheck: wrote {} ({} scenarios, {} steps); run it again with `scimcheck run --no-builtin --suites {}`",
+                    "scimcheck: wrote {} ({summary}); run it again with `scimcheck run --no-builtin --suites {}`",
                     path.display(),
-                    suite.scenarios,
-                    suite.steps,
                     args.emit_suite.display()
                 );
             }

@@ -139,3 +139,49 @@ fn the_worked_example_replays_against_the_double_and_the_emitted_suite_runs_agai
     assert_eq!(again.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
 }
+
+#[test]
+fn a_logged_change_is_replayed_beside_what_the_app_answered_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/entra/zscaler-two-provisioning-log.json");
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--entra-log"])
+        .arg(&log)
+        .args(["--user", "zoe.aberg@contoso.example"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for line in [
+        "scimcheck: change 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d (create of zoe.aberg@contoso.example at 2026-11-30T09:12:44Z): Entra logged failure: SystemForCrossDomainIdentityManagementBadRequest; the app answered: {\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],\"detail\":\"Attribute urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department is not supported\"",
+        "scimcheck: wrote scimcheck-replay/entra-log-replay.yaml (1 logged changes)",
+        "PASS entra-log-replay::create_5a4b3c2d1e0f",
+    ] {
+        assert!(stdout.contains(line), "{line:?} not in:\n{stdout}");
+    }
+    // The other user's change is not chosen; --change-id picks it.
+    assert!(!stdout.contains("8e7d6c5b"), "{stdout}");
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args([
+            "replay",
+            "--emit-suite",
+            "other",
+            "--change-id",
+            "8e7d6c5b-4a3f-4e2d-9c1b-0a9f8e7d6c5b",
+            "--entra-log",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("PASS entra-log-replay::update_8e7d6c5b4a3f"),
+        "{stdout}"
+    );
+    let suite = std::fs::read_to_string(dir.path().join("other/entra-log-replay.yaml")).unwrap();
+    assert!(suite.contains("value: Marketing"), "{suite}");
+}

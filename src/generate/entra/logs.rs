@@ -11,6 +11,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use super::export::{Export, ObjectKind};
 use super::target::{CORE_USER, TargetPath};
 use super::users::RUN_TOKEN;
 
@@ -199,9 +200,127 @@ pub fn logged_answer(change: &Change) -> String {
     out
 }
 
-/// The matching attribute's target, and the value of a target in a change.
+/// The matching attribute's target.
 pub struct Matching {
     pub target: String,
+}
+
+impl Matching {
+    /// The export's first matching attribute of users, or Entra's default
+    /// (userName, from userPrincipalName).
+    pub fn of(export: Option<&Export>) -> Matching {
+        let target = export
+            .and_then(|e| {
+                e.object_mappings
+                    .iter()
+                    .find(|m| m.kind == ObjectKind::User && m.enabled)
+            })
+            .and_then(|m| {
+                m.attributes
+                    .iter()
+                    .filter(|a| a.matching_priority > 0)
+                    .min_by_key(|a| a.matching_priority)
+            })
+            .map_or_else(|| "userName".to_string(), |a| a.target.clone());
+        Matching { target }
+    }
+}
+
+/// SCIM attributes a modified property may name as it is.
+const SCIM_NAMES: [&str; 12] = [
+    "username",
+    "displayname",
+    "active",
+    "externalid",
+    "title",
+    "preferredlanguage",
+    "nickname",
+    "locale",
+    "timezone",
+    "usertype",
+    "profileurl",
+    "members",
+];
+
+/// Entra's default SCIM mapping (source attribute → target), for a log
+/// read without the export.
+const DEFAULT_MAPPING: [(&str, &str); 13] = [
+    ("userPrincipalName", "userName"),
+    ("mail", "emails[type eq \"work\"].value"),
+    ("givenName", "name.givenName"),
+    ("surname", "name.familyName"),
+    ("jobTitle", "title"),
+    ("mailNickname", "externalId"),
+    ("accountEnabled", "active"),
+    (
+        "department",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+    ),
+    (
+        "employeeId",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+    ),
+    (
+        "manager",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+    ),
+    ("telephoneNumber", "phoneNumbers[type eq \"work\"].value"),
+    ("mobile", "phoneNumbers[type eq \"mobile\"].value"),
+    (
+        "physicalDeliveryOfficeName",
+        "addresses[type eq \"work\"].formatted",
+    ),
+];
+
+/// The SCIM path of a modified property: as it is when it is one, else
+/// through the export's direct mappings (`[department]` → its target), else
+/// through Entra's default mapping; None when nothing maps it.
+pub fn target_of(name: &str, export: Option<&Export>) -> Option<String> {
+    let is_path = name.contains('[')
+        || name.contains(':')
+        || name.contains('.')
+        || SCIM_NAMES.contains(&name.to_lowercase().as_str());
+    if is_path {
+        return Some(name.to_string());
+    }
+    let direct = export.and_then(|e| {
+        e.object_mappings
+            .iter()
+            .filter(|m| m.kind == ObjectKind::User)
+            .flat_map(|m| &m.attributes)
+            .find(|a| matches!(&a.tree.kind, super::expr::ExprKind::Attribute(n) if n.eq_ignore_ascii_case(name)))
+            .map(|a| a.target.clone())
+    });
+    direct.or_else(|| {
+        DEFAULT_MAPPING
+            .iter()
+            .find(|(source, _)| source.eq_ignore_ascii_case(name))
+            .map(|(_, target)| target.to_string())
+    })
+}
+
+/// Every modified property named by its SCIM path; the ones nothing maps
+/// are dropped, and told.
+pub fn map_targets(changes: &mut [Change], export: Option<&Export>) -> Vec<String> {
+    let mut unmapped = Vec::new();
+    for change in changes.iter_mut() {
+        change
+            .modified
+            .retain_mut(|(name, _, _)| match target_of(name, export) {
+                Some(target) => {
+                    *name = target;
+                    true
+                }
+                None => {
+                    unmapped.push(format!(
+                        "{} {}: `{name}` maps to no SCIM attribute: left out",
+                        change.path, change.change_id
+                    ));
+                    false
+                }
+            });
+    }
+    unmapped
 }
 
 /// A suite of the chosen changes: per change a scenario that sets up what
@@ -471,6 +590,30 @@ mod tests {
                 .unwrap_err()
                 .contains("--entra-schema")
         );
+    }
+
+    #[test]
+    fn modified_properties_are_named_by_their_scim_paths() {
+        assert_eq!(target_of("userName", None).as_deref(), Some("userName"));
+        assert_eq!(
+            target_of("department", None).as_deref(),
+            Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department")
+        );
+        assert_eq!(
+            target_of("emails[type eq \"work\"].value", None).as_deref(),
+            Some("emails[type eq \"work\"].value")
+        );
+        assert_eq!(target_of("favouriteColour", None), None);
+        let mut changes = read(LOG).unwrap();
+        changes[1]
+            .modified
+            .push(("favouriteColour".into(), None, Some("red".into())));
+        let unmapped = map_targets(&mut changes, None);
+        assert_eq!(
+            unmapped,
+            ["[1] d3e4: `favouriteColour` maps to no SCIM attribute: left out"]
+        );
+        assert_eq!(Matching::of(None).target, "userName");
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub fn derive(
         });
         out.suites.push(DerivedSuite {
             file_name,
-            suite: templated(suite),
+            suite: super::users::with_run_id(suite),
             origin: format!(
                 "Derived by `scimcheck replay --entra-schema {}` (seed {}) from {}.",
                 options.export_name, options.seed, mapping.path
@@ -1011,31 +1011,4 @@ fn display(object: &SourceObject) -> String {
         ),
         None => name,
     }
-}
-
-/// Every run token in the suite's strings becomes `{{ run_id }}`; in
-/// place, as most strings hold none.
-fn templated(mut value: Json) -> Json {
-    let token = regex::Regex::new(&format!("(?i){RUN_TOKEN}")).expect("a fixed pattern");
-    fn walk(v: &mut Json, token: &regex::Regex) {
-        match v {
-            Json::String(s) if token.is_match(s) => {
-                *s = token.replace_all(s, "{{ run_id }}").into_owned();
-            }
-            Json::Array(items) => items.iter_mut().for_each(|i| walk(i, token)),
-            Json::Object(o) => {
-                o.values_mut().for_each(|i| walk(i, token));
-                if o.keys().any(|k| token.is_match(k)) {
-                    let fixed = std::mem::take(o)
-                        .into_iter()
-                        .map(|(k, v)| (token.replace_all(&k, "{{ run_id }}").into_owned(), v))
-                        .collect();
-                    *o = fixed;
-                }
-            }
-            _ => {}
-        }
-    }
-    walk(&mut value, &token);
-    value
 }

@@ -292,6 +292,33 @@ impl SourceObject {
     }
 }
 
+/// Every run token in the suite's strings becomes `{{ run_id }}`; in
+/// place, as most strings hold none.
+pub fn with_run_id(mut value: Json) -> Json {
+    let token = regex::Regex::new(&format!("(?i){RUN_TOKEN}")).expect("a fixed pattern");
+    fn walk(v: &mut Json, token: &regex::Regex) {
+        match v {
+            Json::String(s) if token.is_match(s) => {
+                *s = token.replace_all(s, "{{ run_id }}").into_owned();
+            }
+            Json::Array(items) => items.iter_mut().for_each(|i| walk(i, token)),
+            Json::Object(o) => {
+                o.values_mut().for_each(|i| walk(i, token));
+                if o.keys().any(|k| token.is_match(k)) {
+                    let fixed = std::mem::take(o)
+                        .into_iter()
+                        .map(|(k, v)| (token.replace_all(&k, "{{ run_id }}").into_owned(), v))
+                        .collect();
+                    *o = fixed;
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&mut value, &token);
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
