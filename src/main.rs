@@ -158,8 +158,12 @@ struct RunArgs {
 struct ReplayArgs {
     /// The provisioning configuration: the schema editor's Download, or Graph's
     /// GET /servicePrincipals/{id}/synchronization/jobs/{jobId}/schema.
-    #[arg(long, value_name = "FILE", required_unless_present = "entra_log")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["entra_log", "okta_mapping"])]
     entra_schema: Option<PathBuf>,
+    /// Okta's profile mapping (GET /api/v1/mappings/{id}): Okta's traffic for
+    /// the users instead of Entra's.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["entra_schema", "entra_log"])]
+    okta_mapping: Option<PathBuf>,
     /// The provisioning logs' JSON download (or Graph's provisioningObjectSummary
     /// list): the chosen changes are replayed, beside what the app answered then.
     #[arg(long, value_name = "FILE")]
@@ -537,6 +541,16 @@ fn replay(args: ReplayArgs) -> u8 {
     let read = |path: &std::path::Path| {
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
+    if let Some(mapping) = args.okta_mapping.clone() {
+        let files = match okta_suite(&mapping) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("scimcheck: {}: {e}\nnothing was sent", mapping.display());
+                return exit::USAGE;
+            }
+        };
+        return write_and_run(args, files);
+    }
     let config = match &args.entra_schema {
         None => None,
         Some(path) => {
@@ -675,6 +689,26 @@ fn log_suite(
         "entra-log-replay.yaml".into(),
         scimcheck::generate::write::with_header(&origin, &body),
         format!("{scenarios} logged changes"),
+    )])
+}
+
+/// The suite of Okta's traffic for a profile mapping, as (file name, text, summary).
+fn okta_suite(mapping: &std::path::Path) -> Result<Vec<(String, String, String)>, String> {
+    use scimcheck::generate::{entra::users, okta};
+    let text = std::fs::read_to_string(mapping).map_err(|e| format!("cannot read it: {e}"))?;
+    let (properties, notes) = okta::read(&text)?;
+    for note in notes {
+        outln!("scimcheck: {note}");
+    }
+    let name = file_name(&mapping.display().to_string());
+    let suite = users::with_run_id(okta::suite(&properties, &users::builtin_users(&[]), &name));
+    let scenarios = suite["scenarios"].as_array().map_or(0, Vec::len);
+    let origin = format!("Derived by `scimcheck replay --okta-mapping {name}`.");
+    let body = scimcheck::generate::write::to_yaml(&suite);
+    Ok(vec![(
+        "okta-replay-users.yaml".into(),
+        scimcheck::generate::write::with_header(&origin, &body),
+        format!("{scenarios} scenarios"),
     )])
 }
 

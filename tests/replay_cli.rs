@@ -185,3 +185,51 @@ fn a_logged_change_is_replayed_beside_what_the_app_answered_then() {
     let suite = std::fs::read_to_string(dir.path().join("other/entra-log-replay.yaml")).unwrap();
     assert!(suite.contains("value: Marketing"), "{suite}");
 }
+
+#[test]
+fn an_okta_mapping_is_replayed_and_an_unsupported_expression_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/okta/zscaler-two-mapping.json");
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--okta-mapping"])
+        .arg(&mapping)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("PASS okta-replay-users::user_zoe_aberg"),
+        "{stdout}"
+    );
+    let bad = dir.path().join("bad.json");
+    let text = std::fs::read_to_string(&mapping).unwrap().replace(
+        "String.toLowerCase(user.email)",
+        "Arrays.first(user.emails)",
+    );
+    std::fs::write(&bad, text).unwrap();
+    let (stderr, received) = refused_file(&bad, &["--okta-mapping"]);
+    assert!(stderr.contains("properties.email.expression: `Arrays.first(user.emails)` at column 1: unsupported expression"), "{stderr}");
+    assert_eq!(received, 0);
+}
+
+/// Runs replay with `flag FILE` against a counting server; exit 2 expected.
+fn refused_file(file: &std::path::Path, flag: &[&str]) -> (String, usize) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(wiremock::MockServer::start());
+    let dir = tempfile::tempdir().unwrap();
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--base-url", &server.uri()])
+        .args(flag)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let received = runtime.block_on(server.received_requests()).unwrap().len();
+    (
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        received,
+    )
+}

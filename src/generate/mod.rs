@@ -2,6 +2,7 @@
 //! A generator knows nothing of exec, http, check or report.
 
 pub mod entra;
+pub mod okta;
 pub mod write;
 
 /// A JSON syntax error as one line: where, then what.
