@@ -26,6 +26,9 @@ pub struct Property {
     pub on_update: bool,
 }
 
+/// What flowed: `(target, "givenName ← user.firstName", value)`.
+type Sent = (String, String, String);
+
 /// The SCIM path of an app user attribute of Okta's SCIM 2.0 template.
 fn scim_target(name: &str) -> Option<String> {
     const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:";
@@ -135,7 +138,7 @@ fn body(
     properties: &[Property],
     profile: &BTreeMap<String, String>,
     only_updates: bool,
-) -> (Map<String, Json>, Vec<(String, String, String)>) {
+) -> (Map<String, Json>, Vec<Sent>) {
     let mut body = Map::new();
     body.insert("schemas".into(), json!([CORE_USER]));
     let mut sent = Vec::new();
@@ -161,7 +164,7 @@ fn body(
     (body, sent)
 }
 
-fn checks(sent: &[(String, String, String)]) -> Map<String, Json> {
+fn checks(sent: &[Sent]) -> Map<String, Json> {
     let mut checks = Map::new();
     for (target, label, value) in sent {
         if let Some(path) = TargetPath::parse(target) {
