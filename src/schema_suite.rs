@@ -491,16 +491,7 @@ fn resource_type_scenarios(resource_types: Option<&Value>, base_url: &str, out: 
         ) else {
             continue;
         };
-        let slug: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let slug = crate::generate::identifier(name);
         let extensions = rt
             .get("schemaExtensions")
             .and_then(Value::as_array)

@@ -79,6 +79,14 @@ fn prefixed(service: &Arc<Mutex<Service>>, base: &str, prefix: &str) -> Vec<Stri
 async fn run_builtin(
     double: &scimcheck::double::Double,
 ) -> (scimcheck::target::Target, runner::RunReport) {
+    run_builtin_until(double, scimcheck::exec::Interrupt::default()).await
+}
+
+/// [`run_builtin`], ending early when `interrupt` is triggered.
+async fn run_builtin_until(
+    double: &scimcheck::double::Double,
+    interrupt: scimcheck::exec::Interrupt,
+) -> (scimcheck::target::Target, runner::RunReport) {
     let plan = runner::load_plan(&SuiteSources {
         builtin: true,
         dirs: Vec::new(),
@@ -87,7 +95,8 @@ async fn run_builtin(
     let dir = tempfile::tempdir().unwrap();
     let mut target = common::target(&double.base_url());
     target.max_retries = 0;
-    let settings = common::settings(target.clone(), dir.path());
+    let mut settings = common::settings(target.clone(), dir.path());
+    settings.interrupt = interrupt;
     (target, runner::run(&plan, settings).await.unwrap())
 }
 
@@ -229,17 +238,7 @@ async fn an_interrupted_run_against_a_flaky_server_keeps_nothing() {
             .with_priority(1)
             .mount(double.server())
             .await;
-        let plan = runner::load_plan(&SuiteSources {
-            builtin: true,
-            dirs: Vec::new(),
-        })
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut target = common::target(&double.base_url());
-        target.max_retries = 0;
-        let mut settings = common::settings(target, dir.path());
-        settings.interrupt = interrupt.clone();
-        let report = runner::run(&plan, settings).await.unwrap();
+        let (_, report) = run_builtin_until(&double, interrupt.clone()).await;
         assert!(
             interrupt.is_set(),
             "the run ended before {after} requests: the test proves nothing"

@@ -18,3 +18,17 @@ pub fn json_error(e: &serde_json::Error) -> String {
         e.column()
     )
 }
+
+/// `Zoë.Åberg-2` → `zo___berg_2`: letters and digits kept (lower case),
+/// anything else `_`; for scenario and step ids made from names.
+pub fn identifier(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

@@ -117,16 +117,7 @@ fn slug_of(name: &str) -> String {
     let local = local
         .strip_prefix(&format!("scimcheck-{RUN_TOKEN}-"))
         .unwrap_or(local);
-    let mut slug: String = local
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut slug = crate::generate::identifier(local);
     slug.truncate(40);
     let slug = slug.trim_matches('_').to_string();
     if slug.is_empty() {
