@@ -254,3 +254,66 @@ fn the_suites_carry_entras_wire_format_exactly() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn scoping_filters_decide_who_is_provisioned_and_leaving_the_scope_disables() {
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["scope"] = serde_json::json!({
+        "groups": [{ "name": "Finance and Sales", "clauses": [
+            { "operatorName": "REGEX MATCH", "sourceOperandName": "department", "targetOperand": { "values": ["^(Finance|Sales)$"] } }
+        ]}]
+    });
+    let export = export::read(&export.to_string()).unwrap();
+    let derivation = traffic::derive(
+        &export,
+        &users::builtin_users(&[]),
+        &users::builtin_groups(),
+        &traffic::Options {
+            seed: 1,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            export_name: "x.json".into(),
+        },
+    )
+    .unwrap();
+    let notes = derivation.notes.join("\n");
+    assert!(
+        notes.contains("Kofi (kofi@contoso.example): not provisioned: out of scope: no scoping filter group holds (`Finance and Sales`: department is null, not REGEX MATCH ^(Finance|Sales)$)"),
+        "{notes}"
+    );
+    assert!(notes.contains("Zoë Åberg (zoe.aberg@contoso.example): provisioned (scoping filter group `Finance and Sales` holds)"), "{notes}");
+    let suite = &derivation.suites[0].suite;
+    let zoe = suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "user_zoe_aberg")
+        .unwrap();
+    let leaves = zoe["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "leaves_scope")
+        .unwrap();
+    assert_eq!(
+        leaves["request"]["json"]["Operations"][0],
+        serde_json::json!({"op": "Replace", "path": "active", "value": "False"})
+    );
+    // And it runs: the double disables the user.
+    let dir = tempfile::tempdir().unwrap();
+    for suite in &derivation.suites {
+        std::fs::write(dir.path().join(&suite.file_name), suite.text()).unwrap();
+    }
+    let double = common::double().await;
+    let results = run(dir.path(), &double).await;
+    let zoe = results
+        .iter()
+        .find(|r| r.full_name.ends_with("user_zoe_aberg"))
+        .unwrap();
+    assert_eq!(
+        zoe.outcome,
+        Outcome::Passed,
+        "{:?}",
+        zoe.steps.iter().filter(|s| s.failed()).collect::<Vec<_>>()
+    );
+    assert!(zoe.steps.iter().any(|s| s.id == "kept_leaves_scope"));
+}

@@ -421,6 +421,7 @@ impl Deriver<'_> {
         self.manager_steps(user, users, &mut steps);
         self.update_steps(user, &sent, &mut steps);
         self.soft_delete_steps(user, &mut steps);
+        self.leaves_scope_steps(user, &mut steps);
         steps.push(json!({
             "id": "delete",
             "needs": ["create"],
@@ -656,6 +657,65 @@ impl Deriver<'_> {
                 "by PATCH",
             ));
         }
+    }
+
+    /// A user who leaves the scope (a scoped attribute changes so that no
+    /// filter group holds) is disabled: IsSoftDeleted becomes true, as
+    /// Microsoft lists "out of scope due to not meeting a scoping filter".
+    fn leaves_scope_steps(&self, user: &SourceObject, steps: &mut Vec<Json>) {
+        let Some(scope) = &self.mapping.scope else {
+            return;
+        };
+        let Some(attribute) = self
+            .mapping
+            .attributes
+            .iter()
+            .find(|a| touches_soft_delete(a))
+        else {
+            return;
+        };
+        // Change each scoped attribute until the user is out of scope.
+        let mut left = user.clone();
+        let mut changed = Vec::new();
+        for clause in scope.groups.iter().flat_map(|g| &g.clauses) {
+            if !scope::evaluate(Some(scope), &|n| left.attribute(n)).0 {
+                break;
+            }
+            left.change(&clause.attribute);
+            changed.push(clause.attribute.clone());
+        }
+        let (in_scope, why) = scope::evaluate(Some(scope), &|n| left.attribute(n));
+        if in_scope {
+            return;
+        }
+        let mut leaving = left.clone();
+        leaving
+            .graph
+            .insert("IsSoftDeleted".into(), Json::Bool(true));
+        let Ok(Flow::Value(value)) = self.flow(attribute, &leaving) else {
+            return;
+        };
+        let target_type = self.target_type(attribute);
+        steps.push(json!({
+            "id": "leaves_scope",
+            "needs": ["create"],
+            "spec": ["Entra provisioning: scoping filters", "RFC7644 3.5.2"],
+            "description": format!("{} changes, and then {why}: Entra disables the user ({}).", changed.join(", "), attribute.label()),
+            "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": {
+                "schemas": [PATCH_OP],
+                "Operations": [{ "op": "Replace", "path": attribute.target, "value": typed(&value, &target_type, false) }],
+            } },
+            "expect": { "status": [200, 204] },
+            "impact": "A user who leaves the scope keeps their access in the app.",
+            "fix": format!("Accept `Replace` of {} as Entra sends it.", attribute.target),
+        }));
+        steps.extend(self.kept_step(
+            &[(attribute, value)],
+            "kept_leaves_scope",
+            "leaves_scope",
+            "/Users/{{ user_id }}",
+            "when the user left the scope",
+        ));
     }
 
     /// Disable and re-enable through the mapping that reads IsSoftDeleted.
