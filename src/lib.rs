@@ -24,6 +24,7 @@ pub mod gate;
 pub mod generate;
 pub mod http;
 pub mod live;
+pub mod load;
 pub mod normalize;
 pub mod ownership;
 pub mod plan;

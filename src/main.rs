@@ -43,6 +43,9 @@ enum Command {
     /// Replay what a customer's Entra tenant sends: derive the traffic of an
     /// exported provisioning configuration as suites, write them, and run them.
     Replay(Box<ReplayArgs>),
+    /// Load an endpoint as an Entra initial cycle would (match and create
+    /// each user, then update and disable some), and judge whether it takes it.
+    Load(Box<LoadArgs>),
     /// Work with the built-in suites.
     Suites {
         #[command(subcommand)]
@@ -195,6 +198,36 @@ struct ReplayArgs {
 }
 
 #[derive(Args)]
+struct LoadArgs {
+    /// How many users the initial cycle provisions (each: a match, then a create).
+    #[arg(long)]
+    users: usize,
+    /// At most this many requests under way at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Never more requests than this, cleanup aside [default: twice those planned].
+    #[arg(long, value_name = "K")]
+    max_requests: Option<u64>,
+    /// Never longer than this many seconds, cleanup aside.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    duration: u64,
+    /// The p99 latency each operation must stay under, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    p99: u64,
+    /// Also say how long an initial cycle of this many users would take.
+    #[arg(long, value_name = "USERS")]
+    project: Option<u64>,
+    /// Load a target that is not on loopback without asking.
+    #[arg(long)]
+    yes: bool,
+    /// Also write the report as json=PATH (percentiles, per-second series, verdict).
+    #[arg(long = "report", value_name = "json=PATH")]
+    report: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+#[derive(Args)]
 struct CleanupArgs {
     /// The run whose leftovers to delete, as printed at the end of a run.
     #[arg(long, value_name = "ID")]
@@ -263,6 +296,7 @@ fn main() -> ExitCode {
         Command::Cleanup(args) => cleanup(args),
         Command::Show { name } => show(&name),
         Command::Replay(args) => replay(*args),
+        Command::Load(args) => load_test(*args),
         Command::Suites {
             command: SuitesCommand::Export { dir },
         } => export(&dir),
@@ -527,6 +561,153 @@ fn run(args: RunArgs) -> u8 {
         if interrupt.is_set() {
             exit::INTERRUPTED
         } else if tally.failed > 0 || (args.strict && tally.advice > 0) {
+            exit::FAILED
+        } else {
+            exit::PASSED
+        }
+    })
+}
+
+/// Whether a base URL's host is this machine.
+fn is_loopback(base_url: &str) -> bool {
+    let host = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn load_test(args: LoadArgs) -> u8 {
+    use scimcheck::load::{self, verdict};
+    let report_path = match args.report.as_deref().map(|r| r.strip_prefix("json=")) {
+        None => None,
+        Some(Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
+        Some(_) => {
+            eprintln!("scimcheck: --report takes json=PATH; nothing was sent");
+            return exit::USAGE;
+        }
+    };
+    let rate = args.target.rate.unwrap_or(DEFAULT_RATE);
+    let mut options = load::LoadOptions {
+        users: args.users,
+        rate,
+        concurrency: args.concurrency,
+        max_requests: 0,
+        duration: Duration::from_secs(args.duration.max(1)),
+        stop_above_failure_ratio: 0.4,
+        run_id: scimcheck::exec::new_run_id(),
+    };
+    options.max_requests = args.max_requests.unwrap_or(2 * options.planned_requests());
+    if let Err(e) = options.check() {
+        eprintln!("scimcheck: {e}; nothing was sent");
+        return exit::USAGE;
+    }
+    runtime().block_on(async move {
+        let double = match &args.target.base_url {
+            Some(_) => None,
+            None => Some(Double::start(Some(uuid::Uuid::new_v4().to_string())).await),
+        };
+        let base_url = match (&args.target.base_url, &double) {
+            (Some(url), _) => url.clone(),
+            (_, Some(d)) => d.base_url(),
+            (None, None) => unreachable!("a double is started when no URL is given"),
+        };
+        let mut target = match target(&args.target, &base_url) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("scimcheck: {e}");
+                return exit::USAGE;
+            }
+        };
+        if let Some(double) = &double {
+            target.auth = Auth::Bearer(double.token().unwrap_or_default());
+        }
+        if let Err(e) = runner::check_base_url(&target.base_url) {
+            eprintln!("scimcheck: {e}; nothing was sent");
+            return exit::USAGE;
+        }
+        let secrets = target.secrets();
+        let planned = options.planned_requests().min(options.max_requests);
+        let seconds = (planned as f64 / rate).ceil() as u64;
+        if !is_loopback(&target.base_url) && !args.yes {
+            let ask = format!(
+                "scimcheck: load sends about {planned} requests over about {} to {} (at most {} requests, at most {} s), and deletes the {} users it creates",
+                verdict::human(Duration::from_secs(seconds)),
+                redact(&target.base_url, &secrets),
+                options.max_requests,
+                options.duration.as_secs(),
+                options.users
+            );
+            use std::io::IsTerminal;
+            if !std::io::stdin().is_terminal() {
+                eprintln!("{ask}: not on loopback, so it needs --yes; nothing was sent");
+                return exit::USAGE;
+            }
+            eprint!("{ask}. Go on? [y/N] ");
+            let mut answer = String::new();
+            let _ = std::io::stdin().read_line(&mut answer);
+            if !answer.trim().eq_ignore_ascii_case("y") {
+                eprintln!("scimcheck: not started; nothing was sent");
+                return exit::USAGE;
+            }
+        }
+        if let Err(e) = runner::preflight(&target).await {
+            eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+            return match e {
+                RunError::Setup(_) => exit::USAGE,
+                _ => exit::UNREACHABLE,
+            };
+        }
+        outln!(
+            "scimcheck: load: {} users at {rate} requests a second, {} at most under way, against {} (run {})",
+            options.users,
+            options.concurrency,
+            redact(&target.base_url, &secrets),
+            options.run_id
+        );
+        let interrupt = Interrupt::default();
+        {
+            let interrupt = interrupt.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    interrupt.trigger();
+                    eprintln!("scimcheck: interrupted; no new user starts, the requests under way finish, then everything created is deleted");
+                }
+            });
+        }
+        let report = match load::run(&target, &options, &interrupt).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("scimcheck: {}", redact(&e, &secrets));
+                return exit::USAGE;
+            }
+        };
+        let lines = verdict::judge(&report, &verdict::Expectations {
+            rate,
+            p99: Duration::from_millis(args.p99),
+            project: args.project,
+        });
+        out!("{}", redact(&verdict::render(&report, &lines), &secrets));
+        if let Some(path) = report_path {
+            let text = serde_json::to_string_pretty(&verdict::json(&report, &lines)).unwrap_or_default();
+            if let Err(e) = std::fs::write(&path, redact(&text, &secrets)) {
+                eprintln!("scimcheck: cannot write the report {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        }
+        if interrupt.is_set() {
+            exit::INTERRUPTED
+        } else if lines.iter().any(|l| l.level == verdict::Level::Fail) || !report.left.is_empty() {
             exit::FAILED
         } else {
             exit::PASSED

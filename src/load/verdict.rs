@@ -1,0 +1,222 @@
+//! Whether the endpoint takes a tenant's initial cycle, judged against what
+//! Microsoft documents for Entra's provisioning service, each line with
+//! its source.
+
+use std::time::Duration;
+
+use super::LoadReport;
+use super::stats::Op;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Pass,
+    /// Not blocking, worth knowing.
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub level: Level,
+    pub text: String,
+    pub source: &'static str,
+}
+
+/// The thresholds a verdict holds the run to.
+pub struct Expectations {
+    pub rate: f64,
+    pub p99: Duration,
+    /// `--project N`: how long an initial cycle of N users would take.
+    pub project: Option<u64>,
+}
+
+const RATE_SOURCE: &str = "Entra provisioning: gallery apps are expected to sustain at least 25 requests a second per tenant";
+const RETRY_SOURCE: &str = "Entra provisioning: a 429 is retried after its Retry-After";
+const QUARANTINE_SOURCE: &str =
+    "Entra: application provisioning quarantine (above 40 % failed, or 40,000 failures)";
+
+pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let stats = &report.stats;
+    let (requests, failures) = stats.totals();
+    let sustained = report.achieved_rate >= 0.9 * expect.rate;
+    lines.push(Line {
+        level: if sustained { Level::Pass } else { Level::Fail },
+        text: format!(
+            "{:.1} requests a second achieved of {:.1} asked",
+            report.achieved_rate, expect.rate
+        ),
+        source: RATE_SOURCE,
+    });
+    for op in [Op::Match, Op::Create, Op::Update, Op::Disable] {
+        let s = &stats.ops[&op];
+        if s.count == 0 {
+            continue;
+        }
+        let p99 = s.percentile(0.99);
+        lines.push(Line {
+            level: if p99 <= expect.p99 { Level::Pass } else { Level::Fail },
+            text: format!("{}: p99 {} ms (at most {} ms)", op.name(), p99.as_millis(), expect.p99.as_millis()),
+            source: "scimcheck load: --p99 (Entra slows the cycle, then fails requests that time out)",
+        });
+    }
+    let server_errors: u64 = stats
+        .ops
+        .values()
+        .flat_map(|s| s.errors.iter())
+        .filter(|(code, _)| **code >= 500)
+        .map(|(_, n)| n)
+        .sum();
+    lines.push(Line {
+        level: if server_errors == 0 { Level::Pass } else { Level::Fail },
+        text: format!("{server_errors} answers 5xx under concurrency"),
+        source: "RFC 7644 3.12 (a 5xx is a server failure); Entra retries it, and counts it toward quarantine",
+    });
+    let throttled: u64 = stats.ops.values().map(|s| s.throttled).sum();
+    let without: u64 = stats
+        .ops
+        .values()
+        .map(|s| s.throttled_without_retry_after)
+        .sum();
+    lines.push(Line {
+        level: if without == 0 {
+            Level::Pass
+        } else {
+            Level::Fail
+        },
+        text: format!("{throttled} answers 429, {without} of them without Retry-After"),
+        source: RETRY_SOURCE,
+    });
+    let ratio = if requests == 0 {
+        0.0
+    } else {
+        failures as f64 / requests as f64
+    };
+    lines.push(Line {
+        level: if ratio >= 0.4 {
+            Level::Fail
+        } else if ratio > 0.01 {
+            Level::Warn
+        } else {
+            Level::Pass
+        },
+        text: format!(
+            "{failures} of {requests} requests failed ({:.1} %)",
+            ratio * 100.0
+        ),
+        source: QUARANTINE_SOURCE,
+    });
+    if let Some(users) = expect.project {
+        // Two requests a user at the rate achieved, capped by Entra's own pace.
+        let rate = report.achieved_rate.min(expect.rate).max(1e-9);
+        let seconds = (2 * users) as f64 / rate;
+        lines.push(Line {
+            level: Level::Pass,
+            text: format!(
+                "an initial cycle of {users} users would take about {} at {rate:.1} requests a second",
+                human(Duration::from_secs_f64(seconds))
+            ),
+            source: "projection: two requests a user (match, create)",
+        });
+    }
+    lines
+}
+
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{:.1} h", s as f64 / 3600.0),
+    }
+}
+
+/// The run as text: the table of percentiles, then the verdict.
+pub fn render(report: &LoadReport, lines: &[Line]) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<24} {:>7} {:>6} {:>8} {:>8} {:>8} {:>9} {:>8}\n",
+        "operation", "count", "errors", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"
+    ));
+    for (op, s) in &report.stats.ops {
+        if s.count == 0 {
+            continue;
+        }
+        let ms = |p: f64| s.percentile(p).as_secs_f64() * 1000.0;
+        out.push_str(&format!(
+            "{:<24} {:>7} {:>6} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>8.1}\n",
+            op.name(),
+            s.count,
+            s.failed(),
+            ms(0.5),
+            ms(0.9),
+            ms(0.99),
+            ms(0.999),
+            s.latency.max() as f64 / 1000.0
+        ));
+    }
+    if let Some(why) = &report.stopped_early {
+        out.push_str(&format!("stopped: {why}\n"));
+    }
+    let word = |l: Level| match l {
+        Level::Pass => "PASS",
+        Level::Warn => "WARN",
+        Level::Fail => "FAIL",
+    };
+    for line in lines {
+        out.push_str(&format!(
+            "{} {}   ({})\n",
+            word(line.level),
+            line.text,
+            line.source
+        ));
+    }
+    out.push_str(&format!(
+        "created {} users, deleted {}, left {}\n",
+        report.created,
+        report.created - report.left.len(),
+        report.left.len()
+    ));
+    for path in &report.left {
+        out.push_str(&format!("  left: {path}\n"));
+    }
+    out
+}
+
+/// The report as JSON: percentiles per operation and the per-second series.
+pub fn json(report: &LoadReport, lines: &[Line]) -> serde_json::Value {
+    let ops: serde_json::Map<String, serde_json::Value> = report
+        .stats
+        .ops
+        .iter()
+        .filter(|(_, s)| s.count > 0)
+        .map(|(op, s)| {
+            let ms = |p: f64| s.percentile(p).as_secs_f64() * 1000.0;
+            (
+                op.name().to_string(),
+                serde_json::json!({
+                    "count": s.count,
+                    "errors": s.errors.iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::BTreeMap<_, _>>(),
+                    "throttled": s.throttled,
+                    "throttled_without_retry_after": s.throttled_without_retry_after,
+                    "latency_ms": { "p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "p99.9": ms(0.999), "max": s.latency.max() as f64 / 1000.0 },
+                }),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "version": 1,
+        "elapsed_s": report.elapsed.as_secs_f64(),
+        "achieved_rate": report.achieved_rate,
+        "stopped_early": report.stopped_early,
+        "operations": ops,
+        "per_second": { "requests": report.stats.per_second, "errors": report.stats.errors_per_second },
+        "verdict": lines.iter().map(|l| serde_json::json!({
+            "level": match l.level { Level::Pass => "pass", Level::Warn => "warn", Level::Fail => "fail" },
+            "text": l.text,
+            "source": l.source,
+        })).collect::<Vec<_>>(),
+        "created": report.created,
+        "left": report.left,
+    })
+}

@@ -1,0 +1,302 @@
+//! `scimcheck load` against the double and against servers that fail under
+//! it: the verdict names each failure, and nothing is ever left behind.
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use scimcheck::double::server::{response_template, service_request};
+use scimcheck::double::service::Service;
+use scimcheck::exec::Interrupt;
+use scimcheck::load::verdict::{self, Level};
+use scimcheck::load::{self, LoadOptions};
+use wiremock::matchers::any;
+use wiremock::{Mock, Respond, ResponseTemplate};
+
+fn options(users: usize, rate: f64) -> LoadOptions {
+    LoadOptions {
+        users,
+        rate,
+        concurrency: 16,
+        max_requests: 100_000,
+        duration: Duration::from_secs(60),
+        stop_above_failure_ratio: 0.4,
+        run_id: scimcheck::exec::new_run_id(),
+    }
+}
+
+/// The users of this run still in the double.
+fn left(service: &Arc<Mutex<Service>>, run_id: &str) -> usize {
+    let body = service
+        .lock()
+        .unwrap()
+        .handle(&common::request("GET", "/Users"))
+        .body
+        .unwrap();
+    body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| {
+            u["userName"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(&format!("scimcheck-{run_id}-"))
+        })
+        .count()
+}
+
+fn level_of<'a>(lines: &'a [verdict::Line], starts: &str) -> &'a verdict::Line {
+    lines
+        .iter()
+        .find(|l| l.text.contains(starts))
+        .unwrap_or_else(|| panic!("no line with {starts:?}: {lines:?}"))
+}
+
+fn expectations(rate: f64) -> verdict::Expectations {
+    verdict::Expectations {
+        rate,
+        p99: Duration::from_secs(1),
+        project: Some(50_000),
+    }
+}
+
+#[tokio::test]
+async fn an_initial_cycle_against_the_double_holds_and_leaves_nothing() {
+    let double = common::double().await;
+    let opts = options(200, 200.0);
+    let report = load::run(
+        &common::target(&double.base_url()),
+        &opts,
+        &Interrupt::default(),
+    )
+    .await
+    .unwrap();
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    let text = verdict::render(&report, &lines);
+    // Timing lines depend on the machine (tests run side by side): the
+    // correctness lines must hold.
+    for line in ["answers 5xx", "answers 429", "requests failed"] {
+        assert_eq!(level_of(&lines, line).level, Level::Pass, "{text}");
+    }
+    assert!(report.achieved_rate > 0.0, "{text}");
+    let stats = &report.stats.ops;
+    assert_eq!(stats[&load::stats::Op::Match].count, 200);
+    assert_eq!(stats[&load::stats::Op::Create].count, 200);
+    assert_eq!(stats[&load::stats::Op::Update].count, 20);
+    assert_eq!(stats[&load::stats::Op::Disable].count, 10);
+    assert_eq!(report.created, 200);
+    assert_eq!(left(&double.service(), &opts.run_id), 0);
+    assert!(
+        level_of(&lines, "initial cycle of 50000 users")
+            .text
+            .contains("would take about")
+    );
+}
+
+/// The double, except that every `nth` POST fails before it is processed
+/// (500), and every `throttle`th GET is answered 429 without Retry-After.
+struct Faulty {
+    service: Arc<Mutex<Service>>,
+    posts: AtomicU64,
+    gets: AtomicU64,
+    nth: u64,
+    throttle: u64,
+}
+
+impl Respond for Faulty {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = service_request(request);
+        if scim.method == "POST"
+            && self
+                .posts
+                .fetch_add(1, Ordering::SeqCst)
+                .is_multiple_of(self.nth)
+        {
+            return ResponseTemplate::new(500).set_body_string("overloaded");
+        }
+        if scim.method == "GET"
+            && scim.path == "/Users"
+            && !scim.query.is_empty()
+            && self.throttle > 0
+            && self.gets.fetch_add(1, Ordering::SeqCst) % self.throttle == 1
+        {
+            return ResponseTemplate::new(429);
+        }
+        response_template(&self.service.lock().unwrap().handle(&scim))
+    }
+}
+
+async fn faulty(nth: u64, throttle: u64) -> scimcheck::double::Double {
+    let double = common::double().await;
+    Mock::given(any())
+        .respond_with(Faulty {
+            service: double.service(),
+            posts: AtomicU64::new(0),
+            gets: AtomicU64::new(0),
+            nth,
+            throttle,
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    double
+}
+
+#[tokio::test]
+async fn server_errors_and_429_without_retry_after_are_told_and_nothing_is_left() {
+    let double = faulty(5, 7).await;
+    let mut target = common::target(&double.base_url());
+    target.max_retries = 1;
+    target.max_retry_wait = Duration::from_millis(10);
+    let opts = options(100, 200.0);
+    let report = load::run(&target, &opts, &Interrupt::default())
+        .await
+        .unwrap();
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    let text = verdict::render(&report, &lines);
+    assert_eq!(level_of(&lines, "answers 5xx").level, Level::Fail, "{text}");
+    assert!(
+        level_of(&lines, "answers 5xx")
+            .text
+            .starts_with("20 answers 5xx"),
+        "{text}"
+    );
+    let throttled = level_of(&lines, "answers 429");
+    assert_eq!(throttled.level, Level::Fail, "{text}");
+    assert!(
+        !throttled.text.ends_with(" 0 of them without Retry-After"),
+        "{text}"
+    );
+    assert_eq!(
+        level_of(&lines, "requests failed").level,
+        Level::Warn,
+        "{text}"
+    );
+    assert_eq!(left(&double.service(), &opts.run_id), 0, "{text}");
+}
+
+#[tokio::test]
+async fn a_server_failing_most_requests_stops_the_load_early_as_quarantine_would() {
+    let double = faulty(1, 0).await;
+    let opts = options(400, 400.0);
+    let report = load::run(
+        &common::target(&double.base_url()),
+        &opts,
+        &Interrupt::default(),
+    )
+    .await
+    .unwrap();
+    let why = report.stopped_early.clone().unwrap_or_default();
+    assert!(
+        why.contains("stopped early") && why.contains("40 %"),
+        "{why}"
+    );
+    assert!(
+        report.stats.ops[&load::stats::Op::Match].count < 400,
+        "it went on to the end"
+    );
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    assert_eq!(level_of(&lines, "requests failed").level, Level::Fail);
+    assert_eq!(left(&double.service(), &opts.run_id), 0);
+}
+
+#[tokio::test]
+async fn an_interruption_stops_new_users_and_everything_created_is_deleted() {
+    let double = common::double().await;
+    let opts = options(2000, 500.0);
+    let interrupt = Interrupt::default();
+    let trigger = interrupt.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        trigger.trigger();
+    });
+    let report = load::run(&common::target(&double.base_url()), &opts, &interrupt)
+        .await
+        .unwrap();
+    assert_eq!(report.stopped_early.as_deref(), Some("interrupted"));
+    assert!(
+        report.created > 0 && report.created < 2000,
+        "{}",
+        report.created
+    );
+    assert_eq!(left(&double.service(), &opts.run_id), 0);
+}
+
+#[test]
+fn bad_input_and_a_remote_target_without_yes_send_nothing() {
+    for (args, needle) in [
+        (vec!["load", "--users", "0"], "--users must be at least 1"),
+        (
+            vec![
+                "load",
+                "--users",
+                "5",
+                "--concurrency",
+                "1",
+                "--rate",
+                "5000",
+            ],
+            "raise --concurrency or lower --rate",
+        ),
+        (
+            vec!["load", "--users", "5", "--report", "pdf=x"],
+            "--report takes json=PATH",
+        ),
+        // TEST-NET-1: never contacted, the load is refused first.
+        (
+            vec![
+                "load",
+                "--users",
+                "5",
+                "--base-url",
+                "http://192.0.2.1/scim/v2",
+            ],
+            "not on loopback, so it needs --yes",
+        ),
+    ] {
+        let output = cargo_bin_cmd!("scimcheck").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.contains("nothing was sent"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_cli_runs_against_the_double_and_writes_a_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("load.json");
+    let output = cargo_bin_cmd!("scimcheck")
+        .args(["load", "--users", "50", "--rate", "100", "--report"])
+        .arg(format!("json={}", report.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // 0, or 1 when this machine was too busy to keep a timing line.
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{stdout}");
+    assert!(
+        stdout.contains("created 50 users, deleted 50, left 0"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["operations"]["create (POST)"]["count"], 50);
+    assert!(json["operations"]["match (GET ?filter)"]["latency_ms"]["p99"].is_number());
+    assert!(
+        json["per_second"]["requests"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+    let verdict = json["verdict"].as_array().unwrap();
+    let line = verdict
+        .iter()
+        .find(|l| l["text"].as_str().unwrap().contains("answers 5xx"))
+        .unwrap();
+    assert_eq!(line["level"], "pass", "{json}");
+}
