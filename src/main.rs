@@ -200,7 +200,7 @@ struct ReplayArgs {
 #[derive(Args)]
 struct LoadArgs {
     /// How many users the initial cycle provisions (each: a match, then a create).
-    #[arg(long)]
+    #[arg(long, required_unless_present = "raw", default_value_t = 0)]
     users: usize,
     /// At most this many requests under way at once.
     #[arg(long, default_value_t = 16)]
@@ -220,6 +220,10 @@ struct LoadArgs {
     /// Load a target that is not on loopback without asking.
     #[arg(long)]
     yes: bool,
+    /// Only match GETs (--max-requests of them, default 10,000), nothing
+    /// created: the client's own throughput, to compare with other tools.
+    #[arg(long)]
+    raw: bool,
     /// Also write the report as json=PATH (percentiles, per-second series, verdict).
     #[arg(long = "report", value_name = "json=PATH")]
     report: Option<String>,
@@ -606,8 +610,13 @@ fn load_test(args: LoadArgs) -> u8 {
         duration: Duration::from_secs(args.duration.max(1)),
         stop_above_failure_ratio: 0.4,
         run_id: scimcheck::exec::new_run_id(),
+        raw: args.raw,
     };
-    options.max_requests = args.max_requests.unwrap_or(2 * options.planned_requests());
+    options.max_requests = match (args.max_requests, args.raw) {
+        (Some(k), _) => k,
+        (None, true) => 10_000,
+        (None, false) => 2 * options.planned_requests(),
+    };
     if let Err(e) = options.check() {
         eprintln!("scimcheck: {e}; nothing was sent");
         return exit::USAGE;

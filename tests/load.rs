@@ -25,6 +25,7 @@ fn options(users: usize, rate: f64) -> LoadOptions {
         duration: Duration::from_secs(60),
         stop_above_failure_ratio: 0.4,
         run_id: scimcheck::exec::new_run_id(),
+        raw: false,
     }
 }
 

@@ -606,6 +606,13 @@ impl Service {
         for &kind in kinds {
             let schema = self.schema(kind);
             for (id, stored) in &self.store[&kind] {
+                // Rendering every resource is what a list costs: skip those
+                // a plain equality cannot match before rendering them.
+                if let Some(f) = &filter
+                    && !may_match(f, &stored.attrs)
+                {
+                    continue;
+                }
                 let rendered = self.render(kind, id, stored);
                 let keep = match &filter {
                     Some(f) => matches(f, Context::Resource(schema), &rendered)
@@ -687,6 +694,34 @@ fn take_password(attrs: &mut Map<String, Value>) -> Option<String> {
 }
 
 /// `If-Match`/`If-None-Match`: `*` or a list of tags, weak or strong.
+/// False only when `filter` cannot hold for a resource with these stored
+/// attributes: an `eq` of a stored string attribute (userName, displayName,
+/// externalId) with a string that differs even ignoring case, or absent.
+/// Anything else may match, and is left to the filter itself.
+fn may_match(filter: &Filter, attrs: &Map<String, Value>) -> bool {
+    match filter {
+        Filter::Compare(path, super::filter::CompareOp::Eq, Value::String(want))
+            if path.uri.is_none()
+                && path.sub.is_none()
+                && ["userName", "displayName", "externalId"]
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(&path.name)) =>
+        {
+            let stored = attrs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&path.name))
+                .map(|(_, v)| v);
+            match stored {
+                Some(Value::String(have)) => have.to_lowercase() == want.to_lowercase(),
+                Some(_) => true,
+                None => false,
+            }
+        }
+        Filter::And(a, b) => may_match(a, attrs) && may_match(b, attrs),
+        _ => true,
+    }
+}
+
 fn etag_matches(header: &str, current: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
     header

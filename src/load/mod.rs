@@ -37,24 +37,35 @@ pub struct LoadOptions {
     pub stop_above_failure_ratio: f64,
     /// Names are `scimcheck-<run id>-load-<n>@example.com`.
     pub run_id: String,
+    /// Only the match GETs, `max_requests` of them at `rate`: the client's
+    /// own throughput, for comparison with other load tools; nothing created.
+    pub raw: bool,
 }
 
 impl LoadOptions {
     /// Requests of the cycles (cleanup aside): per user a match and a
     /// create, then an update for one in ten and a disable for one in twenty.
     pub fn planned_requests(&self) -> u64 {
+        if self.raw {
+            return self.max_requests;
+        }
         let n = self.users as u64;
         2 * n + n.div_ceil(10) + n.div_ceil(20)
     }
 
     /// How long the initial cycle's schedule spans: the users start over it.
     pub fn window(&self) -> Duration {
-        Duration::from_secs_f64(2.0 * self.users as f64 / self.rate).min(self.duration)
+        let requests = if self.raw {
+            self.max_requests as f64
+        } else {
+            2.0 * self.users as f64
+        };
+        Duration::from_secs_f64(requests / self.rate).min(self.duration)
     }
 
     /// Refuses what cannot run as asked.
     pub fn check(&self) -> Result<(), String> {
-        if self.users == 0 {
+        if self.users == 0 && !self.raw {
             return Err("--users must be at least 1".into());
         }
         if !(self.rate.is_finite() && self.rate > 0.0) {
@@ -66,8 +77,9 @@ impl LoadOptions {
         if self.concurrency == 0 {
             return Err("--concurrency must be at least 1".into());
         }
-        // Each request would have to answer in under 1 ms.
-        if self.rate > self.concurrency as f64 * 1000.0 {
+        // Each request would have to answer in under 1 ms (raw mode goes
+        // as fast as the server answers, whatever the rate).
+        if !self.raw && self.rate > self.concurrency as f64 * 1000.0 {
             return Err(format!(
                 "{} requests a second with {} under way at most needs answers in under 1 ms: raise --concurrency or lower --rate",
                 self.rate, self.concurrency
@@ -175,8 +187,14 @@ pub async fn run(
     // Two requests per user in the initial cycle: users start at half the rate.
     let user_interval = Duration::from_secs_f64(2.0 / options.rate);
     let mut tasks = tokio::task::JoinSet::new();
+    if options.raw {
+        raw(
+            &client, &shared, &target, options, started, deadline, interrupt,
+        )
+        .await;
+    }
     let stopped = |shared: &Shared| shared.stop.lock().map(|s| s.is_some()).unwrap_or(true);
-    for n in 0..options.users {
+    for n in (0..options.users).filter(|_| !options.raw) {
         let scheduled = started + user_interval.mul_f64(n as f64);
         if scheduled >= deadline {
             *shared.stop.lock().unwrap() = Some(format!(
@@ -186,21 +204,24 @@ pub async fn run(
             break;
         }
         tokio::time::sleep_until(scheduled.into()).await;
+        // A user's cycle starts when a slot is free: the wait counts in its
+        // latency (measured from the schedule), and no more than
+        // `concurrency` cycles are ever held in memory.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
         if interrupt.is_set() || stopped(&shared) {
             break;
         }
-        let (client, shared, slots, target, options) = (
+        let (client, shared, target, options) = (
             client.clone(),
             shared.clone(),
-            slots.clone(),
             target.clone(),
             options.clone(),
         );
         tasks.spawn(async move {
-            user_cycle(
-                n, scheduled, started, &client, &shared, &slots, &target, &options,
-            )
-            .await
+            user_cycle(n, scheduled, started, &client, &shared, &target, &options).await;
+            drop(slot);
         });
         // Finished tasks are reaped as the schedule goes, so memory stays flat.
         while tasks.try_join_next().is_some() {}
@@ -209,7 +230,12 @@ pub async fn run(
     let elapsed = started.elapsed();
     let mut report_stats = shared.stats.lock().unwrap().clone();
     let window = options.window().as_secs_f64().max(1e-3);
-    let achieved_rate = shared.in_window.load(std::sync::atomic::Ordering::SeqCst) as f64 / window;
+    let achieved_rate = if options.raw {
+        // As fast as it goes: what completed over the time it took.
+        report_stats.totals().0 as f64 / elapsed.as_secs_f64().max(1e-9)
+    } else {
+        shared.in_window.load(std::sync::atomic::Ordering::SeqCst) as f64 / window
+    };
     let stopped_early = shared
         .stop
         .lock()
@@ -269,6 +295,53 @@ pub async fn run(
     })
 }
 
+/// Raw mode: match GETs as fast as the server answers, as many as
+/// `max_requests`, from `concurrency` workers that each send the next
+/// request when the last one answered (closed loop, as wrk measures).
+#[allow(clippy::too_many_arguments)]
+async fn raw(
+    client: &Arc<Client>,
+    shared: &Arc<Shared>,
+    target: &Target,
+    options: &LoadOptions,
+    started: Instant,
+    deadline: Instant,
+    interrupt: &Interrupt,
+) {
+    let mut workers = tokio::task::JoinSet::new();
+    for worker in 0..options.concurrency {
+        let filter = format!("userName eq \"{}\"", user_name(&options.run_id, worker));
+        let mut request = SentRequest::to(target, http::Method::GET, "/Users");
+        request.url = format!("{}?filter={}", request.url, crate::exec::encode(&filter));
+        let (client, shared, options, interrupt) = (
+            client.clone(),
+            shared.clone(),
+            options.clone(),
+            interrupt.clone(),
+        );
+        workers.spawn(async move {
+            while Instant::now() < deadline && !interrupt.is_set() {
+                let now = Instant::now();
+                if send(
+                    Op::Match,
+                    request.clone(),
+                    now,
+                    started,
+                    &client,
+                    &shared,
+                    &options,
+                )
+                .await
+                .is_none()
+                {
+                    break;
+                }
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+}
+
 /// One user as Entra's cycles treat it: matched, created, and for some
 /// updated or disabled.
 #[allow(clippy::too_many_arguments)]
@@ -278,7 +351,6 @@ async fn user_cycle(
     started: Instant,
     client: &Client,
     shared: &Shared,
-    slots: &tokio::sync::Semaphore,
     target: &Target,
     options: &LoadOptions,
 ) {
@@ -311,7 +383,6 @@ async fn user_cycle(
         started,
         client,
         shared,
-        slots,
         options,
     )
     .await;
@@ -325,7 +396,6 @@ async fn user_cycle(
         started,
         client,
         shared,
-        slots,
         options,
     )
     .await
@@ -367,7 +437,6 @@ async fn user_cycle(
             started,
             client,
             shared,
-            slots,
             options,
         )
         .await;
@@ -381,7 +450,6 @@ async fn user_cycle(
             started,
             client,
             shared,
-            slots,
             options,
         )
         .await;
@@ -398,11 +466,9 @@ async fn send(
     started: Instant,
     client: &Client,
     shared: &Shared,
-    slots: &tokio::sync::Semaphore,
     options: &LoadOptions,
 ) -> Option<Exchange> {
     use std::sync::atomic::Ordering;
-    let _slot = slots.acquire().await.ok()?;
     if shared.stop.lock().map(|s| s.is_some()).unwrap_or(true) {
         return None;
     }
