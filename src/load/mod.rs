@@ -248,9 +248,13 @@ pub async fn run(
     let cleanup_started = Instant::now();
     let mut deletes = tokio::task::JoinSet::new();
     for id in created.clone() {
-        let (client, target, slots) = (client.clone(), target.clone(), slots.clone());
+        // A slot first, so that at most `concurrency` deletes are held in memory.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (client, target) = (client.clone(), target.clone());
         deletes.spawn(async move {
-            let _slot = slots.acquire_owned().await.ok();
+            let _slot = slot;
             let path = format!("/Users/{id}");
             let t = Instant::now();
             let mut exchange = client
@@ -272,17 +276,12 @@ pub async fn run(
             }
             (path, outcome(&exchange, t.elapsed()))
         });
+        while let Some(done) = deletes.try_join_next() {
+            tally_delete(done, &mut left, &mut report_stats, cleanup_started, started);
+        }
     }
     while let Some(done) = deletes.join_next().await {
-        let Ok((path, result)) = done else { continue };
-        let second = cleanup_started.duration_since(started).as_secs() as usize;
-        if !result
-            .status
-            .is_some_and(|s| (200..300).contains(&s) || s == 404)
-        {
-            left.push(path);
-        }
-        report_stats.record(Op::Delete, second, &result);
+        tally_delete(done, &mut left, &mut report_stats, cleanup_started, started);
     }
     left.sort();
     Ok(LoadReport {
@@ -293,6 +292,25 @@ pub async fn run(
         created: created.len(),
         left,
     })
+}
+
+/// Records a finished cleanup DELETE; one that did not delete is left.
+fn tally_delete(
+    done: Result<(String, Outcome), tokio::task::JoinError>,
+    left: &mut Vec<String>,
+    stats: &mut Stats,
+    cleanup_started: Instant,
+    started: Instant,
+) {
+    let Ok((path, result)) = done else { return };
+    let second = cleanup_started.duration_since(started).as_secs() as usize;
+    if !result
+        .status
+        .is_some_and(|s| (200..300).contains(&s) || s == 404)
+    {
+        left.push(path);
+    }
+    stats.record(Op::Delete, second, &result);
 }
 
 /// Raw mode: match GETs as fast as the server answers, as many as
