@@ -317,3 +317,28 @@ async fn scoping_filters_decide_who_is_provisioned_and_leaving_the_scope_disable
     );
     assert!(zoe.steps.iter().any(|s| s.id == "kept_leaves_scope"));
 }
+
+#[tokio::test]
+async fn the_replay_holds_against_every_rfc_legal_variant_of_the_double() {
+    use scimcheck::double::variant::{Variant, Variants};
+    let dir = tempfile::tempdir().unwrap();
+    derive_into(dir.path());
+    for variant in Variant::ALL {
+        let double = scimcheck::double::Double::start_with_variants(
+            Some(common::TOKEN.into()),
+            Variants::of([variant]),
+        )
+        .await;
+        let results = run(dir.path(), &double).await;
+        let failed: Vec<String> = results
+            .iter()
+            .flat_map(|r| {
+                r.steps
+                    .iter()
+                    .filter(|s| s.failed())
+                    .map(move |s| format!("{} › {}: {:?}", r.full_name, s.id, s.failures))
+            })
+            .collect();
+        assert!(failed.is_empty(), "{}: {failed:#?}", variant.name());
+    }
+}
