@@ -694,7 +694,20 @@ fn load_test(args: LoadArgs) -> u8 {
                 }
             });
         }
-        let report = match load::run(&target, &options, &interrupt).await {
+        // A live line on a terminal; a plain line every 5 s when piped.
+        let progress = std::sync::Arc::new(load::Progress::default());
+        let total = planned;
+        let view = {
+            let progress = progress.clone();
+            let interrupt = interrupt.clone();
+            tokio::spawn(async move { show_progress(&progress, total, &interrupt).await })
+        };
+        let result = load::run_with_progress(&target, &options, &interrupt, &progress).await;
+        view.abort();
+        if let Some(bar) = LOAD_BAR.get() {
+            bar.finish_and_clear();
+        }
+        let report = match result {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("scimcheck: {}", redact(&e, &secrets));
@@ -722,6 +735,51 @@ fn load_test(args: LoadArgs) -> u8 {
             exit::PASSED
         }
     })
+}
+
+/// The live bar of a load run on a terminal, cleared before the report.
+static LOAD_BAR: std::sync::OnceLock<indicatif::ProgressBar> = std::sync::OnceLock::new();
+
+/// Shows a load's progress: a bar on a terminal, else a line every 5 s.
+async fn show_progress(progress: &scimcheck::load::Progress, total: u64, interrupt: &Interrupt) {
+    use std::io::IsTerminal;
+    use std::sync::atomic::Ordering;
+    let started = std::time::Instant::now();
+    let line = || {
+        let done = progress.done.load(Ordering::Relaxed);
+        let failed = progress.failed.load(Ordering::Relaxed);
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        (
+            done,
+            format!("{done}/{total} requests, {failed} failed, {rate:.1}/s"),
+        )
+    };
+    if std::io::stdout().is_terminal() {
+        let bar = LOAD_BAR.get_or_init(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {bar:30} {wide_msg}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        while !interrupt.is_set() {
+            let (done, text) = line();
+            bar.set_position(done);
+            bar.set_message(text);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bar.finish_and_clear();
+    } else {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            if interrupt.is_set() {
+                break;
+            }
+            outln!("scimcheck: load: {}", line().1);
+        }
+    }
 }
 
 /// Derives the suites of an Entra export, writes them, and runs them as

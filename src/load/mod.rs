@@ -109,6 +109,7 @@ pub struct LoadReport {
 
 struct Shared {
     stats: Mutex<Stats>,
+    progress: Arc<Progress>,
     created: Mutex<Vec<String>>,
     sent: std::sync::atomic::AtomicU64,
     /// Requests started within the schedule's window.
@@ -169,6 +170,24 @@ pub async fn run(
     options: &LoadOptions,
     interrupt: &Interrupt,
 ) -> Result<LoadReport, String> {
+    run_with_progress(target, options, interrupt, &Arc::new(Progress::default())).await
+}
+
+/// Counters a live view reads while the load runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Requests answered (or failed without an answer), cleanup aside.
+    pub done: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
+}
+
+/// [`run`], telling `progress` each request as it finishes.
+pub async fn run_with_progress(
+    target: &Target,
+    options: &LoadOptions,
+    interrupt: &Interrupt,
+    progress: &Arc<Progress>,
+) -> Result<LoadReport, String> {
     options.check()?;
     let mut target = target.clone();
     // The schedule is the load's own: no pacing by the client.
@@ -176,6 +195,7 @@ pub async fn run(
     let client = Arc::new(Client::new(&target).map_err(|e| e.to_string())?);
     let shared = Arc::new(Shared {
         stats: Mutex::new(Stats::default()),
+        progress: progress.clone(),
         created: Mutex::new(Vec::new()),
         sent: Default::default(),
         in_window: Default::default(),
@@ -501,6 +521,10 @@ async fn send(
     let exchange = client.send(request).await;
     let result = outcome(&exchange, scheduled.elapsed());
     let second = scheduled.saturating_duration_since(started).as_secs() as usize;
+    shared.progress.done.fetch_add(1, Ordering::Relaxed);
+    if !result.status.is_some_and(|s| (200..300).contains(&s)) {
+        shared.progress.failed.fetch_add(1, Ordering::Relaxed);
+    }
     let mut stats = shared.stats.lock().unwrap();
     stats.record(op, second, &result);
     let (requests, failures) = stats.totals();
