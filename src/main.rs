@@ -202,9 +202,13 @@ struct LoadArgs {
     /// How many users the initial cycle provisions (each: a match, then a create).
     #[arg(long, required_unless_present = "raw", default_value_t = 0)]
     users: usize,
-    /// At most this many requests under way at once.
+    /// At most this many requests under way at once (per tenant).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Run this many tenants' jobs at once, each with --users at --rate (a
+    /// multi-tenant app sees tenants x the rate).
+    #[arg(long, default_value_t = 1)]
+    tenants: usize,
     /// Never more requests than this, cleanup aside [default: twice those planned].
     #[arg(long, value_name = "K")]
     max_requests: Option<u64>,
@@ -601,17 +605,31 @@ fn load_test(args: LoadArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let rate = args.target.rate.unwrap_or(DEFAULT_RATE);
+    if args.tenants == 0 {
+        eprintln!("scimcheck: --tenants must be at least 1; nothing was sent");
+        return exit::USAGE;
+    }
+    // T jobs at once: the sum of their users, rates and connections.
+    let rate = args.target.rate.unwrap_or(DEFAULT_RATE) * args.tenants as f64;
     let mut options = load::LoadOptions {
-        users: args.users,
+        users: args.users * args.tenants,
+        tenants: args.tenants,
         rate,
-        concurrency: args.concurrency,
+        concurrency: args.concurrency * args.tenants,
         max_requests: 0,
         duration: Duration::from_secs(args.duration.max(1)),
         stop_above_failure_ratio: 0.4,
         run_id: scimcheck::exec::new_run_id(),
         raw: args.raw,
     };
+    if args.tenants > 1 {
+        outln!(
+            "scimcheck: load: {} tenants, each {} users at {} requests a second",
+            args.tenants,
+            args.users,
+            args.target.rate.unwrap_or(DEFAULT_RATE)
+        );
+    }
     options.max_requests = match (args.max_requests, args.raw) {
         (Some(k), _) => k,
         (None, true) => 10_000,

@@ -26,6 +26,7 @@ fn options(users: usize, rate: f64) -> LoadOptions {
         stop_above_failure_ratio: 0.4,
         run_id: scimcheck::exec::new_run_id(),
         raw: false,
+        tenants: 1,
     }
 }
 
@@ -300,4 +301,21 @@ fn the_cli_runs_against_the_double_and_writes_a_json_report() {
         .find(|l| l["text"].as_str().unwrap().contains("answers 5xx"))
         .unwrap();
     assert_eq!(line["level"], "pass", "{json}");
+}
+
+#[tokio::test]
+async fn tenants_are_loaded_at_once_each_with_names_of_its_own() {
+    let double = common::double().await;
+    let mut opts = options(60, 120.0);
+    opts.tenants = 3;
+    let report = load::run(
+        &common::target(&double.base_url()),
+        &opts,
+        &Interrupt::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.created, 60);
+    assert_eq!(left(&double.service(), &opts.run_id), 0);
+    assert_eq!(report.stats.ops[&load::stats::Op::Create].failed(), 0);
 }

@@ -37,6 +37,10 @@ pub struct LoadOptions {
     pub stop_above_failure_ratio: f64,
     /// Names are `scimcheck-<run id>-load-<n>@example.com`.
     pub run_id: String,
+    /// How many tenants' jobs the users, rate and concurrency are the sum
+    /// of (each user's name says its tenant): a multi-tenant app sees them
+    /// all at once.
+    pub tenants: usize,
     /// Only the match GETs, `max_requests` of them at `rate`: the client's
     /// own throughput, for comparison with other load tools; nothing created.
     pub raw: bool,
@@ -117,8 +121,11 @@ struct Shared {
     stop: Mutex<Option<String>>,
 }
 
-fn user_name(run_id: &str, n: usize) -> String {
-    format!("scimcheck-{run_id}-load-{n}@example.com")
+fn user_name(run_id: &str, n: usize, tenants: usize) -> String {
+    match tenants {
+        0 | 1 => format!("scimcheck-{run_id}-load-{n}@example.com"),
+        t => format!("scimcheck-{run_id}-t{}-load-{}@example.com", n % t, n / t),
+    }
 }
 
 fn outcome(exchange: &Exchange, latency: Duration) -> Outcome {
@@ -348,7 +355,7 @@ async fn raw(
 ) {
     let mut workers = tokio::task::JoinSet::new();
     for worker in 0..options.concurrency {
-        let filter = format!("userName eq \"{}\"", user_name(&options.run_id, worker));
+        let filter = format!("userName eq \"{}\"", user_name(&options.run_id, worker, 1));
         let mut request = SentRequest::to(target, http::Method::GET, "/Users");
         request.url = format!("{}?filter={}", request.url, crate::exec::encode(&filter));
         let (client, shared, options, interrupt) = (
@@ -392,7 +399,7 @@ async fn user_cycle(
     target: &Target,
     options: &LoadOptions,
 ) {
-    let name = user_name(&options.run_id, n);
+    let name = user_name(&options.run_id, n, options.tenants);
     let filter = format!("userName eq \"{name}\"");
     let mut match_request = SentRequest::to(target, http::Method::GET, "/Users");
     match_request.url = format!(
@@ -536,4 +543,64 @@ async fn send(
         ));
     }
     Some(exchange)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_tenant_has_names_of_its_own() {
+        assert_eq!(user_name("r1", 7, 1), "scimcheck-r1-load-7@example.com");
+        assert_eq!(user_name("r1", 7, 3), "scimcheck-r1-t1-load-2@example.com");
+        assert!(crate::ownership::carries_run_prefix(
+            &user_name("r1", 7, 3),
+            "r1"
+        ));
+    }
+
+    #[test]
+    fn impossible_or_empty_loads_are_refused() {
+        let base = LoadOptions {
+            users: 10,
+            rate: 25.0,
+            concurrency: 4,
+            max_requests: 100,
+            duration: Duration::from_secs(10),
+            stop_above_failure_ratio: 0.4,
+            run_id: "r1".into(),
+            tenants: 1,
+            raw: false,
+        };
+        assert!(base.check().is_ok());
+        assert!(
+            LoadOptions {
+                users: 0,
+                ..base.clone()
+            }
+            .check()
+            .unwrap_err()
+            .contains("--users")
+        );
+        assert!(
+            LoadOptions {
+                rate: 0.0,
+                ..base.clone()
+            }
+            .check()
+            .unwrap_err()
+            .contains("--rate")
+        );
+        assert!(
+            LoadOptions {
+                rate: 5000.0,
+                concurrency: 1,
+                ..base.clone()
+            }
+            .check()
+            .unwrap_err()
+            .contains("under 1 ms")
+        );
+        assert_eq!(base.planned_requests(), 2 * 10 + 1 + 1);
+    }
 }
