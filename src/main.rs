@@ -434,35 +434,13 @@ fn run(args: RunArgs) -> u8 {
     };
     runtime().block_on(async move {
         // With no target, the built-in double; it lives as long as the run.
-        let double = match &args.target.base_url {
-            Some(_) => None,
-            // Protected by a token (the user's, or a fresh one), so authentication is tested too.
-            None => Some(
-                Double::start(Some(
-                    args.target.token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-                ))
-                .await,
-            ),
-        };
-        let base_url = match (&args.target.base_url, &double) {
-            (Some(url), _) => url.clone(),
-            (None, Some(d)) => d.base_url(),
-            (None, None) => unreachable!("a double is started when no URL is given"),
-        };
-        let mut target = match target(&args.target, &base_url) {
+        // With no target, the built-in double; it lives as long as the run.
+        // Protected by a token (the user's, or a fresh one), so authentication is tested too.
+        let (mut target, double) = match target_or_double(&args.target, args.target.token.clone()).await {
             Ok(t) => t,
-            Err(e) => {
-                eprintln!("scimcheck: {e}");
-                return exit::USAGE;
-            }
+            Err(code) => return code,
         };
-        if let Some(double) = &double {
-            target.auth = Auth::Bearer(double.token().unwrap_or_default());
-        }
-        if let Err(e) = runner::check_base_url(&target.base_url) {
-            eprintln!("scimcheck: {e}; nothing was sent");
-            return exit::USAGE;
-        }
+        let base_url = target.base_url.clone();
         // A real tenant gets Entra's own pace (gallery apps are asked to
         // sustain 25 requests a second per tenant), so a run is never harsher
         // than Entra itself; the built-in double none.
@@ -576,6 +554,41 @@ fn run(args: RunArgs) -> u8 {
     })
 }
 
+/// The target the arguments name, or, without --base-url, the built-in
+/// double (requiring `token`, or a fresh one), which lives as long as the
+/// returned handle. A bad base URL is a usage error with nothing sent.
+async fn target_or_double(
+    args: &TargetArgs,
+    token: Option<String>,
+) -> Result<(Target, Option<Double>), u8> {
+    let double = match &args.base_url {
+        Some(_) => None,
+        None => Some(
+            Double::start(Some(
+                token.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            ))
+            .await,
+        ),
+    };
+    let base_url = match (&args.base_url, &double) {
+        (Some(url), _) => url.clone(),
+        (_, Some(d)) => d.base_url(),
+        (None, None) => unreachable!("a double is started when no URL is given"),
+    };
+    let mut target = target(args, &base_url).map_err(|e| {
+        eprintln!("scimcheck: {e}");
+        exit::USAGE
+    })?;
+    if let Some(double) = &double {
+        target.auth = Auth::Bearer(double.token().unwrap_or_default());
+    }
+    if let Err(e) = runner::check_base_url(&target.base_url) {
+        eprintln!("scimcheck: {e}; nothing was sent");
+        return Err(exit::USAGE);
+    }
+    Ok((target, double))
+}
+
 /// Whether a base URL's host is this machine.
 fn is_loopback(base_url: &str) -> bool {
     let host = base_url
@@ -640,29 +653,10 @@ fn load_test(args: LoadArgs) -> u8 {
         return exit::USAGE;
     }
     runtime().block_on(async move {
-        let double = match &args.target.base_url {
-            Some(_) => None,
-            None => Some(Double::start(Some(uuid::Uuid::new_v4().to_string())).await),
-        };
-        let base_url = match (&args.target.base_url, &double) {
-            (Some(url), _) => url.clone(),
-            (_, Some(d)) => d.base_url(),
-            (None, None) => unreachable!("a double is started when no URL is given"),
-        };
-        let mut target = match target(&args.target, &base_url) {
+        let (target, _double) = match target_or_double(&args.target, None).await {
             Ok(t) => t,
-            Err(e) => {
-                eprintln!("scimcheck: {e}");
-                return exit::USAGE;
-            }
+            Err(code) => return code,
         };
-        if let Some(double) = &double {
-            target.auth = Auth::Bearer(double.token().unwrap_or_default());
-        }
-        if let Err(e) = runner::check_base_url(&target.base_url) {
-            eprintln!("scimcheck: {e}; nothing was sent");
-            return exit::USAGE;
-        }
         let secrets = target.secrets();
         let planned = options.planned_requests().min(options.max_requests);
         let seconds = (planned as f64 / rate).ceil() as u64;

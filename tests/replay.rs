@@ -30,6 +30,19 @@ fn derive_into(dir: &std::path::Path) -> traffic::Derivation {
     derivation
 }
 
+/// `scenario › step: failures` of every failed step.
+fn failed_steps(results: &[scimcheck::exec::ScenarioResult]) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|r| {
+            r.steps
+                .iter()
+                .filter(|s| s.failed())
+                .map(move |s| format!("{} › {}: {:?}", r.full_name, s.id, s.failures))
+        })
+        .collect()
+}
+
 async fn run(
     dir: &std::path::Path,
     double: &scimcheck::double::Double,
@@ -67,15 +80,7 @@ async fn the_worked_example_replays_cleanly_against_the_double() {
     );
     let double = common::double().await;
     let results = run(dir.path(), &double).await;
-    let failures: Vec<String> = results
-        .iter()
-        .flat_map(|r| {
-            r.steps
-                .iter()
-                .filter(|s| s.failed())
-                .map(move |s| format!("{} › {}: {:?}", r.full_name, s.id, s.failures))
-        })
-        .collect();
+    let failures = failed_steps(&results);
     assert!(failures.is_empty(), "{failures:#?}");
     let not_run: Vec<String> = results
         .iter()
@@ -330,15 +335,7 @@ async fn the_replay_holds_against_every_rfc_legal_variant_of_the_double() {
         )
         .await;
         let results = run(dir.path(), &double).await;
-        let failed: Vec<String> = results
-            .iter()
-            .flat_map(|r| {
-                r.steps
-                    .iter()
-                    .filter(|s| s.failed())
-                    .map(move |s| format!("{} › {}: {:?}", r.full_name, s.id, s.failures))
-            })
-            .collect();
+        let failed = failed_steps(&results);
         assert!(failed.is_empty(), "{}: {failed:#?}", variant.name());
     }
 }
