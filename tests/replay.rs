@@ -339,3 +339,51 @@ async fn the_replay_holds_against_every_rfc_legal_variant_of_the_double() {
         assert!(failed.is_empty(), "{}: {failed:#?}", variant.name());
     }
 }
+
+#[test]
+fn seeded_values_differ_from_user_to_user_and_repeat_from_run_to_run() {
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "targetAttributeName": "externalId", "flowType": "ObjectAddOnly",
+            "source": { "expression": "Guid()", "type": "Function", "name": "Guid", "parameters": [] }
+        }));
+    let export = export::read(&export.to_string()).unwrap();
+    let external_ids = || {
+        let derivation = traffic::derive(
+            &export,
+            &users::builtin_users(&[]),
+            &users::builtin_groups(),
+            &traffic::Options {
+                seed: 9,
+                now: time::OffsetDateTime::UNIX_EPOCH,
+                export_name: "x.json".into(),
+            },
+        )
+        .unwrap();
+        derivation.suites[0].suite["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| {
+                s["steps"]
+                    .as_array()?
+                    .iter()
+                    .find(|st| st["id"] == "create")
+            })
+            .map(|create| {
+                create["request"]["json"]["externalId"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = external_ids();
+    assert_eq!(first.len(), 3);
+    let distinct: std::collections::BTreeSet<_> = first.iter().collect();
+    assert_eq!(distinct.len(), 3, "{first:?}");
+    assert_eq!(first, external_ids());
+}

@@ -204,12 +204,20 @@ type Sent<'a> = Vec<(&'a AttributeMapping, Value)>;
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 impl Deriver<'_> {
-    fn env(&self) -> Env<'static> {
-        Env::new(self.options.now, self.options.seed, &|_| false)
+    /// The evaluation environment of one object's mapping: seeded by the
+    /// run's seed and by them, so that Guid() and RandomString() differ from
+    /// user to user and mapping to mapping, and repeat from run to run.
+    fn env(&self, object: &str, target: &str) -> Env<'static> {
+        let key = format!("{}/{object}/{target}", self.options.seed);
+        Env::new(
+            self.options.now,
+            crate::generate::write::seed_of(&key),
+            &|_| false,
+        )
     }
 
     fn flow(&self, attribute: &AttributeMapping, object: &SourceObject) -> Result<Flow, EvalError> {
-        let env = self.env();
+        let env = self.env(&object.slug, &attribute.target);
         let value = Evaluator {
             env: &env,
             source: object,
@@ -259,15 +267,7 @@ impl Deriver<'_> {
 
     fn test_connection(&self) -> Option<Json> {
         let first = self.matching().into_iter().next()?;
-        let env = self.env();
-        let guid = uuid::Builder::from_random_bytes({
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&env.next_random().to_le_bytes());
-            b[8..].copy_from_slice(&env.next_random().to_le_bytes());
-            b
-        })
-        .into_uuid()
-        .to_string();
+        let guid = self.env("test_connection", &first.target).guid();
         Some(json!({
             "id": "test_connection",
             "description": "Test Connection: the first matching attribute queried with a random value.",

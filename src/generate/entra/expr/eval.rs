@@ -36,6 +36,16 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// A version-4 GUID from the seeded sequence.
+    pub fn guid(&self) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_random().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_random().to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    }
+
     /// splitmix64: small, fast and good enough for made-up values.
     pub fn next_random(&self) -> u64 {
         let mut z = self.state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);

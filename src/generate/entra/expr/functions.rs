@@ -470,15 +470,7 @@ fn format_date_time(c: &Call) -> Result<Value, EvalError> {
 }
 
 fn guid(c: &Call) -> Result<Value, EvalError> {
-    let (a, b) = (c.ev.env.next_random(), c.ev.env.next_random());
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&a.to_le_bytes());
-    bytes[8..].copy_from_slice(&b.to_le_bytes());
-    Ok(Value::Str(
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .to_string(),
-    ))
+    Ok(Value::Str(c.ev.env.guid()))
 }
 
 fn ignore_flow(c: &Call) -> Result<Value, EvalError> {
