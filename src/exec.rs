@@ -611,6 +611,22 @@ fn transient(exchange: &Exchange) -> bool {
     }
 }
 
+/// Sends an idempotent request (a cleanup DELETE), trying it again as a
+/// run's cleanups are: on a 5xx or a broken connection, with a doubling wait.
+pub async fn send_with_retries(client: &Client, request: SentRequest) -> Exchange {
+    let mut wait = CLEANUP_BACKOFF;
+    let mut exchange = client.send(request.clone()).await;
+    for _ in 1..CLEANUP_ATTEMPTS {
+        if !transient(&exchange) {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+        wait *= 2;
+        exchange = client.send(request.clone()).await;
+    }
+    exchange
+}
+
 /// Sends a request within the cleanup budget once interrupted.
 async fn send_within_budget(ctx: &RunContext, request: SentRequest) -> Exchange {
     let Some(left) = ctx.interrupt.cleanup_time_left() else {

@@ -202,6 +202,17 @@ struct LoadArgs {
     /// How many users the initial cycle provisions (each: a match, then a create).
     #[arg(long, required_unless_present = "raw", default_value_t = 0)]
     users: usize,
+    /// Groups created after the users (per tenant), matched by displayName
+    /// and created empty, as Entra does.
+    #[arg(long, default_value_t = 0)]
+    groups: usize,
+    /// Members of each group, added by PATCH once the group exists.
+    #[arg(long, requires = "groups", default_value_t = 0)]
+    members: usize,
+    /// Members in each PATCH that adds them (Entra's SCIM guide shows one;
+    /// several go in one Add operation).
+    #[arg(long, value_name = "B", default_value_t = 1)]
+    member_batch: usize,
     /// At most this many requests under way at once (per tenant).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -634,6 +645,9 @@ fn load_test(args: LoadArgs) -> u8 {
         stop_above_failure_ratio: 0.4,
         run_id: scimcheck::exec::new_run_id(),
         raw: args.raw,
+        groups: args.groups * args.tenants,
+        members: args.members,
+        member_batch: args.member_batch,
     };
     if args.tenants > 1 {
         outln!(
@@ -662,12 +676,13 @@ fn load_test(args: LoadArgs) -> u8 {
         let seconds = (planned as f64 / rate).ceil() as u64;
         if !is_loopback(&target.base_url) && !args.yes {
             let ask = format!(
-                "scimcheck: load sends about {planned} requests over about {} to {} (at most {} requests, at most {} s), and deletes the {} users it creates",
+                "scimcheck: load sends about {planned} requests over about {} to {} (at most {} requests, at most {} s), and deletes the {} users and {} groups it creates",
                 verdict::human(Duration::from_secs(seconds)),
                 redact(&target.base_url, &secrets),
                 options.max_requests,
                 options.duration.as_secs(),
-                options.users
+                options.users,
+                options.groups
             );
             use std::io::IsTerminal;
             if !std::io::stdin().is_terminal() {

@@ -27,28 +27,32 @@ fn options(users: usize, rate: f64) -> LoadOptions {
         run_id: scimcheck::exec::new_run_id(),
         raw: false,
         tenants: 1,
+        groups: 0,
+        members: 0,
+        member_batch: 1,
     }
 }
 
-/// The users of this run still in the double.
+/// The users and groups of this run still in the double.
 fn left(service: &Arc<Mutex<Service>>, run_id: &str) -> usize {
-    let body = service
-        .lock()
-        .unwrap()
-        .handle(&common::request("GET", "/Users"))
-        .body
-        .unwrap();
-    body["Resources"]
-        .as_array()
-        .unwrap()
+    let mut service = service.lock().unwrap();
+    [("/Users", "userName"), ("/Groups", "displayName")]
         .iter()
-        .filter(|u| {
-            u["userName"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with(&format!("scimcheck-{run_id}-"))
+        .map(|(path, attribute)| {
+            let body = service.handle(&common::request("GET", path)).body.unwrap();
+            body["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| {
+                    r[attribute]
+                        .as_str()
+                        .unwrap_or_default()
+                        .starts_with(&format!("scimcheck-{run_id}-"))
+                })
+                .count()
         })
-        .count()
+        .sum()
 }
 
 fn level_of<'a>(lines: &'a [verdict::Line], starts: &str) -> &'a verdict::Line {
@@ -318,4 +322,146 @@ async fn tenants_are_loaded_at_once_each_with_names_of_its_own() {
     assert_eq!(report.created, 60);
     assert_eq!(left(&double.service(), &opts.run_id), 0);
     assert_eq!(report.stats.ops[&load::stats::Op::Create].failed(), 0);
+}
+
+/// The double, except that a group's PATCHes after its first are answered
+/// 204 and dropped (a lost update), or that groups are read back without
+/// their members.
+struct GroupBugs {
+    service: Arc<Mutex<Service>>,
+    patched: Mutex<std::collections::HashSet<String>>,
+    drop_later_patches: bool,
+    hide_members: bool,
+}
+
+impl Respond for GroupBugs {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = service_request(request);
+        let group = scim.path.starts_with("/Groups/");
+        if group
+            && scim.method == "PATCH"
+            && self.drop_later_patches
+            && !self.patched.lock().unwrap().insert(scim.path.clone())
+        {
+            return ResponseTemplate::new(204);
+        }
+        let mut answer = self.service.lock().unwrap().handle(&scim);
+        if group
+            && scim.method == "GET"
+            && self.hide_members
+            && let Some(body) = answer.body.as_mut().and_then(|b| b.as_object_mut())
+        {
+            body.remove("members");
+        }
+        response_template(&answer)
+    }
+}
+
+async fn group_bugs(drop_later_patches: bool, hide_members: bool) -> scimcheck::double::Double {
+    let double = common::double().await;
+    Mock::given(any())
+        .respond_with(GroupBugs {
+            service: double.service(),
+            patched: Mutex::default(),
+            drop_later_patches,
+            hide_members,
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    double
+}
+
+fn with_groups(users: usize, groups: usize, members: usize, batch: usize) -> LoadOptions {
+    LoadOptions {
+        groups,
+        members,
+        member_batch: batch,
+        ..options(users, 400.0)
+    }
+}
+
+#[tokio::test]
+async fn groups_are_created_empty_then_filled_in_batches_and_their_members_verified() {
+    let double = common::double().await;
+    let opts = with_groups(60, 3, 25, 4);
+    let report = load::run(
+        &common::target(&double.base_url()),
+        &opts,
+        &Interrupt::default(),
+    )
+    .await
+    .unwrap();
+    let ops = &report.stats.ops;
+    use load::stats::Op;
+    assert_eq!(ops[&Op::GroupMatch].count, 3);
+    assert_eq!(ops[&Op::GroupCreate].count, 3);
+    // 25 members in batches of 4: 7 PATCHes a group.
+    assert_eq!(ops[&Op::Members].count, 21);
+    assert_eq!(ops[&Op::Members].failed(), 0);
+    assert_eq!(ops[&Op::ReadBack].count, 3);
+    assert_eq!(
+        (
+            report.groups.created,
+            report.groups.members_accepted,
+            report.groups.members_found
+        ),
+        (3, 75, 75)
+    );
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    let members = level_of(&lines, "members added by PATCH");
+    assert_eq!(members.level, Level::Pass, "{}", members.text);
+    assert!(
+        verdict::render(&report, &lines)
+            .contains("created 60 users and 3 groups, deleted 63, left 0")
+    );
+    assert_eq!(left(&double.service(), &opts.run_id), 0);
+}
+
+#[tokio::test]
+async fn members_lost_by_concurrent_patches_fail_and_hidden_members_are_not_verified() {
+    let double = group_bugs(true, false).await;
+    let opts = with_groups(40, 2, 20, 5);
+    let report = load::run(
+        &common::target(&double.base_url()),
+        &opts,
+        &Interrupt::default(),
+    )
+    .await
+    .unwrap();
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    let members = level_of(&lines, "members added by PATCH");
+    assert_eq!(members.level, Level::Fail, "{}", members.text);
+    // Only each group's first batch of 5 held.
+    assert!(
+        members.text.starts_with("10 of 40 members"),
+        "{}",
+        members.text
+    );
+    assert!(
+        members
+            .text
+            .contains("15 of the 20 members added are missing"),
+        "{}",
+        members.text
+    );
+    assert_eq!(left(&double.service(), &opts.run_id), 0);
+
+    let double = group_bugs(false, true).await;
+    let report = load::run(
+        &common::target(&double.base_url()),
+        &opts,
+        &Interrupt::default(),
+    )
+    .await
+    .unwrap();
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    let members = level_of(&lines, "members added by PATCH");
+    assert_eq!(members.level, Level::Warn, "{}", members.text);
+    assert!(
+        members.text.contains("2 groups read back without members"),
+        "{}",
+        members.text
+    );
+    assert_eq!(left(&double.service(), &opts.run_id), 0);
 }

@@ -15,11 +15,26 @@ pub enum Op {
     Create,
     Update,
     Disable,
+    GroupMatch,
+    GroupCreate,
+    Members,
+    /// scimcheck's own check that the members held: not Entra's traffic.
+    ReadBack,
     Delete,
 }
 
 impl Op {
-    pub const ALL: [Op; 5] = [Op::Match, Op::Create, Op::Update, Op::Disable, Op::Delete];
+    pub const ALL: [Op; 9] = [
+        Op::Match,
+        Op::Create,
+        Op::Update,
+        Op::Disable,
+        Op::GroupMatch,
+        Op::GroupCreate,
+        Op::Members,
+        Op::ReadBack,
+        Op::Delete,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -27,8 +42,17 @@ impl Op {
             Op::Create => "create (POST)",
             Op::Update => "update (PATCH)",
             Op::Disable => "disable (PATCH active)",
+            Op::GroupMatch => "group match (GET ?filter)",
+            Op::GroupCreate => "group create (POST)",
+            Op::Members => "members (PATCH add)",
+            Op::ReadBack => "group read back (GET)",
             Op::Delete => "cleanup (DELETE)",
         }
+    }
+
+    /// What Entra itself sends in a cycle (cleanup and read backs aside).
+    pub fn is_entra(self) -> bool {
+        !matches!(self, Op::ReadBack | Op::Delete)
     }
 }
 
@@ -116,11 +140,11 @@ impl Stats {
         }
     }
 
-    /// Requests and failures of the provisioning ops (cleanup aside).
+    /// Requests and failures of Entra's ops (cleanup and read backs aside).
     pub fn totals(&self) -> (u64, u64) {
         self.ops
             .iter()
-            .filter(|(op, _)| **op != Op::Delete)
+            .filter(|(op, _)| op.is_entra())
             .fold((0, 0), |(n, f), (_, s)| (n + s.count, f + s.failed()))
     }
 }

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use super::LoadReport;
-use super::stats::Op;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -48,9 +47,8 @@ pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
         ),
         source: RATE_SOURCE,
     });
-    for op in [Op::Match, Op::Create, Op::Update, Op::Disable] {
-        let s = &stats.ops[&op];
-        if s.count == 0 {
+    for (op, s) in &stats.ops {
+        if s.count == 0 || !op.is_entra() {
             continue;
         }
         let p99 = s.percentile(0.99);
@@ -87,6 +85,9 @@ pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
         text: format!("{throttled} answers 429, {without} of them without Retry-After"),
         source: RETRY_SOURCE,
     });
+    if let Some(line) = members_line(report) {
+        lines.push(line);
+    }
     let ratio = if requests == 0 {
         0.0
     } else {
@@ -120,6 +121,40 @@ pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
         });
     }
     lines
+}
+
+/// Whether the members added by PATCH are in the groups read back.
+fn members_line(report: &LoadReport) -> Option<Line> {
+    let g = &report.groups;
+    if g.members_accepted == 0 {
+        return None;
+    }
+    let source = "RFC 7644 3.5.2.1 (add puts the values into the multi-valued attribute); Entra never reads members back, so a lost member stays lost";
+    let mut text = format!(
+        "{} of {} members added by PATCH are in the groups read back",
+        g.members_found, g.members_accepted
+    );
+    let level = if !g.lost.is_empty() {
+        text.push_str(&format!(
+            " (lost under concurrent PATCHes: {})",
+            g.lost.join("; ")
+        ));
+        Level::Fail
+    } else if !g.without_members.is_empty() {
+        text.push_str(&format!(
+            "; {} groups read back without members, so not verified: {}",
+            g.without_members.len(),
+            g.without_members.join(", ")
+        ));
+        Level::Warn
+    } else {
+        Level::Pass
+    };
+    Some(Line {
+        level,
+        text,
+        source,
+    })
 }
 
 pub fn human(d: Duration) -> String {
@@ -171,10 +206,14 @@ pub fn render(report: &LoadReport, lines: &[Line]) -> String {
             line.source
         ));
     }
+    let groups = match report.groups.created {
+        0 => String::new(),
+        n => format!(" and {n} groups"),
+    };
     out.push_str(&format!(
-        "created {} users, deleted {}, left {}\n",
+        "created {} users{groups}, deleted {}, left {}\n",
         report.created,
-        report.created - report.left.len(),
+        (report.created + report.groups.created).saturating_sub(report.left.len()),
         report.left.len()
     ));
     for path in &report.left {
@@ -217,6 +256,13 @@ pub fn json(report: &LoadReport, lines: &[Line]) -> serde_json::Value {
             "source": l.source,
         })).collect::<Vec<_>>(),
         "created": report.created,
+        "groups": {
+            "created": report.groups.created,
+            "members_accepted": report.groups.members_accepted,
+            "members_found": report.groups.members_found,
+            "lost": report.groups.lost,
+            "without_members": report.groups.without_members,
+        },
         "left": report.left,
     })
 }

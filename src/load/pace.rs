@@ -1,0 +1,250 @@
+//! The open-loop schedule every phase of a load follows, and the one way a
+//! load request is sent and recorded.
+//!
+//! Each item starts on schedule, not when an earlier one answered, and its
+//! latency is measured from the scheduled start, so a server that stalls
+//! cannot hide behind a slower client (coordinated omission). At most
+//! `concurrency` requests are under way; when all are, the next waits, and
+//! its wait counts in its latency.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::exec::Interrupt;
+use crate::http::{Client, Exchange, SentRequest};
+use crate::target::Target;
+
+use super::stats::{Op, Outcome, Stats};
+use super::{LoadOptions, Progress};
+
+/// What every task of a load shares.
+pub(super) struct Ctx {
+    pub client: Client,
+    pub target: Target,
+    pub options: LoadOptions,
+    pub started: Instant,
+    pub deadline: Instant,
+    pub interrupt: Interrupt,
+    pub slots: Arc<tokio::sync::Semaphore>,
+    pub stats: Mutex<Stats>,
+    pub progress: Arc<Progress>,
+    /// What was created, in order: `/Users/<id>`, `/Groups/<id>`.
+    pub created: Mutex<Vec<String>>,
+    sent: AtomicU64,
+    /// Requests started within the schedule's window.
+    pub in_window: AtomicU64,
+    stop: Mutex<Option<String>>,
+}
+
+impl Ctx {
+    pub fn new(
+        client: Client,
+        target: Target,
+        options: LoadOptions,
+        interrupt: Interrupt,
+        progress: Arc<Progress>,
+    ) -> Ctx {
+        let started = Instant::now();
+        Ctx {
+            client,
+            target,
+            slots: Arc::new(tokio::sync::Semaphore::new(options.concurrency)),
+            deadline: started + options.duration,
+            options,
+            started,
+            interrupt,
+            stats: Mutex::new(Stats::default()),
+            progress,
+            created: Mutex::new(Vec::new()),
+            sent: AtomicU64::new(0),
+            in_window: AtomicU64::new(0),
+            stop: Mutex::new(None),
+        }
+    }
+
+    /// Why no new request starts, if one of the bounds or an early stop says so.
+    pub fn stopped(&self) -> Option<String> {
+        let stop = self.stop.lock().map(|s| s.clone()).unwrap_or(None);
+        stop.or_else(|| self.interrupt.is_set().then(|| "interrupted".to_string()))
+    }
+
+    fn stop_because(&self, why: String) {
+        let mut stop = self.stop.lock().unwrap();
+        if stop.is_none() {
+            *stop = Some(why);
+        }
+    }
+
+    /// The time of the next phase's first item: now, or later if the
+    /// schedule so far asked for more time than the last phase took.
+    pub fn phase_start(&self, requests_before: u64) -> Instant {
+        let planned =
+            self.started + Duration::from_secs_f64(requests_before as f64 / self.options.rate);
+        planned.max(Instant::now())
+    }
+
+    /// Sends one request within the bounds, and records it. None when a
+    /// bound or an early stop kept it from being sent.
+    pub async fn send(&self, op: Op, request: SentRequest, scheduled: Instant) -> Option<Exchange> {
+        if self.stopped().is_some() {
+            return None;
+        }
+        if self.sent.fetch_add(1, Ordering::SeqCst) >= self.options.max_requests {
+            self.stop_because(format!(
+                "--max-requests {} reached",
+                self.options.max_requests
+            ));
+            return None;
+        }
+        if self.started.elapsed() <= self.options.window() {
+            self.in_window.fetch_add(1, Ordering::SeqCst);
+        }
+        let exchange = self.client.send(request).await;
+        let result = outcome(&exchange, scheduled.elapsed());
+        let second = scheduled.saturating_duration_since(self.started).as_secs() as usize;
+        self.progress.done.fetch_add(1, Ordering::Relaxed);
+        if !result.status.is_some_and(|s| (200..300).contains(&s)) {
+            self.progress.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut stats = self.stats.lock().unwrap();
+        stats.record(op, second, &result);
+        let (requests, failures) = stats.totals();
+        drop(stats);
+        // Entra evaluates quarantine on enough requests; so does the early stop.
+        if requests >= 100
+            && failures as f64 / requests as f64 > self.options.stop_above_failure_ratio
+        {
+            self.stop_because(format!(
+                "stopped early: {failures} of {requests} requests failed, above {:.0} % (Entra quarantines a job above 40 %)",
+                self.options.stop_above_failure_ratio * 100.0
+            ));
+        }
+        Some(exchange)
+    }
+
+    pub fn record_created(&self, path: String) {
+        self.created.lock().unwrap().push(path);
+    }
+}
+
+/// Starts `count` items, one every `every` from `base`, each when a slot is
+/// free, and waits for all of them. Stops starting at the deadline, an
+/// interruption or an early stop.
+pub(super) async fn paced<F, Fut>(
+    ctx: &Arc<Ctx>,
+    count: usize,
+    every: Duration,
+    base: Instant,
+    item: F,
+) where
+    F: Fn(Arc<Ctx>, usize, Instant) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..count {
+        let scheduled = base + every.mul_f64(n as f64);
+        if scheduled >= ctx.deadline {
+            ctx.stop_because(format!(
+                "--duration {} s reached",
+                ctx.options.duration.as_secs()
+            ));
+            break;
+        }
+        tokio::time::sleep_until(scheduled.into()).await;
+        // The wait for a slot counts in the latency (measured from the
+        // schedule), and no more than `concurrency` items are ever held.
+        let Ok(slot) = ctx.slots.clone().acquire_owned().await else {
+            break;
+        };
+        if ctx.stopped().is_some() {
+            break;
+        }
+        let work = item(ctx.clone(), n, scheduled);
+        tasks.spawn(async move {
+            work.await;
+            drop(slot);
+        });
+        // Finished tasks are reaped as the schedule goes, so memory stays flat.
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+pub(super) fn outcome(exchange: &Exchange, latency: Duration) -> Outcome {
+    let throttled_before = exchange
+        .retries
+        .iter()
+        .filter(|r| r.starts_with("429"))
+        .count() as u32;
+    let without = exchange
+        .retries
+        .iter()
+        .filter(|r| r.contains("without Retry-After"))
+        .count() as u32;
+    let (status, last_429, last_without) = match &exchange.response {
+        Ok(r) => (
+            Some(r.status),
+            u32::from(r.status == 429),
+            u32::from(r.status == 429 && r.header("retry-after").is_none()),
+        ),
+        Err(_) => (None, 0, 0),
+    };
+    Outcome {
+        status,
+        throttled: throttled_before + last_429,
+        throttled_without_retry_after: without + last_without,
+        latency,
+    }
+}
+
+/// A request with a SCIM JSON body.
+pub(super) fn json_request(
+    target: &Target,
+    method: http::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> SentRequest {
+    let mut request = SentRequest::to(target, method, path);
+    request.headers.push((
+        "content-type".into(),
+        "application/scim+json; charset=utf-8".into(),
+    ));
+    request.body = Some(body.to_string().into_bytes());
+    request
+}
+
+/// `GET <endpoint>?filter=<attribute> eq "<value>"`, plus `extra` query parameters.
+pub(super) fn match_request(
+    target: &Target,
+    endpoint: &str,
+    attribute: &str,
+    value: &str,
+    extra: &str,
+) -> SentRequest {
+    let filter = format!("{attribute} eq \"{value}\"");
+    let mut request = SentRequest::to(target, http::Method::GET, endpoint);
+    request.url = format!(
+        "{}?filter={}{extra}",
+        request.url,
+        crate::exec::encode(&filter)
+    );
+    request
+}
+
+/// The id in a 201 answer.
+pub(super) fn created_id(exchange: &Exchange) -> Option<String> {
+    exchange
+        .response
+        .as_ref()
+        .ok()
+        .filter(|r| r.status == 201)
+        .and_then(|r| r.json().ok())
+        .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_string))
+}
+
+/// The match answered (200): Entra goes on to create only then.
+pub(super) fn match_answered(exchange: Option<&Exchange>) -> bool {
+    exchange.is_some_and(|e| e.response.as_ref().is_ok_and(|r| r.status == 200))
+}
