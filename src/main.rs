@@ -239,9 +239,11 @@ struct LoadArgs {
     /// created: the client's own throughput, to compare with other tools.
     #[arg(long)]
     raw: bool,
-    /// Also write the report as json=PATH (percentiles, per-second series, verdict).
-    #[arg(long = "report", value_name = "json=PATH")]
-    report: Option<String>,
+    /// Also write the report as json=PATH (percentiles, per-second series,
+    /// verdict) or html=PATH (the verdict, latency over time as a plot, the
+    /// percentile table); repeat for both.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    report: Vec<String>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -621,14 +623,20 @@ fn is_loopback(base_url: &str) -> bool {
 
 fn load_test(args: LoadArgs) -> u8 {
     use scimcheck::load::{self, verdict};
-    let report_path = match args.report.as_deref().map(|r| r.strip_prefix("json=")) {
-        None => None,
-        Some(Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
-        Some(_) => {
-            eprintln!("scimcheck: --report takes json=PATH; nothing was sent");
-            return exit::USAGE;
+    let mut reports = Vec::new();
+    for spec in &args.report {
+        match spec.split_once('=') {
+            Some((kind @ ("json" | "html"), path)) if !path.is_empty() => {
+                reports.push((kind, PathBuf::from(path)));
+            }
+            _ => {
+                eprintln!(
+                    "scimcheck: --report takes json=PATH or html=PATH, not {spec:?}; nothing was sent"
+                );
+                return exit::USAGE;
+            }
         }
-    };
+    }
     if args.tenants == 0 {
         eprintln!("scimcheck: --tenants must be at least 1; nothing was sent");
         return exit::USAGE;
@@ -747,9 +755,17 @@ fn load_test(args: LoadArgs) -> u8 {
             project: args.project,
         });
         out!("{}", redact(&verdict::render(&report, &lines), &secrets));
-        if let Some(path) = report_path {
-            let text = serde_json::to_string_pretty(&verdict::json(&report, &lines)).unwrap_or_default();
-            if let Err(e) = std::fs::write(&path, redact(&text, &secrets)) {
+        for (kind, path) in &reports {
+            let text = match *kind {
+                "html" => load::html::render(&report, &lines, &load::html::PageInfo {
+                    target: redact(&target.base_url, &secrets),
+                    run_id: options.run_id.clone(),
+                    asked: asked(&options),
+                    p99_threshold_ms: args.p99 as f64,
+                }),
+                _ => serde_json::to_string_pretty(&verdict::json(&report, &lines)).unwrap_or_default(),
+            };
+            if let Err(e) = std::fs::write(path, redact(&text, &secrets)) {
                 eprintln!("scimcheck: cannot write the report {}: {e}", path.display());
                 return exit::USAGE;
             }
@@ -762,6 +778,25 @@ fn load_test(args: LoadArgs) -> u8 {
             exit::PASSED
         }
     })
+}
+
+/// What a load asked, in words, for its report.
+fn asked(options: &scimcheck::load::LoadOptions) -> String {
+    let mut words = format!("{} users", options.users);
+    if options.groups > 0 {
+        words.push_str(&format!(
+            ", {} groups of {} members ({} a PATCH)",
+            options.groups, options.members, options.member_batch
+        ));
+    }
+    words.push_str(&format!(
+        ", {} requests a second asked, at most {} under way",
+        options.rate, options.concurrency
+    ));
+    if options.tenants > 1 {
+        words.push_str(&format!(", {} tenants", options.tenants));
+    }
+    words
 }
 
 /// The live bar of a load run on a terminal, cleared before the report.

@@ -58,6 +58,96 @@ fn real_report() -> String {
     })
 }
 
+/// The HTML report of a real load of the double: users, and groups filled by PATCH.
+fn real_load_report() -> String {
+    use scimcheck::load::{self, verdict};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let double = common::double().await;
+        let target = common::target(&double.base_url());
+        let options = load::LoadOptions {
+            users: 600,
+            rate: 300.0,
+            concurrency: 16,
+            max_requests: 100_000,
+            duration: std::time::Duration::from_secs(60),
+            stop_above_failure_ratio: 0.4,
+            run_id: scimcheck::exec::new_run_id(),
+            tenants: 1,
+            raw: false,
+            groups: 2,
+            members: 30,
+            member_batch: 3,
+        };
+        let report = load::run(&target, &options, &scimcheck::exec::Interrupt::default())
+            .await
+            .unwrap();
+        let lines = verdict::judge(
+            &report,
+            &verdict::Expectations {
+                rate: options.rate,
+                p99: std::time::Duration::from_secs(1),
+                project: Some(50_000),
+            },
+        );
+        let html = load::html::render(
+            &report,
+            &lines,
+            &load::html::PageInfo {
+                target: double.base_url(),
+                run_id: options.run_id.clone(),
+                asked: "600 users".into(),
+                p99_threshold_ms: 1000.0,
+            },
+        );
+        scimcheck::target::redact(&html, &target.secrets())
+    })
+}
+
+/// Nothing in a report is fetched from anywhere.
+fn refers_outward(report: &str) -> Option<&'static str> {
+    [
+        "<script",
+        "<link",
+        "<img",
+        "src=",
+        "url(",
+        "@import",
+        "href=\"http",
+    ]
+    .into_iter()
+    .find(|outward| report.contains(outward))
+}
+
+fn load_report_is_complete_and_self_contained() -> Result<(), Failed> {
+    let report = real_load_report();
+    for (what, text) in [
+        ("the summary", "class=\"badge holds\">holds<"),
+        ("the latency plot", "latency of the requests"),
+        ("the p99 line", "stroke=\"#7C3AED\""),
+        ("the threshold", "p99 threshold"),
+        ("the throughput plot", "requests started each second"),
+        (
+            "a verdict line with its source",
+            "members added by PATCH are in the groups read back",
+        ),
+        (
+            "the percentile table",
+            "<td>members (PATCH add)</td><td>20</td><td>0</td>",
+        ),
+        ("the projection", "initial cycle of 50000 users"),
+        ("the cleanup", "Created 600 users and 2 groups; left 0."),
+    ] {
+        if !report.contains(text) {
+            return Err(format!("the load report lacks {what} (`{text}`)").into());
+        }
+    }
+    if let Some(outward) = refers_outward(&report) {
+        return Err(format!("the load report refers outward (`{outward}`)").into());
+    }
+    Ok(())
+}
+
 fn content_is_complete_and_self_contained() -> Result<(), Failed> {
     let report = real_report();
     let must_hold = [
@@ -88,18 +178,8 @@ fn content_is_complete_and_self_contained() -> Result<(), Failed> {
         return Err("the token leaked into the report".into());
     }
     // Readable offline: nothing is fetched from anywhere.
-    for outward in [
-        "<script",
-        "<link",
-        "<img",
-        "src=",
-        "url(",
-        "@import",
-        "href=\"http",
-    ] {
-        if report.contains(outward) {
-            return Err(format!("the report refers outward (`{outward}`)").into());
-        }
+    if let Some(outward) = refers_outward(&report) {
+        return Err(format!("the report refers outward (`{outward}`)").into());
     }
     Ok(())
 }
@@ -134,13 +214,14 @@ fn headless(browser: &Path, profile: &Path) -> Command {
     command
 }
 
-fn screenshot(browser: &Path) -> Result<(), Failed> {
+/// The RGB pixels of `html` as headless Chromium shows it at the test's size.
+fn shoot(browser: &Path, name: &str, html: &str) -> Result<(Vec<[u8; 3]>, PathBuf), Failed> {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let page = out.join("report.html");
-    let shot = out.join("screenshot.png");
+    let page = out.join(format!("{name}.html"));
+    let shot = out.join(format!("{name}.png"));
     let _ = std::fs::remove_file(&shot);
-    std::fs::write(&page, real_report()).map_err(|e| e.to_string())?;
+    std::fs::write(&page, html).map_err(|e| e.to_string())?;
     let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
     let status = headless(browser, profile.path())
         .args(["--hide-scrollbars"])
@@ -166,18 +247,42 @@ fn screenshot(browser: &Path) -> Result<(), Failed> {
         return Err(format!("screenshot is {}x{}", info.width, info.height).into());
     }
     let channels = info.color_type.samples();
-    let count = |rgb: [u8; 3]| {
-        pixels[..info.buffer_size()]
-            .chunks(channels)
-            .filter(|p| p[..3] == rgb)
-            .count()
-    };
+    let rgb = pixels[..info.buffer_size()]
+        .chunks(channels)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect();
+    Ok((rgb, shot))
+}
+
+fn count(pixels: &[[u8; 3]], rgb: [u8; 3]) -> usize {
+    pixels.iter().filter(|p| **p == rgb).count()
+}
+
+fn screenshot(browser: &Path) -> Result<(), Failed> {
+    let (pixels, shot) = shoot(browser, "report", &real_report())?;
     // A badge is about 90x20 pixels of solid colour: the styles applied,
     // and both verdicts are on the first screen.
-    let (fail, pass) = (count(FAIL_RGB), count(PASS_RGB));
+    let (fail, pass) = (count(&pixels, FAIL_RGB), count(&pixels, PASS_RGB));
     if fail < 1000 || pass < 1000 {
         return Err(format!(
             "the verdict badges are not visible: {fail} red and {pass} green pixels (see {})",
+            shot.display()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The load report's plot as a reader sees it: the p99 line (its own
+/// purple) and the green badge are drawn on the first screen.
+fn load_plot_in_headless_chromium(browser: &Path) -> Result<(), Failed> {
+    const P99_RGB: [u8; 3] = [0x7c, 0x3a, 0xed];
+    let (pixels, shot) = shoot(browser, "load-report", &real_load_report())?;
+    let (p99, pass) = (count(&pixels, P99_RGB), count(&pixels, PASS_RGB));
+    // The line spans the plot's width (about 1,000 px) at 2 px, less where it slopes.
+    if p99 < 500 || pass < 1000 {
+        return Err(format!(
+            "the plot or the badge is not visible: {p99} purple and {pass} green pixels (see {})",
             shot.display()
         )
         .into());
@@ -252,7 +357,15 @@ fn main() {
             "content_is_complete_and_self_contained",
             content_is_complete_and_self_contained,
         ),
+        Trial::test(
+            "load_report_is_complete_and_self_contained",
+            load_report_is_complete_and_self_contained,
+        ),
         in_browser("screenshot_in_headless_chromium", screenshot),
+        in_browser(
+            "load_plot_in_headless_chromium",
+            load_plot_in_headless_chromium,
+        ),
         in_browser("long_check_names_wrap", long_check_names_wrap),
     ];
     libtest_mimic::run(&args, trials).exit();

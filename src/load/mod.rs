@@ -7,7 +7,9 @@
 //! is measured from the scheduled start.
 
 pub mod groups;
+pub mod html;
 mod pace;
+pub mod plot;
 pub mod stats;
 pub mod users;
 pub mod verdict;

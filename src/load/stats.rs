@@ -101,9 +101,12 @@ pub struct Outcome {
 #[derive(Debug, Clone)]
 pub struct Stats {
     pub ops: BTreeMap<Op, OpStats>,
-    /// Requests started in each second of the run.
+    /// Entra's requests started in each second of the run.
     pub per_second: Vec<u64>,
     pub errors_per_second: Vec<u64>,
+    /// The latency of Entra's requests started in each second (for the
+    /// plot: one significant digit, 2 KB a second).
+    pub latency_per_second: Vec<Histogram<u32>>,
 }
 
 impl Default for Stats {
@@ -112,8 +115,23 @@ impl Default for Stats {
             ops: Op::ALL.iter().map(|op| (*op, OpStats::new())).collect(),
             per_second: Vec::new(),
             errors_per_second: Vec::new(),
+            latency_per_second: Vec::new(),
         }
     }
+}
+
+/// A second's latencies: 10 µs to 1 h, within about 6 %.
+fn second_histogram() -> Histogram<u32> {
+    Histogram::new_with_bounds(10, 3_600_000_000, 1).expect("valid bounds")
+}
+
+/// The latency percentiles of one second of the run, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SecondLatency {
+    pub second: usize,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
 }
 
 impl Stats {
@@ -130,14 +148,38 @@ impl Stats {
         }
         stats.throttled += u64::from(outcome.throttled);
         stats.throttled_without_retry_after += u64::from(outcome.throttled_without_retry_after);
+        // The series over time are Entra's traffic: cleanup and read backs
+        // come after it and would read as a burst of load.
+        if !op.is_entra() {
+            return;
+        }
         if self.per_second.len() <= second {
             self.per_second.resize(second + 1, 0);
             self.errors_per_second.resize(second + 1, 0);
+            self.latency_per_second
+                .resize_with(second + 1, second_histogram);
         }
         self.per_second[second] += 1;
         if !ok {
             self.errors_per_second[second] += 1;
         }
+        self.latency_per_second[second].saturating_record(micros.max(10));
+    }
+
+    /// Per second that saw Entra's requests start: p50, p99 and max latency.
+    pub fn latency_over_time(&self) -> Vec<SecondLatency> {
+        let ms = |us: u64| us as f64 / 1000.0;
+        self.latency_per_second
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(second, h)| SecondLatency {
+                second,
+                p50: ms(h.value_at_quantile(0.5)),
+                p99: ms(h.value_at_quantile(0.99)),
+                max: ms(h.max()),
+            })
+            .collect()
     }
 
     /// Requests and failures of Entra's ops (cleanup and read backs aside).
@@ -175,6 +217,24 @@ mod tests {
         let p99 = create.percentile(0.99).as_millis();
         assert!((98..=100).contains(&p99), "{p99}");
         assert_eq!(stats.per_second, vec![49, 50, 1]);
+        // Second 1 holds 50..=99 ms: its p50 near 75, its max near 99.
+        let timeline = stats.latency_over_time();
+        assert_eq!(timeline.len(), 3);
+        let second = timeline[1];
+        assert!((70.0..80.0).contains(&second.p50), "{second:?}");
+        assert!((93.0..106.0).contains(&second.max), "{second:?}");
+        // Cleanup is not Entra's traffic: not in the timeline.
+        stats.record(
+            Op::Delete,
+            9,
+            &Outcome {
+                status: Some(204),
+                throttled: 0,
+                throttled_without_retry_after: 0,
+                latency: Duration::from_millis(1),
+            },
+        );
+        assert_eq!(stats.latency_over_time().len(), 3);
         assert_eq!(stats.totals(), (100, 10));
     }
 }

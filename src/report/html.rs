@@ -14,14 +14,18 @@ use crate::report::{RunInfo, json};
 const TEMPLATE: &str = include_str!("report.html");
 
 pub fn render(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> String {
-    let model = json::model(run, results, secrets);
+    page("report.html", TEMPLATE, &json::model(run, results, secrets))
+}
+
+/// Renders an HTML template (its name ends in .html) with every value of
+/// `model` escaped, by `escape_html`, except those marked safe.
+pub fn page(name: &str, template: &str, model: &impl serde::Serialize) -> String {
     let mut env = Environment::new();
-    // The name ends in .html, so every value is escaped, by `escape_html`.
     env.set_formatter(escape_html);
     let rendered = env
-        .add_template("report.html", TEMPLATE)
-        .and_then(|()| env.get_template("report.html"))
-        .and_then(|template| template.render(minijinja::value::Serde(&model)));
+        .add_template(name, template)
+        .and_then(|()| env.get_template(name))
+        .and_then(|template| template.render(minijinja::value::Serde(model)));
     match rendered {
         // The model is redacted; the template adds no secret of its own.
         Ok(html) => html,
