@@ -244,6 +244,10 @@ struct LoadArgs {
     /// percentile table); repeat for both.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     report: Vec<String>,
+    /// Write the same load as a Locust locustfile (locust=FILE), for a load
+    /// that needs several machines, and send nothing.
+    #[arg(long, value_name = "locust=FILE")]
+    export: Option<String>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -674,6 +678,9 @@ fn load_test(args: LoadArgs) -> u8 {
         eprintln!("scimcheck: {e}; nothing was sent");
         return exit::USAGE;
     }
+    if let Some(spec) = &args.export {
+        return export_load(spec, &options, &args.target);
+    }
     runtime().block_on(async move {
         let (target, _double) = match target_or_double(&args.target, None).await {
             Ok(t) => t,
@@ -778,6 +785,37 @@ fn load_test(args: LoadArgs) -> u8 {
             exit::PASSED
         }
     })
+}
+
+/// `--export locust=FILE`: writes the locustfile and says how to run it.
+fn export_load(spec: &str, options: &scimcheck::load::LoadOptions, target: &TargetArgs) -> u8 {
+    let Some(path) = spec.strip_prefix("locust=").filter(|p| !p.is_empty()) else {
+        eprintln!("scimcheck: --export takes locust=FILE, not {spec:?}; nothing was written");
+        return exit::USAGE;
+    };
+    // `scimcheck serve`'s address when no target is given.
+    let host = target
+        .base_url
+        .clone()
+        .unwrap_or_else(|| "http://127.0.0.1:8080".to_string());
+    let file = match scimcheck::load::locust::render(options, &host, path, &asked(options)) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("scimcheck: {e}");
+            return exit::USAGE;
+        }
+    };
+    if let Err(e) = std::fs::write(path, file) {
+        eprintln!("scimcheck: cannot write {path}: {e}");
+        return exit::USAGE;
+    }
+    outln!(
+        "scimcheck: wrote {path} (run {}); nothing was sent. Run it with:\n  SCIM_TOKEN=... locust -f {path} --headless --host {host} -u {c} -r {c}\nand remove what a crash leaves with: scimcheck cleanup --run-id {} --base-url {host}",
+        options.run_id,
+        options.run_id,
+        c = options.concurrency,
+    );
+    exit::PASSED
 }
 
 /// What a load asked, in words, for its report.

@@ -465,3 +465,30 @@ async fn members_lost_by_concurrent_patches_fail_and_hidden_members_are_not_veri
     );
     assert_eq!(left(&double.service(), &opts.run_id), 0);
 }
+
+#[test]
+fn the_locust_export_writes_the_scenario_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("locustfile.py");
+    // TEST-NET-1: an export contacts nobody, not even with --yes missing.
+    let output = cargo_bin_cmd!("scimcheck")
+        .args(["load", "--users", "100", "--groups", "2", "--members", "10"])
+        .args(["--base-url", "http://192.0.2.1/scim/v2", "--export"])
+        .arg(format!("locust={}", file.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("nothing was sent"), "{stdout}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("USERS = 100") && text.contains("GROUPS = 2"));
+    assert!(text.contains("--host http://192.0.2.1/scim/v2"));
+
+    let output = cargo_bin_cmd!("scimcheck")
+        .args(["load", "--users", "5", "--export", "k6=x.js"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--export takes locust=FILE"), "{stderr}");
+}

@@ -8,6 +8,7 @@
 
 pub mod groups;
 pub mod html;
+pub mod locust;
 mod pace;
 pub mod plot;
 pub mod stats;
@@ -76,10 +77,14 @@ impl LoadOptions {
         self.members.div_ceil(self.member_batch.max(1))
     }
 
+    /// Requests a user's cycle sends, on average.
+    pub fn per_user_requests(&self) -> f64 {
+        self.user_requests() as f64 / self.users.max(1) as f64
+    }
+
     /// How often a user's cycle starts, so that its requests come at the rate.
     fn per_user(&self) -> Duration {
-        let per_user = self.user_requests() as f64 / self.users.max(1) as f64;
-        Duration::from_secs_f64(per_user / self.rate)
+        Duration::from_secs_f64(self.per_user_requests() / self.rate)
     }
 
     /// How long the schedule spans: the requests of the cycles at the rate.
