@@ -168,7 +168,9 @@ struct ReplayArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["entra_schema", "entra_log"])]
     okta_mapping: Option<PathBuf>,
     /// The provisioning logs' JSON download (or Graph's provisioningObjectSummary
-    /// list): the chosen changes are replayed, beside what the app answered then.
+    /// list), or the first file of the CSV download (the other two are read
+    /// from beside it): the chosen changes are replayed, beside what the app
+    /// answered then.
     #[arg(long, value_name = "FILE")]
     entra_log: Option<PathBuf>,
     /// With --entra-log: the change to replay, by its changeId.
@@ -997,8 +999,15 @@ fn log_suite(
     args: &ReplayArgs,
 ) -> Result<Vec<(String, String, String)>, String> {
     use scimcheck::generate::entra::{logs, users};
-    let text = std::fs::read_to_string(log).map_err(|e| format!("cannot read it: {e}"))?;
-    let mut changes = logs::read(&text)?;
+    let csv = log
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let mut changes = if csv {
+        scimcheck::generate::entra::logs_csv::read(log)?
+    } else {
+        let text = std::fs::read_to_string(log).map_err(|e| format!("cannot read it: {e}"))?;
+        logs::read(&text)?
+    };
     for note in logs::map_targets(&mut changes, config) {
         outln!("scimcheck: {note}");
     }

@@ -187,6 +187,38 @@ fn a_logged_change_is_replayed_beside_what_the_app_answered_then() {
 }
 
 #[test]
+fn the_csv_download_is_replayed_as_the_json_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/entra/csv/ProvisioningLogs.csv");
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--entra-log"])
+        .arg(&log)
+        .args(["--user", "zoe.aberg@contoso.example"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for line in [
+        "the app answered: {\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"]",
+        "PASS entra-log-replay::create_5a4b3c2d1e0f",
+    ] {
+        assert!(stdout.contains(line), "{line:?} not in:\n{stdout}");
+    }
+    // The first file alone: refused, nothing sent.
+    std::fs::copy(&log, dir.path().join("alone.csv")).unwrap();
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--entra-log", "alone.csv"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("three files"), "{stderr}");
+}
+
+#[test]
 fn an_okta_mapping_is_replayed_and_an_unsupported_expression_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mapping = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

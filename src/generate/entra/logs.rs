@@ -15,6 +15,9 @@ use super::export::{Export, ObjectKind};
 use super::target::{CORE_USER, TargetPath};
 use super::users::RUN_TOKEN;
 
+/// A modified property: `(target attribute, old value, new value)`.
+pub type Modified = (String, Option<String>, Option<String>);
+
 /// One logged change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
@@ -28,8 +31,7 @@ pub struct Change {
     pub display_name: String,
     /// Whether the user is a group.
     pub group: bool,
-    /// `(target attribute, old value, new value)`.
-    pub modified: Vec<(String, Option<String>, Option<String>)>,
+    pub modified: Vec<Modified>,
     pub status: String,
     pub error_code: Option<String>,
     /// What the app answered, as the log quotes it after "Web Response:".
@@ -46,7 +48,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn parse(text: &str) -> Action {
+    pub fn parse(text: &str) -> Action {
         match text.to_ascii_lowercase().as_str() {
             "create" => Action::Create,
             "update" => Action::Update,
@@ -135,13 +137,17 @@ pub fn read(text: &str) -> Result<Vec<Change>, String> {
             modified,
             status: text("/provisioningStatusInfo/status").unwrap_or_else(|| "unknown".into()),
             error_code: text("/provisioningStatusInfo/errorInformation/errorCode"),
-            web_response: reason.and_then(|r| {
-                r.split_once("Web Response:")
-                    .map(|(_, body)| body.trim().to_string())
-            }),
+            web_response: reason.as_deref().and_then(web_response),
         });
     }
     Ok(changes)
+}
+
+/// The app's answer a log quotes after "Web Response:".
+pub fn web_response(reason: &str) -> Option<String> {
+    reason
+        .split_once("Web Response:")
+        .map(|(_, body)| body.trim().to_string())
 }
 
 /// The changes chosen: by change id, or every change of a user (by user

@@ -6,6 +6,7 @@
 pub mod export;
 pub mod expr;
 pub mod logs;
+pub mod logs_csv;
 pub mod scope;
 pub mod target;
 pub mod traffic;
