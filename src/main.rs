@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use scimcheck::check::snapshot::SnapshotStore;
-use scimcheck::double::Double;
+use scimcheck::double::plain::PlainDouble;
 use scimcheck::double::variant::{Variant, Variants};
 use scimcheck::exec::Interrupt;
 use scimcheck::live::{Display, Live};
@@ -579,15 +579,19 @@ fn run(args: RunArgs) -> u8 {
 async fn target_or_double(
     args: &TargetArgs,
     token: Option<String>,
-) -> Result<(Target, Option<Double>), u8> {
+) -> Result<(Target, Option<PlainDouble>), u8> {
     let double = match &args.base_url {
         Some(_) => None,
-        None => Some(
-            Double::start(Some(
-                token.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            ))
-            .await,
-        ),
+        None => {
+            let token = token.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            match PlainDouble::start(None, Some(token), Default::default()).await {
+                Ok(double) => Some(double),
+                Err(e) => {
+                    eprintln!("scimcheck: cannot start the built-in double on loopback: {e}");
+                    return Err(exit::USAGE);
+                }
+            }
+        }
     };
     let base_url = match (&args.base_url, &double) {
         (Some(url), _) => url.clone(),
@@ -1326,7 +1330,13 @@ fn serve(args: ServeArgs) -> u8 {
             Some(_) => format!("bearer token required, {source}"),
             None => "no authentication (--token or --token-env to require one)".to_string(),
         };
-        let double = Double::start_serving(listener, token, variants.clone()).await;
+        let double = match PlainDouble::start(Some(listener), token, variants.clone()).await {
+            Ok(double) => double,
+            Err(e) => {
+                eprintln!("scimcheck serve: cannot serve on 127.0.0.1:{}: {e}", args.port);
+                return exit::USAGE;
+            }
+        };
         let chosen: Vec<&str> = variants.iter().map(Variant::name).collect();
         let chosen = if chosen.is_empty() {
             String::new()

@@ -4,13 +4,16 @@
 //! against when no target is given, what its own tests trust, and what
 //! `scimcheck serve` offers as a sandbox. The SCIM logic is plain code
 //! ([`schema`], [`filter`], [`patch`], [`bulk`], [`resource`], [`service`]); only
-//! [`server`] touches the network, through wiremock.
+//! [`server`] (through wiremock, whose mocks let tests inject defects) and
+//! [`plain`] (through hyper, for `serve` and the CLI: nothing kept per
+//! request) touch the network.
 
 pub mod bulk;
 pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod patch;
+pub mod plain;
 pub mod resource;
 pub mod schema;
 pub mod server;
