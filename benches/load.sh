@@ -37,6 +37,7 @@ echo "throughput, $connections connections, GET ?filter against scimcheck serve:
 echo "  wrk:            $wrk_rps req/s (the built-in double's ceiling with the fastest client here)"
 echo "  scimcheck load: $ours req/s ($requests requests, --raw)"
 echo "  ratio:          $ratio (goal >= 0.8)"
+echo "  the double's RSS after both: $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status) (nothing is kept per request)"
 
 rss() { # users, rate
   { /usr/bin/time -f "%M" "$bin" load --users "$1" --rate "$2" --concurrency 64 --p99 60000 --base-url "$url" --token "$token" 2>&1 >/dev/null || true; } | tail -1

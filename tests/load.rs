@@ -62,6 +62,22 @@ fn level_of<'a>(lines: &'a [verdict::Line], starts: &str) -> &'a verdict::Line {
         .unwrap_or_else(|| panic!("no line with {starts:?}: {lines:?}"))
 }
 
+/// Loads the double as `opts` says, and judges the run.
+async fn load_double(
+    double: &scimcheck::double::Double,
+    opts: &LoadOptions,
+) -> (load::LoadReport, Vec<verdict::Line>) {
+    let report = load::run(
+        &common::target(&double.base_url()),
+        opts,
+        &Interrupt::default(),
+    )
+    .await
+    .unwrap();
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    (report, lines)
+}
+
 fn expectations(rate: f64) -> verdict::Expectations {
     verdict::Expectations {
         rate,
@@ -74,14 +90,7 @@ fn expectations(rate: f64) -> verdict::Expectations {
 async fn an_initial_cycle_against_the_double_holds_and_leaves_nothing() {
     let double = common::double().await;
     let opts = options(200, 200.0);
-    let report = load::run(
-        &common::target(&double.base_url()),
-        &opts,
-        &Interrupt::default(),
-    )
-    .await
-    .unwrap();
-    let lines = verdict::judge(&report, &expectations(opts.rate));
+    let (report, lines) = load_double(&double, &opts).await;
     let text = verdict::render(&report, &lines);
     // Timing lines depend on the machine (tests run side by side): the
     // correctness lines must hold.
@@ -422,14 +431,7 @@ async fn groups_are_created_empty_then_filled_in_batches_and_their_members_verif
 async fn members_lost_by_concurrent_patches_fail_and_hidden_members_are_not_verified() {
     let double = group_bugs(true, false).await;
     let opts = with_groups(40, 2, 20, 5);
-    let report = load::run(
-        &common::target(&double.base_url()),
-        &opts,
-        &Interrupt::default(),
-    )
-    .await
-    .unwrap();
-    let lines = verdict::judge(&report, &expectations(opts.rate));
+    let (_, lines) = load_double(&double, &opts).await;
     let members = level_of(&lines, "members added by PATCH");
     assert_eq!(members.level, Level::Fail, "{}", members.text);
     // Only each group's first batch of 5 held.
@@ -448,14 +450,7 @@ async fn members_lost_by_concurrent_patches_fail_and_hidden_members_are_not_veri
     assert_eq!(left(&double.service(), &opts.run_id), 0);
 
     let double = group_bugs(false, true).await;
-    let report = load::run(
-        &common::target(&double.base_url()),
-        &opts,
-        &Interrupt::default(),
-    )
-    .await
-    .unwrap();
-    let lines = verdict::judge(&report, &expectations(opts.rate));
+    let (_, lines) = load_double(&double, &opts).await;
     let members = level_of(&lines, "members added by PATCH");
     assert_eq!(members.level, Level::Warn, "{}", members.text);
     assert!(

@@ -140,19 +140,17 @@ fn the_worked_example_replays_against_the_double_and_the_emitted_suite_runs_agai
     assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
 }
 
-#[test]
-fn a_logged_change_is_replayed_beside_what_the_app_answered_then() {
+/// `replay --entra-log LOG --user` Zoë, in a fresh folder: the folder, and stdout.
+fn replay_zoe(log: &std::path::Path) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/entra/zscaler-two-provisioning-log.json");
     let output = cargo_bin_cmd!("scimcheck")
         .current_dir(dir.path())
         .args(["replay", "--entra-log"])
-        .arg(&log)
+        .arg(log)
         .args(["--user", "zoe.aberg@contoso.example"])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     for line in [
         "scimcheck: change 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d (create of zoe.aberg@contoso.example at 2026-11-30T09:12:44Z): Entra logged failure: SystemForCrossDomainIdentityManagementBadRequest; the app answered: {\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],\"detail\":\"Attribute urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department is not supported\"",
@@ -161,6 +159,14 @@ fn a_logged_change_is_replayed_beside_what_the_app_answered_then() {
     ] {
         assert!(stdout.contains(line), "{line:?} not in:\n{stdout}");
     }
+    (dir, stdout)
+}
+
+#[test]
+fn a_logged_change_is_replayed_beside_what_the_app_answered_then() {
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/entra/zscaler-two-provisioning-log.json");
+    let (dir, stdout) = replay_zoe(&log);
     // The other user's change is not chosen; --change-id picks it.
     assert!(!stdout.contains("8e7d6c5b"), "{stdout}");
     let output = cargo_bin_cmd!("scimcheck")
@@ -188,24 +194,9 @@ fn a_logged_change_is_replayed_beside_what_the_app_answered_then() {
 
 #[test]
 fn the_csv_download_is_replayed_as_the_json_one() {
-    let dir = tempfile::tempdir().unwrap();
     let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/entra/csv/ProvisioningLogs.csv");
-    let output = cargo_bin_cmd!("scimcheck")
-        .current_dir(dir.path())
-        .args(["replay", "--entra-log"])
-        .arg(&log)
-        .args(["--user", "zoe.aberg@contoso.example"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    for line in [
-        "the app answered: {\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"]",
-        "PASS entra-log-replay::create_5a4b3c2d1e0f",
-    ] {
-        assert!(stdout.contains(line), "{line:?} not in:\n{stdout}");
-    }
+    let (dir, _) = replay_zoe(&log);
     // The first file alone: refused, nothing sent.
     std::fs::copy(&log, dir.path().join("alone.csv")).unwrap();
     let output = cargo_bin_cmd!("scimcheck")

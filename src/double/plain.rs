@@ -5,7 +5,6 @@
 //! megabytes. The [`Service`] is the same; only the transport differs, and
 //! the tests that inject defects keep wiremock's [`super::Double`].
 
-use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
@@ -105,16 +104,7 @@ async fn answer(
     let query = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let headers: BTreeMap<String, String> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = super::service::header_map(&parts.headers);
     let scim = Request {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),

@@ -1,7 +1,6 @@
 //! The double on the network: a wiremock server whose one responder holds
 //! the [`Service`] behind a mutex.
 
-use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
@@ -29,16 +28,7 @@ impl Respond for Responder {
 
 /// A wiremock request as the service sees it.
 pub fn service_request(request: &wiremock::Request) -> Request {
-    let headers: BTreeMap<String, String> = request
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = super::service::header_map(&request.headers);
     let query = request
         .url
         .query_pairs()

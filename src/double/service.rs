@@ -28,6 +28,19 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
+/// Request headers as the service reads them: lower-case names, text values.
+pub fn header_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     pub status: u16,
