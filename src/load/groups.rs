@@ -68,13 +68,14 @@ impl Membership {
         }
     }
 
-    fn members_of(&self, ctx: &Ctx, g: usize, batch: Option<usize>) -> Vec<String> {
+    /// The ids of the members of group `g` in batch `batch`.
+    fn members_of(&self, ctx: &Ctx, g: usize, batch: usize) -> Vec<String> {
         let o = &ctx.options;
         let ids = self.user_ids.lock().unwrap();
         member_numbers(g, o.members, o.users, o.tenants)
-            .enumerate()
-            .filter(|(i, _)| batch.is_none_or(|b| i / o.member_batch == b))
-            .filter_map(|(_, n)| ids.get(n).cloned().flatten())
+            .skip(batch * o.member_batch)
+            .take(o.member_batch)
+            .filter_map(|n| ids.get(n).cloned().flatten())
             .collect()
     }
 }
@@ -135,7 +136,7 @@ pub(super) async fn member_batch(
         return;
     };
     let members: Vec<_> = groups
-        .members_of(&ctx, g, Some(batch))
+        .members_of(&ctx, g, batch)
         .into_iter()
         .map(|id| json!({ "$ref": null, "value": id }))
         .collect();
@@ -181,7 +182,7 @@ pub(super) async fn read_back(
         .collect();
     let expected: HashSet<String> = accepted
         .iter()
-        .flat_map(|b| groups.members_of(&ctx, g, Some(*b)))
+        .flat_map(|b| groups.members_of(&ctx, g, *b))
         .collect();
     if expected.is_empty() {
         return;
