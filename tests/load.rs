@@ -487,3 +487,71 @@ fn the_locust_export_writes_the_scenario_and_sends_nothing() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--export takes locust=FILE"), "{stderr}");
 }
+
+/// The double, except that DELETE answers 500 while `failing` is set.
+struct FailingDeletes {
+    service: Arc<Mutex<Service>>,
+    failing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Respond for FailingDeletes {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = service_request(request);
+        if scim.method == "DELETE" && self.failing.load(Ordering::SeqCst) {
+            return ResponseTemplate::new(500).set_body_string("storage offline");
+        }
+        response_template(&self.service.lock().unwrap().handle(&scim))
+    }
+}
+
+#[tokio::test]
+async fn what_a_failed_cleanup_leaves_is_told_and_cleanup_run_id_removes_it() {
+    let double = common::double().await;
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    Mock::given(any())
+        .respond_with(FailingDeletes {
+            service: double.service(),
+            failing: failing.clone(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let opts = with_groups(30, 2, 10, 5);
+    let (report, lines) = load_double(&double, &opts).await;
+    // Every delete was tried again, then told as left: 30 users and 2 groups.
+    assert_eq!(report.left.len(), 32, "{:?}", report.left);
+    assert!(report.left.iter().any(|p| p.starts_with("/Groups/")));
+    let text = verdict::render(&report, &lines);
+    assert!(
+        text.contains("created 30 users and 2 groups, deleted 0, left 32"),
+        "{text}"
+    );
+    assert_eq!(left(&double.service(), &opts.run_id), 32);
+    // The server is back: `scimcheck cleanup --run-id` removes the load's leftovers.
+    failing.store(false, Ordering::SeqCst);
+    let target = common::target(&double.base_url());
+    let client = scimcheck::http::Client::new(&target).unwrap();
+    let cleaned = scimcheck::cleanup::cleanup_run(&client, &target, &opts.run_id)
+        .await
+        .unwrap();
+    assert_eq!((cleaned.deleted.len(), cleaned.failed.len()), (32, 0));
+    assert_eq!(left(&double.service(), &opts.run_id), 0);
+}
+
+#[test]
+fn an_unreachable_target_is_told_and_nothing_is_sent() {
+    // Port 1 on loopback: nothing listens there.
+    let output = cargo_bin_cmd!("scimcheck")
+        .args([
+            "load",
+            "--users",
+            "5",
+            "--base-url",
+            "http://127.0.0.1:1/scim/v2",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("is unreachable"), "{stderr}");
+}
