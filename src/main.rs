@@ -248,7 +248,7 @@ struct LoadArgs {
     report: Vec<String>,
     /// Write the same load as a Locust locustfile (locust=FILE), for a load
     /// that needs several machines, and send nothing.
-    #[arg(long, value_name = "locust=FILE")]
+    #[arg(long, value_name = "locust=FILE", conflicts_with = "raw")]
     export: Option<String>,
     #[command(flatten)]
     target: TargetArgs,
