@@ -31,6 +31,9 @@ pub struct Expectations {
 
 const RATE_SOURCE: &str = "Entra provisioning: gallery apps are expected to sustain at least 25 requests a second per tenant";
 const RETRY_SOURCE: &str = "Entra provisioning: a 429 is retried after its Retry-After";
+/// Entra quarantines a job above this many failures, whatever the ratio.
+const QUARANTINE_FAILURES: u64 = 40_000;
+
 const QUARANTINE_SOURCE: &str =
     "Entra: application provisioning quarantine (above 40 % failed, or 40,000 failures)";
 
@@ -94,7 +97,8 @@ pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
         failures as f64 / requests as f64
     };
     lines.push(Line {
-        level: if ratio >= 0.4 {
+        // Either of Entra's quarantine triggers: the ratio, or the count.
+        level: if ratio >= 0.4 || failures >= QUARANTINE_FAILURES {
             Level::Fail
         } else if ratio > 0.01 {
             Level::Warn
@@ -276,4 +280,60 @@ pub fn json(report: &LoadReport, lines: &[Line]) -> serde_json::Value {
         },
         "left": report.left,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::stats::{Op, Outcome, Stats};
+
+    fn report(requests: u64, failures: u64) -> LoadReport {
+        let mut stats = Stats::default();
+        for n in 0..requests {
+            let status = if n < failures { 500 } else { 201 };
+            stats.record(
+                Op::Create,
+                0,
+                &Outcome {
+                    status: Some(status),
+                    throttled: 0,
+                    throttled_without_retry_after: 0,
+                    latency: Duration::from_millis(5),
+                },
+            );
+        }
+        LoadReport {
+            stats,
+            elapsed: Duration::from_secs(1),
+            achieved_rate: 25.0,
+            stopped_early: None,
+            created: 0,
+            groups: Default::default(),
+            left: Vec::new(),
+        }
+    }
+
+    fn failed_line(requests: u64, failures: u64) -> Level {
+        let expect = Expectations {
+            rate: 25.0,
+            p99: Duration::from_secs(1),
+            project: None,
+        };
+        let lines = judge(&report(requests, failures), &expect);
+        lines
+            .iter()
+            .find(|l| l.text.contains("requests failed"))
+            .map(|l| l.level)
+            .unwrap()
+    }
+
+    #[test]
+    fn either_quarantine_trigger_fails_the_run() {
+        assert_eq!(failed_line(1000, 0), Level::Pass);
+        assert_eq!(failed_line(1000, 50), Level::Warn);
+        assert_eq!(failed_line(1000, 400), Level::Fail);
+        // 20 % failed, but 40,000 failures: Entra quarantines the job.
+        assert_eq!(failed_line(200_000, 40_000), Level::Fail);
+        assert_eq!(failed_line(200_000, 39_999), Level::Warn);
+    }
 }
