@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::pace::{Ctx, created_id, json_request, match_answered, match_request};
+use super::pace::{Ctx, json_request, match_request};
 use super::stats::Op;
 
 /// `scimcheck-<run id>-load-group-<g>`, with the tenant when several.
@@ -48,6 +48,7 @@ pub(super) struct Membership {
 /// The groups a load created and whether their members held.
 #[derive(Debug, Clone, Default)]
 pub struct GroupsReport {
+    /// Groups created (told from the load's list of what it created).
     pub created: usize,
     /// Members in accepted PATCHes, and of those, found in the groups read back.
     pub members_accepted: u64,
@@ -88,40 +89,26 @@ pub(super) async fn group_cycle(
     scheduled: Instant,
 ) {
     let name = group_name(&ctx.options.run_id, g, ctx.options.tenants);
-    let found = ctx
-        .send(
-            Op::GroupMatch,
-            match_request(
-                &ctx.target,
-                "/Groups",
-                "displayName",
-                &name,
-                "&excludedAttributes=members",
-            ),
+    let found = match_request(
+        &ctx.target,
+        "/Groups",
+        "displayName",
+        &name,
+        "&excludedAttributes=members",
+    );
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": name,
+        "externalId": format!("scimcheck-{}-load-group-{g}", ctx.options.run_id),
+    });
+    let created = ctx
+        .match_then_create(
+            (Op::GroupMatch, found),
+            (Op::GroupCreate, "/Groups", body),
             scheduled,
         )
         .await;
-    if !match_answered(found.as_ref()) {
-        return;
-    }
-    let create = json_request(
-        &ctx.target,
-        http::Method::POST,
-        "/Groups",
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-            "displayName": name,
-            "externalId": format!("scimcheck-{}-load-group-{g}", ctx.options.run_id),
-        }),
-    );
-    let Some(exchange) = ctx.send(Op::GroupCreate, create, Instant::now()).await else {
-        return;
-    };
-    if let Some(id) = created_id(&exchange) {
-        ctx.record_created(format!("/Groups/{id}"));
-        groups.outcome.lock().unwrap().created += 1;
-        groups.group_ids.lock().unwrap()[g] = Some(id);
-    }
+    groups.group_ids.lock().unwrap()[g] = created;
 }
 
 /// One PATCH adding a batch of a group's members, as Entra sends it.

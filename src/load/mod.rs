@@ -210,13 +210,17 @@ pub async fn run_with_progress(
     let stopped_early = ctx.stopped();
     let created: Vec<String> = std::mem::take(&mut *ctx.created.lock().unwrap());
     let left = cleanup(&ctx, &created, &mut report_stats).await;
-    let groups_report = groups.outcome.lock().unwrap().clone();
+    let count = |endpoint: &str| created.iter().filter(|p| p.starts_with(endpoint)).count();
+    let groups_report = GroupsReport {
+        created: count("/Groups/"),
+        ..groups.outcome.lock().unwrap().clone()
+    };
     Ok(LoadReport {
         stats: report_stats,
         elapsed,
         achieved_rate,
         stopped_early,
-        created: created.iter().filter(|p| p.starts_with("/Users/")).count(),
+        created: count("/Users/"),
         groups: groups_report,
         left,
     })

@@ -26,6 +26,8 @@ pub(super) struct Ctx {
     pub options: LoadOptions,
     pub started: Instant,
     pub deadline: Instant,
+    /// The schedule's span ([`LoadOptions::window`]), computed once.
+    window: Duration,
     pub interrupt: Interrupt,
     pub slots: Arc<tokio::sync::Semaphore>,
     pub stats: Mutex<Stats>,
@@ -52,6 +54,7 @@ impl Ctx {
             target,
             slots: Arc::new(tokio::sync::Semaphore::new(options.concurrency)),
             deadline: started + options.duration,
+            window: options.window(),
             options,
             started,
             interrupt,
@@ -62,6 +65,11 @@ impl Ctx {
             in_window: AtomicU64::new(0),
             stop: Mutex::new(None),
         }
+    }
+
+    /// Whether no new request starts (the per-request check: no reason built).
+    pub fn is_stopped(&self) -> bool {
+        self.interrupt.is_set() || self.stop.lock().map(|s| s.is_some()).unwrap_or(true)
     }
 
     /// Why no new request starts, if one of the bounds or an early stop says so.
@@ -88,7 +96,7 @@ impl Ctx {
     /// Sends one request within the bounds, and records it. None when a
     /// bound or an early stop kept it from being sent.
     pub async fn send(&self, op: Op, request: SentRequest, scheduled: Instant) -> Option<Exchange> {
-        if self.stopped().is_some() {
+        if self.is_stopped() {
             return None;
         }
         if self.sent.fetch_add(1, Ordering::SeqCst) >= self.options.max_requests {
@@ -98,7 +106,7 @@ impl Ctx {
             ));
             return None;
         }
-        if self.started.elapsed() <= self.options.window() {
+        if self.started.elapsed() <= self.window {
             self.in_window.fetch_add(1, Ordering::SeqCst);
         }
         let exchange = self.client.send(request).await;
@@ -124,8 +132,26 @@ impl Ctx {
         Some(exchange)
     }
 
-    pub fn record_created(&self, path: String) {
-        self.created.lock().unwrap().push(path);
+    /// Entra's find-or-create: the match, then, when it answered, the POST
+    /// of `body` to `endpoint`. The id created, recorded for the cleanup.
+    pub async fn match_then_create(
+        &self,
+        (match_op, found): (Op, SentRequest),
+        (create_op, endpoint, body): (Op, &str, serde_json::Value),
+        scheduled: Instant,
+    ) -> Option<String> {
+        let found = self.send(match_op, found, scheduled).await;
+        if !match_answered(found.as_ref()) {
+            return None;
+        }
+        let create = json_request(&self.target, http::Method::POST, endpoint, body);
+        let exchange = self.send(create_op, create, Instant::now()).await?;
+        let id = created_id(&exchange)?;
+        self.created
+            .lock()
+            .unwrap()
+            .push(format!("{endpoint}/{id}"));
+        Some(id)
     }
 }
 
@@ -158,7 +184,7 @@ pub(super) async fn paced<F, Fut>(
         let Ok(slot) = ctx.slots.clone().acquire_owned().await else {
             break;
         };
-        if ctx.stopped().is_some() {
+        if ctx.is_stopped() {
             break;
         }
         let work = item(ctx.clone(), n, scheduled);
@@ -234,7 +260,7 @@ pub(super) fn match_request(
 }
 
 /// The id in a 201 answer.
-pub(super) fn created_id(exchange: &Exchange) -> Option<String> {
+fn created_id(exchange: &Exchange) -> Option<String> {
     exchange
         .response
         .as_ref()
@@ -245,6 +271,6 @@ pub(super) fn created_id(exchange: &Exchange) -> Option<String> {
 }
 
 /// The match answered (200): Entra goes on to create only then.
-pub(super) fn match_answered(exchange: Option<&Exchange>) -> bool {
+fn match_answered(exchange: Option<&Exchange>) -> bool {
     exchange.is_some_and(|e| e.response.as_ref().is_ok_and(|r| r.status == 200))
 }

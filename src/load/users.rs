@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::pace::{Ctx, created_id, json_request, match_answered, match_request};
+use super::pace::{Ctx, json_request, match_request};
 use super::stats::Op;
 
 /// `scimcheck-<run id>-load-<n>@example.com`, with the tenant when several.
@@ -22,33 +22,19 @@ pub fn user_name(run_id: &str, n: usize, tenants: usize) -> String {
 pub(super) async fn user_cycle(ctx: Arc<Ctx>, n: usize, scheduled: Instant) -> Option<String> {
     let options = &ctx.options;
     let name = user_name(&options.run_id, n, options.tenants);
-    let found = ctx
-        .send(
-            Op::Match,
-            match_request(&ctx.target, "/Users", "userName", &name, ""),
-            scheduled,
-        )
-        .await;
-    if !match_answered(found.as_ref()) {
-        return None;
-    }
-    let create = json_request(
-        &ctx.target,
-        http::Method::POST,
-        "/Users",
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "userName": name,
-            "active": true,
-            "displayName": format!("Load user {n}"),
-            "emails": [{ "primary": true, "type": "work", "value": name }],
-            "externalId": format!("scimcheck-{}-load-{n}", options.run_id),
-        }),
-    );
-    let exchange = ctx.send(Op::Create, create, Instant::now()).await?;
-    let id = created_id(&exchange)?;
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": name,
+        "active": true,
+        "displayName": format!("Load user {n}"),
+        "emails": [{ "primary": true, "type": "work", "value": name }],
+        "externalId": format!("scimcheck-{}-load-{n}", options.run_id),
+    });
+    let found = match_request(&ctx.target, "/Users", "userName", &name, "");
+    let id = ctx
+        .match_then_create((Op::Match, found), (Op::Create, "/Users", body), scheduled)
+        .await?;
     let path = format!("/Users/{id}");
-    ctx.record_created(path.clone());
     let patch = |ops: serde_json::Value| {
         json_request(
             &ctx.target,
