@@ -81,7 +81,8 @@ impl Double {
         Double::start_serving(listener, token, Variants::default()).await
     }
 
-    /// Starts a double with `variants` on a given listener (for `scimcheck serve`).
+    /// Starts a double with `variants` on a given listener (`scimcheck serve`
+    /// itself runs the same service on hyper: [`super::plain`]).
     pub async fn start_serving(
         listener: TcpListener,
         token: Option<String>,
