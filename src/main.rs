@@ -460,7 +460,6 @@ fn run(args: RunArgs) -> u8 {
     };
     runtime().block_on(async move {
         // With no target, the built-in double; it lives as long as the run.
-        // With no target, the built-in double; it lives as long as the run.
         // Protected by a token (the user's, or a fresh one), so authentication is tested too.
         let (mut target, double) = match target_or_double(&args.target, args.target.token.clone()).await {
             Ok(t) => t,

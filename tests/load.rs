@@ -555,3 +555,110 @@ fn an_unreachable_target_is_told_and_nothing_is_sent() {
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("is unreachable"), "{stderr}");
 }
+
+fn raw(requests: u64, concurrency: usize) -> LoadOptions {
+    LoadOptions {
+        raw: true,
+        rate: 1_000_000.0,
+        concurrency,
+        max_requests: requests,
+        ..options(0, 1.0)
+    }
+}
+
+/// The double, but every third request answers 429 without Retry-After.
+struct EveryThirdThrottled {
+    service: Arc<Mutex<Service>>,
+    served: Arc<AtomicU64>,
+}
+
+impl Respond for EveryThirdThrottled {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        if self.served.fetch_add(1, Ordering::SeqCst) % 3 == 2 {
+            return ResponseTemplate::new(429);
+        }
+        response_template(
+            &self
+                .service
+                .lock()
+                .unwrap()
+                .handle(&service_request(request)),
+        )
+    }
+}
+
+/// Every raw request is one request the server answered: the server's own
+/// count equals scimcheck's, each 429 is counted with its missing
+/// Retry-After, and the run ends at --max-requests.
+#[tokio::test]
+async fn raw_mode_counts_each_answer_the_server_gave_and_its_429s() {
+    let double = common::double().await;
+    let served = Arc::new(AtomicU64::new(0));
+    Mock::given(any())
+        .respond_with(EveryThirdThrottled {
+            service: double.service(),
+            served: served.clone(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let mut target = common::target(&double.base_url());
+    target.max_retry_wait = Duration::from_millis(5);
+    let opts = raw(300, 4);
+    let report = load::run(&target, &opts, &Interrupt::default())
+        .await
+        .unwrap();
+    let matched = &report.stats.ops[&load::stats::Op::Match];
+    let served = served.load(Ordering::SeqCst);
+    assert_eq!((matched.count, served), (300, 300));
+    assert_eq!(matched.errors.get(&429), Some(&100), "{:?}", matched.errors);
+    assert_eq!(matched.throttled_without_retry_after, 100);
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    assert_eq!(level_of(&lines, "answers 429").level, Level::Fail);
+    assert!(
+        report
+            .stopped_early
+            .unwrap_or_default()
+            .contains("--max-requests 300"),
+        "the bound ends a raw run"
+    );
+}
+
+/// A server that never answers and one that hangs up: each request is a
+/// failure with no status, and the run still ends.
+#[tokio::test]
+async fn raw_mode_fails_requests_nobody_answers_and_reconnects_after_a_hang_up() {
+    let silent = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&silent)
+        .await;
+    let mut target = common::target(&silent.uri());
+    target.timeout = Duration::from_millis(100);
+    let report = load::run(&target, &raw(6, 2), &Interrupt::default())
+        .await
+        .unwrap();
+    let matched = &report.stats.ops[&load::stats::Op::Match];
+    assert_eq!((matched.count, matched.errors.get(&0)), (6, Some(&6)));
+
+    let rude = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = rude.local_addr().unwrap();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = rude.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let target = common::target(&format!("http://{address}"));
+    let report = load::run(&target, &raw(40, 2), &Interrupt::default())
+        .await
+        .unwrap();
+    let matched = &report.stats.ops[&load::stats::Op::Match];
+    assert_eq!((matched.count, matched.errors.get(&0)), (40, Some(&40)));
+    assert!(
+        accepted.load(Ordering::SeqCst) >= 40,
+        "each failed request got a new connection"
+    );
+}

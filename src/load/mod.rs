@@ -11,6 +11,7 @@ pub mod html;
 pub mod locust;
 mod pace;
 pub mod plot;
+mod raw;
 pub mod stats;
 pub mod users;
 pub mod verdict;
@@ -194,7 +195,7 @@ pub async fn run_with_progress(
         options.batches_per_group(),
     ));
     if options.raw {
-        users::raw(&ctx).await;
+        raw::raw(&ctx).await;
     } else {
         cycles(&ctx, &groups).await;
     }

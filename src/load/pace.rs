@@ -96,28 +96,43 @@ impl Ctx {
     /// Sends one request within the bounds, and records it. None when a
     /// bound or an early stop kept it from being sent.
     pub async fn send(&self, op: Op, request: SentRequest, scheduled: Instant) -> Option<Exchange> {
-        if self.is_stopped() {
+        if !self.admit() {
             return None;
+        }
+        let exchange = self.client.send(request).await;
+        self.record(op, scheduled, &outcome(&exchange, scheduled.elapsed()));
+        Some(exchange)
+    }
+
+    /// Whether one more request may start (counting it if so): false once
+    /// stopped, or when `--max-requests` is reached.
+    pub fn admit(&self) -> bool {
+        if self.is_stopped() {
+            return false;
         }
         if self.sent.fetch_add(1, Ordering::SeqCst) >= self.options.max_requests {
             self.stop_because(format!(
                 "--max-requests {} reached",
                 self.options.max_requests
             ));
-            return None;
+            return false;
         }
         if self.started.elapsed() <= self.window {
             self.in_window.fetch_add(1, Ordering::SeqCst);
         }
-        let exchange = self.client.send(request).await;
-        let result = outcome(&exchange, scheduled.elapsed());
+        true
+    }
+
+    /// Records what came of a request [`Ctx::admit`] let start, and stops
+    /// the load early when too many failed.
+    pub fn record(&self, op: Op, scheduled: Instant, result: &Outcome) {
         let second = scheduled.saturating_duration_since(self.started).as_secs() as usize;
         self.progress.done.fetch_add(1, Ordering::Relaxed);
         if !result.status.is_some_and(|s| (200..300).contains(&s)) {
             self.progress.failed.fetch_add(1, Ordering::Relaxed);
         }
         let mut stats = self.stats.lock().unwrap();
-        stats.record(op, second, &result);
+        stats.record(op, second, result);
         let (requests, failures) = stats.totals();
         drop(stats);
         // Entra evaluates quarantine on enough requests; so does the early stop.
@@ -129,7 +144,6 @@ impl Ctx {
                 self.options.stop_above_failure_ratio * 100.0
             ));
         }
-        Some(exchange)
     }
 
     /// Entra's find-or-create: the match, then, when it answered, the POST

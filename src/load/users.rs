@@ -1,5 +1,5 @@
 //! The users of a load: each matched, created, and for some changed or
-//! disabled in the incremental cycle; and the raw mode's bare match GETs.
+//! disabled in the incremental cycle.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -58,30 +58,6 @@ pub(super) async fn user_cycle(ctx: Arc<Ctx>, n: usize, scheduled: Instant) -> O
         ctx.send(Op::Disable, disable, Instant::now()).await;
     }
     Some(id)
-}
-
-/// Raw mode: match GETs as fast as the server answers, as many as
-/// `max_requests`, from `concurrency` workers that each send the next
-/// request when the last one answered (closed loop, as wrk measures).
-pub(super) async fn raw(ctx: &Arc<Ctx>) {
-    let mut workers = tokio::task::JoinSet::new();
-    for worker in 0..ctx.options.concurrency {
-        let name = user_name(&ctx.options.run_id, worker, 1);
-        let request = match_request(&ctx.target, "/Users", "userName", &name, "");
-        let ctx = ctx.clone();
-        workers.spawn(async move {
-            while Instant::now() < ctx.deadline {
-                if ctx
-                    .send(Op::Match, request.clone(), Instant::now())
-                    .await
-                    .is_none()
-                {
-                    break;
-                }
-            }
-        });
-    }
-    while workers.join_next().await.is_some() {}
 }
 
 #[cfg(test)]
