@@ -30,8 +30,8 @@ query="$url/Users?filter=userName%20eq%20%22scimcheck-bench%40example.com%22"
 
 wrk_rps=$(wrk -t2 -c"$connections" -d"${seconds}s" -H "Authorization: Bearer $token" -H "Accept: application/scim+json" "$query" | awk '/Requests\/sec/ {print $2}')
 requests=$(python3 -c "print(int(float('$wrk_rps') * $seconds))")
-# The verdict may fail (the asked rate is "as fast as it goes"): only the figure is read.
-ours=$({ "$bin" load --raw --rate 1000000 --concurrency "$connections" --max-requests "$requests" --base-url "$url" --token "$token" || true; } | awk '/requests a second achieved/ {print $2}')
+# Only the figure is read; a failed verdict (say, a 5xx) is no reason to stop the bench.
+ours=$({ "$bin" load --raw --concurrency "$connections" --max-requests "$requests" --base-url "$url" --token "$token" || true; } | awk '/requests a second achieved/ {print $2}')
 ratio=$(awk -v a="$ours" -v b="$wrk_rps" 'BEGIN { printf "%.2f", a / b }')
 echo "throughput, $connections connections, GET ?filter against scimcheck serve:"
 echo "  wrk:            $wrk_rps req/s (the built-in double's ceiling with the fastest client here)"

@@ -144,6 +144,8 @@ pub struct LoadReport {
     /// when the server keeps pace; less when answers come too slowly for
     /// the requests that depend on them to start in time.
     pub achieved_rate: f64,
+    /// A raw run: match GETs only, as fast as the server answers.
+    pub raw: bool,
     pub stopped_early: Option<String>,
     /// Users created.
     pub created: usize,
@@ -220,6 +222,7 @@ pub async fn run_with_progress(
         stats: report_stats,
         elapsed,
         achieved_rate,
+        raw: options.raw,
         stopped_early,
         created: count("/Users/"),
         groups: groups_report,

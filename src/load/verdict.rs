@@ -29,6 +29,8 @@ pub struct Expectations {
     pub project: Option<u64>,
 }
 
+/// Requests a second a gallery app is expected to sustain per tenant.
+const ENTRA_MINIMUM_RATE: f64 = 25.0;
 const RATE_SOURCE: &str = "Entra provisioning: gallery apps are expected to sustain at least 25 requests a second per tenant";
 const RETRY_SOURCE: &str = "Entra provisioning: a 429 is retried after its Retry-After";
 /// Entra quarantines a job above this many failures, whatever the ratio.
@@ -41,15 +43,7 @@ pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
     let mut lines = Vec::new();
     let stats = &report.stats;
     let (requests, failures) = stats.totals();
-    let sustained = report.achieved_rate >= 0.9 * expect.rate;
-    lines.push(Line {
-        level: if sustained { Level::Pass } else { Level::Fail },
-        text: format!(
-            "{:.1} requests a second achieved of {:.1} asked",
-            report.achieved_rate, expect.rate
-        ),
-        source: RATE_SOURCE,
-    });
+    lines.push(rate_line(report, expect));
     for (op, s) in &stats.ops {
         if s.count == 0 || !op.is_entra() {
             continue;
@@ -111,7 +105,13 @@ pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
         ),
         source: QUARANTINE_SOURCE,
     });
-    if let Some(users) = expect.project {
+    if report.raw && expect.project.is_some() {
+        lines.push(Line {
+            level: Level::Warn,
+            text: "no projection: a raw run sends match GETs only, not the creates of an initial cycle".into(),
+            source: "projection: two requests a user (match, create)",
+        });
+    } else if let Some(users) = expect.project {
         // Two requests a user at the rate achieved, capped by Entra's own pace.
         let rate = report.achieved_rate.min(expect.rate).max(1e-9);
         let seconds = (2 * users) as f64 / rate;
@@ -125,6 +125,33 @@ pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
         });
     }
     lines
+}
+
+/// The rate asked sustained; in raw mode, which asks none (as fast as the
+/// server answers), Entra's documented minimum instead.
+fn rate_line(report: &LoadReport, expect: &Expectations) -> Line {
+    let achieved = report.achieved_rate;
+    let (sustained, text) = if report.raw {
+        (
+            achieved >= ENTRA_MINIMUM_RATE,
+            format!(
+                "{achieved:.1} requests a second achieved, as fast as the server answered (raw: no rate asked; at least {ENTRA_MINIMUM_RATE:.0} expected)"
+            ),
+        )
+    } else {
+        (
+            achieved >= 0.9 * expect.rate,
+            format!(
+                "{achieved:.1} requests a second achieved of {:.1} asked",
+                expect.rate
+            ),
+        )
+    };
+    Line {
+        level: if sustained { Level::Pass } else { Level::Fail },
+        text,
+        source: RATE_SOURCE,
+    }
 }
 
 /// Whether the members added by PATCH are in the groups read back.
@@ -262,6 +289,7 @@ pub fn json(report: &LoadReport, lines: &[Line]) -> serde_json::Value {
         "version": 1,
         "elapsed_s": report.elapsed.as_secs_f64(),
         "achieved_rate": report.achieved_rate,
+        "raw": report.raw,
         "stopped_early": report.stopped_early,
         "operations": ops,
         "per_second": { "requests": report.stats.per_second, "errors": report.stats.errors_per_second },
@@ -306,6 +334,7 @@ mod tests {
             stats,
             elapsed: Duration::from_secs(1),
             achieved_rate: 25.0,
+            raw: false,
             stopped_early: None,
             created: 0,
             groups: Default::default(),
@@ -335,5 +364,40 @@ mod tests {
         // 20 % failed, but 40,000 failures: Entra quarantines the job.
         assert_eq!(failed_line(200_000, 40_000), Level::Fail);
         assert_eq!(failed_line(200_000, 39_999), Level::Warn);
+    }
+
+    /// A raw run asks no rate: it is held to Entra's minimum, and makes no
+    /// projection of an initial cycle it did not send.
+    #[test]
+    fn a_raw_run_is_held_to_entras_minimum_and_projects_nothing() {
+        let expect = Expectations {
+            rate: 1_000_000.0,
+            p99: Duration::from_secs(1),
+            project: Some(50_000),
+        };
+        let raw = |achieved_rate: f64| LoadReport {
+            raw: true,
+            achieved_rate,
+            ..report(1000, 0)
+        };
+        let fast = judge(&raw(70_000.0), &expect);
+        assert_eq!(fast[0].level, Level::Pass, "{:?}", fast[0]);
+        assert!(fast[0].text.contains("no rate asked"), "{:?}", fast[0]);
+        assert_eq!(judge(&raw(20.0), &expect)[0].level, Level::Fail);
+        let projection = fast.iter().find(|l| l.text.contains("projection")).unwrap();
+        assert_eq!(projection.level, Level::Warn);
+        let paced = judge(
+            &report(1000, 0),
+            &Expectations {
+                rate: 25.0,
+                ..expect
+            },
+        );
+        assert!(paced[0].text.ends_with("of 25.0 asked"), "{:?}", paced[0]);
+        assert!(
+            paced
+                .iter()
+                .any(|l| l.text.starts_with("an initial cycle of 50000 users"))
+        );
     }
 }
