@@ -662,3 +662,45 @@ async fn raw_mode_fails_requests_nobody_answers_and_reconnects_after_a_hang_up()
         "each failed request got a new connection"
     );
 }
+
+/// A server that answers in HTTP/1.0 and closes after each answer, as
+/// Python's wsgiref does: every answer counts, each on a new connection.
+#[tokio::test]
+async fn raw_mode_counts_the_answers_of_a_server_closing_after_each() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let body = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#;
+                let answer = format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    let target = common::target(&format!("http://{address}"));
+    let report = load::run(&target, &raw(60, 3), &Interrupt::default())
+        .await
+        .unwrap();
+    let matched = &report.stats.ops[&load::stats::Op::Match];
+    assert_eq!(
+        (matched.count, matched.errors.clone()),
+        (60, Default::default())
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 60);
+}

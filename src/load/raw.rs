@@ -13,6 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::{self, Either};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
@@ -55,15 +56,9 @@ struct Plain {
     request: http::Request<Empty<Bytes>>,
 }
 
-/// What one request on a worker's connection came to.
-enum Answer {
-    Status {
-        status: u16,
-        retry_after: Option<Duration>,
-    },
-    /// No usable answer; the connection is not used again.
-    Broken,
-}
+type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+type Connection =
+    hyper::client::conn::http1::Connection<TokioIo<tokio::net::TcpStream>, Empty<Bytes>>;
 
 impl Plain {
     /// None for anything but `http://` (https goes through the client's TLS).
@@ -99,89 +94,131 @@ impl Plain {
         request
     }
 
-    /// Connects (again after a broken connection) and sends until a bound stops it.
+    /// Connects, and again whenever the connection closes, until a bound stops it.
     async fn worker(&self, ctx: &Ctx) {
-        let timeout = ctx.target.timeout;
-        'connection: while Instant::now() < ctx.deadline && !ctx.is_stopped() {
+        // The request is admitted before its connection is opened, so a
+        // worker never connects for a request the bounds would refuse.
+        while Instant::now() < ctx.deadline && ctx.admit() {
+            // Connecting counts in the first request's latency, as for any client.
             let scheduled = Instant::now();
-            let connected = tokio::time::timeout(
-                ctx.target.connect_timeout,
-                tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
-            )
-            .await;
-            let handshake = match connected {
-                Ok(Ok(stream)) => {
-                    let _ = stream.set_nodelay(true);
-                    hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                        .await
-                        .ok()
-                }
-                _ => None,
-            };
-            let Some((mut sender, connection)) = handshake else {
+            let Some((sender, connection)) = self.connect(ctx).await else {
                 // A request that could not even connect is a failed request.
-                if !ctx.admit() {
-                    return;
-                }
                 ctx.record(Op::Match, scheduled, &failed(scheduled));
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             };
-            // The connection is driven by this task, beside its requests.
-            let mut connection = std::pin::pin!(connection);
-            while Instant::now() < ctx.deadline {
-                if !ctx.admit() {
-                    return;
-                }
-                let scheduled = Instant::now();
-                let exchange = async {
-                    sender.ready().await.ok()?;
-                    let response = sender.send_request(self.copy()).await.ok()?;
-                    let status = response.status().as_u16();
-                    let retry_after = response
-                        .headers()
-                        .get(http::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    Limited::new(response.into_body(), ctx.target.max_body)
-                        .collect()
-                        .await
-                        .ok()?;
-                    Some((status, retry_after))
-                };
-                let answer = tokio::select! {
-                    answer = tokio::time::timeout(timeout, exchange) => match answer {
-                        Ok(Some((status, retry_after))) => Answer::Status { status, retry_after },
-                        _ => Answer::Broken,
-                    },
-                    _ = &mut connection => Answer::Broken,
-                };
-                match answer {
-                    Answer::Status {
-                        status,
-                        retry_after,
-                    } => {
-                        ctx.record(
-                            Op::Match,
-                            scheduled,
-                            &answered(scheduled, status, retry_after),
-                        );
-                        if status == 429 {
-                            let backoff = Duration::from_secs(1);
-                            let wait = retry_after.unwrap_or(backoff);
-                            tokio::time::sleep(wait.min(ctx.target.max_retry_wait)).await;
-                        }
-                    }
-                    Answer::Broken => {
-                        ctx.record(Op::Match, scheduled, &failed(scheduled));
-                        continue 'connection;
-                    }
-                }
+            if !self.on_connection(ctx, sender, connection, scheduled).await {
+                return;
             }
-            return;
         }
     }
+
+    async fn connect(&self, ctx: &Ctx) -> Option<(Sender, Connection)> {
+        let stream = tokio::time::timeout(
+            ctx.target.connect_timeout,
+            tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
+        )
+        .await
+        .ok()?
+        .ok()?;
+        let _ = stream.set_nodelay(true);
+        hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .ok()
+    }
+
+    /// Sends on one fresh connection, starting with the request admitted at
+    /// `scheduled`, until the server closes it (true: connect again) or a
+    /// bound stops the worker (false). The connection is driven by this
+    /// task, beside its requests. A server that closes after each answer
+    /// (HTTP/1.0, `Connection: close`) is no failure: only a request
+    /// admitted and not answered is.
+    async fn on_connection(
+        &self,
+        ctx: &Ctx,
+        mut sender: Sender,
+        connection: Connection,
+        mut scheduled: Instant,
+    ) -> bool {
+        let mut connection = std::pin::pin!(connection);
+        let mut admitted = true;
+        loop {
+            if !ready(&mut sender, connection.as_mut(), ctx.target.timeout).await {
+                if admitted {
+                    // A fresh connection that never took its first request.
+                    ctx.record(Op::Match, scheduled, &failed(scheduled));
+                }
+                return true;
+            }
+            if !admitted {
+                if Instant::now() >= ctx.deadline || !ctx.admit() {
+                    return false;
+                }
+                scheduled = Instant::now();
+            }
+            admitted = false;
+            let exchange = std::pin::pin!(tokio::time::timeout(
+                ctx.target.timeout,
+                self.exchange(&mut sender, ctx.target.max_body),
+            ));
+            let (answer, open) = match future::select(exchange, connection.as_mut()).await {
+                Either::Left((answer, _)) => (answer, true),
+                // Closed: an answer that came before the close is still read.
+                Either::Right((_, exchange)) => (exchange.await, false),
+            };
+            let Ok(Some((status, retry_after))) = answer else {
+                ctx.record(Op::Match, scheduled, &failed(scheduled));
+                return true;
+            };
+            ctx.record(
+                Op::Match,
+                scheduled,
+                &answered(scheduled, status, retry_after),
+            );
+            if status == 429 {
+                // Honoured as Entra does; without Retry-After, a second.
+                let wait = retry_after.unwrap_or(Duration::from_secs(1));
+                tokio::time::sleep(wait.min(ctx.target.max_retry_wait)).await;
+            }
+            if !open {
+                return true;
+            }
+        }
+    }
+
+    /// One GET and its whole body: the status and Retry-After, or None.
+    async fn exchange(
+        &self,
+        sender: &mut Sender,
+        max_body: usize,
+    ) -> Option<(u16, Option<Duration>)> {
+        let response = sender.send_request(self.copy()).await.ok()?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        Limited::new(response.into_body(), max_body)
+            .collect()
+            .await
+            .ok()?;
+        Some((status, retry_after))
+    }
+}
+
+/// Whether the connection takes another request (false: it closed).
+async fn ready(
+    sender: &mut Sender,
+    connection: std::pin::Pin<&mut Connection>,
+    timeout: Duration,
+) -> bool {
+    let ready = std::pin::pin!(tokio::time::timeout(timeout, sender.ready()));
+    matches!(
+        future::select(ready, connection).await,
+        Either::Left((Ok(Ok(())), _))
+    )
 }
 
 fn answered(scheduled: Instant, status: u16, retry_after: Option<Duration>) -> Outcome {
