@@ -702,15 +702,25 @@ fn load_test(args: LoadArgs) -> u8 {
         let planned = options.planned_requests().min(options.max_requests);
         let seconds = (planned as f64 / rate).ceil() as u64;
         if !is_loopback(&target.base_url) && !args.yes {
-            let ask = format!(
-                "scimcheck: load sends about {planned} requests over about {} to {} (at most {} requests, at most {} s), and deletes the {} users and {} groups it creates",
-                verdict::human(Duration::from_secs(seconds)),
-                redact(&target.base_url, &secrets),
-                options.max_requests,
-                options.duration.as_secs(),
-                options.users,
-                options.groups
-            );
+            // A raw run has no pace: its bound is the number of GETs.
+            let ask = if options.raw {
+                format!(
+                    "scimcheck: load sends up to {} GETs to {} as fast as it answers (at most {} s), and creates nothing",
+                    options.max_requests,
+                    redact(&target.base_url, &secrets),
+                    options.duration.as_secs()
+                )
+            } else {
+                format!(
+                    "scimcheck: load sends about {planned} requests over about {} to {} (at most {} requests, at most {} s), and deletes the {} users and {} groups it creates",
+                    verdict::human(Duration::from_secs(seconds)),
+                    redact(&target.base_url, &secrets),
+                    options.max_requests,
+                    options.duration.as_secs(),
+                    options.users,
+                    options.groups
+                )
+            };
             use std::io::IsTerminal;
             if !std::io::stdin().is_terminal() {
                 eprintln!("{ask}: not on loopback, so it needs --yes; nothing was sent");
@@ -731,9 +741,16 @@ fn load_test(args: LoadArgs) -> u8 {
                 _ => exit::UNREACHABLE,
             };
         }
+        let pace = if options.raw {
+            format!(
+                "raw, match GETs as fast as the server answers, at most {}",
+                options.max_requests
+            )
+        } else {
+            format!("{} users at {rate} requests a second", options.users)
+        };
         outln!(
-            "scimcheck: load: {} users at {rate} requests a second, {} at most under way, against {} (run {})",
-            options.users,
+            "scimcheck: load: {pace}, {} at most under way, against {} (run {})",
             options.concurrency,
             redact(&target.base_url, &secrets),
             options.run_id

@@ -316,6 +316,36 @@ fn the_cli_runs_against_the_double_and_writes_a_json_report() {
     assert_eq!(line["level"], "pass", "{json}");
 }
 
+#[test]
+fn the_cli_raw_run_says_what_it_sends_and_holds_it_to_entras_minimum() {
+    let output = cargo_bin_cmd!("scimcheck")
+        .args([
+            "load",
+            "--raw",
+            "--concurrency",
+            "2",
+            "--max-requests",
+            "200",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("load: raw, match GETs as fast as the server answers, at most 200"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stopped: --max-requests 200 reached"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(raw: no rate asked; at least 25 expected)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("load: 0 users"), "{stdout}");
+}
+
 #[tokio::test]
 async fn tenants_are_loaded_at_once_each_with_names_of_its_own() {
     let double = common::double().await;
