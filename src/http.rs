@@ -216,8 +216,7 @@ impl Client {
                 .as_ref()
                 .ok()
                 .and_then(|r| r.header("retry-after"))
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(retry_after);
             let backoff = Duration::from_secs(1 << retries.len().min(5));
             let wait = asked.unwrap_or(backoff).min(self.max_retry_wait);
             retries.push(match asked {
@@ -292,10 +291,42 @@ impl Client {
     }
 }
 
+/// How long a Retry-After asks to wait: delay-seconds, or an HTTP-date
+/// (RFC 9110 10.2.3; a date already past asks for no wait). None when the
+/// value is neither.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(
+        date.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Pacer;
-    use std::time::{Duration, Instant};
+    use super::{Pacer, retry_after};
+    use std::time::{Duration, Instant, SystemTime};
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_as_an_http_date() {
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        let in_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
+        let wait = retry_after(&in_a_minute).unwrap();
+        assert!(
+            wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
+        assert_eq!(retry_after("-1"), None);
+    }
 
     /// A lower bound (politeness), not a speed goal: 6 requests at 50/s span at least 100 ms.
     #[tokio::test]

@@ -227,7 +227,12 @@ pub(super) fn outcome(exchange: &Exchange, latency: Duration) -> Outcome {
         Ok(r) => (
             Some(r.status),
             u32::from(r.status == 429),
-            u32::from(r.status == 429 && r.header("retry-after").is_none()),
+            u32::from(
+                r.status == 429
+                    && r.header("retry-after")
+                        .and_then(crate::http::retry_after)
+                        .is_none(),
+            ),
         ),
         Err(_) => (None, 0, 0),
     };

@@ -198,8 +198,7 @@ impl Plain {
             .headers()
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(crate::http::retry_after);
         Limited::new(response.into_body(), max_body)
             .collect()
             .await
