@@ -596,16 +596,22 @@ fn raw(requests: u64, concurrency: usize) -> LoadOptions {
     }
 }
 
-/// The double, but every third request answers 429 without Retry-After.
+/// The double, but every third request answers 429, with this Retry-After
+/// if there is one.
 struct EveryThirdThrottled {
     service: Arc<Mutex<Service>>,
     served: Arc<AtomicU64>,
+    retry_after: Option<&'static str>,
 }
 
 impl Respond for EveryThirdThrottled {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
         if self.served.fetch_add(1, Ordering::SeqCst) % 3 == 2 {
-            return ResponseTemplate::new(429);
+            let throttled = ResponseTemplate::new(429);
+            return match self.retry_after {
+                Some(value) => throttled.insert_header("retry-after", value),
+                None => throttled,
+            };
         }
         response_template(
             &self
@@ -617,17 +623,18 @@ impl Respond for EveryThirdThrottled {
     }
 }
 
-/// Every raw request is one request the server answered: the server's own
-/// count equals scimcheck's, each 429 is counted with its missing
-/// Retry-After, and the run ends at --max-requests.
-#[tokio::test]
-async fn raw_mode_counts_each_answer_the_server_gave_and_its_429s() {
+/// Runs 300 raw GETs against the double answering every third one 429 with
+/// `retry_after`; gives the report and how many requests the server saw.
+async fn raw_against_every_third_throttled(
+    retry_after: Option<&'static str>,
+) -> (load::LoadReport, u64, Vec<verdict::Line>) {
     let double = common::double().await;
     let served = Arc::new(AtomicU64::new(0));
     Mock::given(any())
         .respond_with(EveryThirdThrottled {
             service: double.service(),
             served: served.clone(),
+            retry_after,
         })
         .with_priority(1)
         .mount(double.server())
@@ -638,12 +645,20 @@ async fn raw_mode_counts_each_answer_the_server_gave_and_its_429s() {
     let report = load::run(&target, &opts, &Interrupt::default())
         .await
         .unwrap();
+    let lines = verdict::judge(&report, &expectations(opts.rate));
+    (report, served.load(Ordering::SeqCst), lines)
+}
+
+/// Every raw request is one request the server answered: the server's own
+/// count equals scimcheck's, each 429 is counted with its missing
+/// Retry-After, and the run ends at --max-requests.
+#[tokio::test]
+async fn raw_mode_counts_each_answer_the_server_gave_and_its_429s() {
+    let (report, served, lines) = raw_against_every_third_throttled(None).await;
     let matched = &report.stats.ops[&load::stats::Op::Match];
-    let served = served.load(Ordering::SeqCst);
     assert_eq!((matched.count, served), (300, 300));
     assert_eq!(matched.errors.get(&429), Some(&100), "{:?}", matched.errors);
     assert_eq!(matched.throttled_without_retry_after, 100);
-    let lines = verdict::judge(&report, &expectations(opts.rate));
     assert_eq!(level_of(&lines, "answers 429").level, Level::Fail);
     assert!(
         report
@@ -652,6 +667,19 @@ async fn raw_mode_counts_each_answer_the_server_gave_and_its_429s() {
             .contains("--max-requests 300"),
         "the bound ends a raw run"
     );
+}
+
+/// A Retry-After in its HTTP-date form (RFC 9110 10.2.3) is a Retry-After:
+/// the 429s are counted, none of them as missing it.
+#[tokio::test]
+async fn raw_mode_takes_a_retry_after_given_as_a_date() {
+    let (report, served, lines) =
+        raw_against_every_third_throttled(Some("Wed, 21 Oct 2015 07:28:00 GMT")).await;
+    let matched = &report.stats.ops[&load::stats::Op::Match];
+    assert_eq!((matched.count, served), (300, 300));
+    assert_eq!(matched.errors.get(&429), Some(&100), "{:?}", matched.errors);
+    assert_eq!(matched.throttled_without_retry_after, 0);
+    assert_eq!(level_of(&lines, "answers 429").level, Level::Pass);
 }
 
 /// A server that never answers and one that hangs up: each request is a
