@@ -17,11 +17,11 @@ use crate::check::schema::SchemaSet;
 use crate::check::snapshot::SnapshotStore;
 use crate::check::{CheckContext, Checked, Failure, check_response};
 use crate::diagnostic::Span;
-use crate::http::{Client, Exchange, SentRequest, TransportError};
+use crate::http::{Client, Exchange, ReceivedResponse, SentRequest, TransportError};
 use crate::normalize::Normalizer;
-use crate::ownership::{self, Identity};
+use crate::ownership::{self, Identity, Ledger, Resource};
 use crate::plan::{
-    Body, CREATED_ID, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan,
+    Body, CREATED_ID, Capture, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan,
 };
 use crate::target::Target;
 use crate::template::{RenderError, Scope};
@@ -92,6 +92,9 @@ pub struct StepResult {
     pub span: Span,
     pub spec: Vec<String>,
     pub exchange: Option<Exchange>,
+    /// The reads that confirmed, before the step's write was sent, that
+    /// what it writes to is the run's own (see [`crate::ownership`]).
+    pub read_backs: Vec<Exchange>,
     pub failures: Vec<Failure>,
     /// SHOULD-level checks that did not hold.
     pub advice: Vec<Failure>,
@@ -137,6 +140,7 @@ impl StepResult {
             span,
             spec,
             exchange: None,
+            read_backs: Vec::new(),
             failures: Vec::new(),
             advice: Vec::new(),
             notes: Vec::new(),
@@ -188,7 +192,8 @@ impl StepResult {
 #[derive(Debug, Clone)]
 pub struct CleanupResult {
     /// The last request of the cleanup: the DELETE, or the read that
-    /// decided there was nothing of the run's to delete.
+    /// decided there was nothing of the run's to delete; None when no
+    /// request could be built (a create answered without an id).
     pub exchange: Option<Exchange>,
     /// The read that confirmed the resource is the run's, before a DELETE.
     pub read_back: Option<Exchange>,
@@ -245,7 +250,12 @@ impl ScenarioResult {
             .steps
             .iter()
             .filter(|s| !s.is_failed_cleanup)
-            .filter_map(|s| s.exchange.as_ref().map(|e| (s.id.as_str(), e)));
+            .flat_map(|s| {
+                s.read_backs
+                    .iter()
+                    .map(|e| ("ownership", e))
+                    .chain(s.exchange.as_ref().map(|e| (s.id.as_str(), e)))
+            });
         let cleanups = self
             .cleanups
             .iter()
@@ -402,6 +412,7 @@ pub async fn run_scenario(
         }
     }
     let mut cleanups: Vec<PendingCleanup> = Vec::new();
+    let mut ledger = Ledger::new(&scope.run_id);
     if let Some(why) = setup_failure {
         result.outcome = Outcome::Failed;
         let mut step = StepResult::new("vars", suite_span(suite), Vec::new());
@@ -412,11 +423,43 @@ pub async fn run_scenario(
         });
         result.steps.push(step);
     } else {
-        run_steps(ctx, suite, scenario, &mut scope, &mut cleanups, &mut result).await;
+        let mut run = StepsRun {
+            scope: &mut scope,
+            cleanups: &mut cleanups,
+            ledger: &mut ledger,
+        };
+        run_steps(ctx, suite, scenario, &mut run, &mut result).await;
     }
     // LIFO, always.
     while let Some(pending) = cleanups.pop() {
         let span = pending.span.clone();
+        let request = match pending.request {
+            Ok(request) => request,
+            Err(why) => {
+                result.outcome = Outcome::Failed;
+                let mut step = StepResult::new("cleanup", span.clone(), Vec::new());
+                step.is_failed_cleanup = true;
+                step.impact =
+                    Some("the resource it created may be left behind on the target".into());
+                step.failures.push(Failure {
+                    check: CLEANUP_CHECK.into(),
+                    message: why.clone(),
+                    span: Some(span),
+                });
+                result.steps.push(step);
+                result.cleanups.push(CleanupResult {
+                    exchange: None,
+                    read_back: None,
+                    problem: Some(why),
+                    left_alone: false,
+                });
+                continue;
+            }
+        };
+        let pending = ReadyCleanup {
+            request,
+            created: pending.created,
+        };
         let done = send_cleanup(ctx, &scope.run_id, pending).await;
         if let Some(observer) = &ctx.observer {
             for exchange in done.read_back.iter().chain([&done.exchange]) {
@@ -437,12 +480,12 @@ pub async fn run_scenario(
             let mut step = StepResult::new("cleanup", span.clone(), Vec::new());
             step.is_failed_cleanup = true;
             step.exchange = Some(exchange.clone());
-            step.impact = Some(if done.left_alone.is_some() {
+            step.impact = Some(if done.someone_elses {
                 "the id now names another resource: a client deleting or updating by id would change someone else's account".into()
             } else {
                 "the resource it created may be left behind on the target".into()
             });
-            let consequence = if done.left_alone.is_some() {
+            let consequence = if done.someone_elses {
                 ""
             } else {
                 ": the resource may be left behind"
@@ -458,7 +501,7 @@ pub async fn run_scenario(
             result.steps.push(step);
         }
         result.cleanups.push(CleanupResult {
-            left_alone: done.left_alone.is_some(),
+            left_alone: done.someone_elses,
             exchange: Some(done.exchange),
             read_back: done.read_back,
             problem,
@@ -468,6 +511,14 @@ pub async fn run_scenario(
     result
 }
 
+/// What the steps of one scenario share as they run: the values they
+/// render with, the cleanups they register, what the run owns.
+struct StepsRun<'a> {
+    scope: &'a mut Scope,
+    cleanups: &'a mut Vec<PendingCleanup>,
+    ledger: &'a mut Ledger,
+}
+
 /// Runs the steps in order. A step runs only when every step it builds on
 /// passed; otherwise it is recorded as not run, with the step that stopped it,
 /// so a report accounts for every step.
@@ -475,8 +526,7 @@ async fn run_steps(
     ctx: &RunContext,
     suite: &SuitePlan,
     scenario: &ScenarioPlan,
-    scope: &mut Scope,
-    cleanups: &mut Vec<PendingCleanup>,
+    run: &mut StepsRun<'_>,
     result: &mut ScenarioResult,
 ) {
     let mut captured: Vec<(String, Value)> = Vec::new();
@@ -537,16 +587,7 @@ async fn run_steps(
             result.steps.push(step_result);
             continue;
         }
-        run_step(
-            ctx,
-            suite,
-            step,
-            scope,
-            &mut captured,
-            cleanups,
-            &mut step_result,
-        )
-        .await;
+        run_step(ctx, suite, step, run, &mut captured, &mut step_result).await;
         if let (Some(observer), Some(exchange)) = (&ctx.observer, &step_result.exchange) {
             observer.exchange(&result.full_name, &step.id, exchange);
         }
@@ -587,10 +628,17 @@ const INTERRUPTED: &str = "the run was interrupted";
 const CLEANUP_ATTEMPTS: u32 = 4;
 const CLEANUP_BACKOFF: Duration = Duration::from_millis(100);
 
-/// A cleanup registered by a step, with what the step saw of the resource.
+/// A cleanup registered by a step, with what the step saw of the resource;
+/// `Err` says why no request could be built for what it created.
 pub struct PendingCleanup {
-    request: SentRequest,
+    request: Result<SentRequest, String>,
     span: Span,
+    created: Option<Identity>,
+}
+
+/// A cleanup with its request built.
+struct ReadyCleanup {
+    request: SentRequest,
     created: Option<Identity>,
 }
 
@@ -600,6 +648,9 @@ struct CleanupDone {
     exchange: Exchange,
     read_back: Option<Exchange>,
     left_alone: Option<String>,
+    /// Left alone because the id holds another resource now; otherwise,
+    /// because it could not be read back: still possibly the run's.
+    someone_elses: bool,
 }
 
 /// A server error, a timeout or a broken connection: worth another try.
@@ -648,13 +699,14 @@ async fn send_within_budget(ctx: &RunContext, request: SentRequest) -> Exchange 
 
 /// One try: a DELETE is sent only after a read shows the resource is still
 /// the run's (see [`crate::ownership`]); other cleanups are sent as they are.
-async fn try_cleanup(ctx: &RunContext, run_id: &str, pending: &PendingCleanup) -> CleanupDone {
+async fn try_cleanup(ctx: &RunContext, run_id: &str, pending: &ReadyCleanup) -> CleanupDone {
     if pending.request.method != http::Method::DELETE {
         let exchange = send_within_budget(ctx, pending.request.clone()).await;
         return CleanupDone {
             exchange,
             read_back: None,
             left_alone: None,
+            someone_elses: false,
         };
     }
     let read = SentRequest {
@@ -663,34 +715,42 @@ async fn try_cleanup(ctx: &RunContext, run_id: &str, pending: &PendingCleanup) -
         ..pending.request.clone()
     };
     let read = send_within_budget(ctx, read).await;
-    let decided = |left_alone: Option<String>, exchange: Exchange| CleanupDone {
-        exchange,
-        read_back: None,
-        left_alone,
-    };
+    let decided =
+        |left_alone: Option<String>, someone_elses: bool, exchange: Exchange| CleanupDone {
+            exchange,
+            read_back: None,
+            left_alone,
+            someone_elses,
+        };
     let verdict = match &read.response {
         // Gone already, or not readable now: the caller retries or reports.
-        Ok(r) if r.status == 404 || r.status >= 500 => return decided(None, read),
-        Err(_) => return decided(None, read),
+        Ok(r) if r.status == 404 || r.status >= 500 => return decided(None, false, read),
+        Err(_) => return decided(None, false, read),
         Ok(r) if r.status != 200 => Err(format!(
             "could not be read back to confirm it is the run's (answered {}): left alone",
             r.status
         )),
         Ok(r) => match r.json() {
-            Ok(current) => ownership::confirm(&current, pending.created.as_ref(), run_id),
+            Ok(current) => {
+                if let Err(why) = ownership::confirm(&current, pending.created.as_ref(), run_id) {
+                    return decided(Some(why), true, read);
+                }
+                Ok(())
+            }
             Err(e) => Err(format!(
                 "could not be read back to confirm it is the run's (not JSON: {e}): left alone"
             )),
         },
     };
     if let Err(why) = verdict {
-        return decided(Some(why), read);
+        return decided(Some(why), false, read);
     }
     let exchange = send_within_budget(ctx, pending.request.clone()).await;
     CleanupDone {
         exchange,
         read_back: Some(read),
         left_alone: None,
+        someone_elses: false,
     }
 }
 
@@ -698,7 +758,7 @@ async fn try_cleanup(ctx: &RunContext, run_id: &str, pending: &PendingCleanup) -
 /// connection (a DELETE is idempotent, and a 404 on a later try means it is
 /// gone), with a doubling wait, within the cleanup budget once interrupted.
 /// The tries before the last are told in the exchange's retries.
-async fn send_cleanup(ctx: &RunContext, run_id: &str, pending: PendingCleanup) -> CleanupDone {
+async fn send_cleanup(ctx: &RunContext, run_id: &str, pending: ReadyCleanup) -> CleanupDone {
     let mut earlier: Vec<String> = Vec::new();
     let mut wait = CLEANUP_BACKOFF;
     let mut attempt = 0;
@@ -744,12 +804,11 @@ async fn run_step(
     ctx: &RunContext,
     suite: &SuitePlan,
     step: &StepPlan,
-    scope: &mut Scope,
+    run: &mut StepsRun<'_>,
     captured: &mut Vec<(String, Value)>,
-    cleanups: &mut Vec<PendingCleanup>,
     result: &mut StepResult,
 ) {
-    let request = match render_request(ctx, &step.request, scope) {
+    let request = match render_request(ctx, &step.request, run.scope) {
         Ok(r) => r,
         Err(e) => {
             result.failures.push(Failure {
@@ -760,6 +819,19 @@ async fn run_step(
             return;
         }
     };
+    if let Err(why) = confirm_writes(ctx, run.ledger, &request, &mut result.read_backs).await {
+        result.failures.push(Failure {
+            check: OWNERSHIP_CHECK.into(),
+            message: format!("not sent: {why}"),
+            span: Some(step.request.span.clone()),
+        });
+        result.impact = Some(
+            "not sent: scimcheck writes only to resources this run created and confirmed as its own".into(),
+        );
+        // The read that decided is what came back for this step.
+        result.exchange = result.read_backs.pop();
+        return;
+    }
     let exchange = ctx.client.send(request).await;
     let response = match &exchange.response {
         Ok(r) => r.clone(),
@@ -800,6 +872,7 @@ async fn run_step(
         result.exchange = Some(exchange);
         return;
     }
+    let scope = &mut *run.scope;
     let normalizer = Normalizer::new(&scope.run_id, captured.iter().cloned(), &ctx.secrets);
     let check_ctx = CheckContext {
         scope,
@@ -842,24 +915,23 @@ async fn run_step(
         *failures = checked.failures;
         *names = applied;
     }
-    if result.failures.is_empty() {
+    // Captures are taken whatever the checks said: a step that failed
+    // passes none on, but its cleanup still finds what it created.
+    let taken: Vec<(&Capture, Option<Value>)> = step
+        .captures
+        .iter()
+        .map(|capture| (capture, capture_value(capture, &response)))
+        .collect();
+    let passed_checks = result.failures.is_empty();
+    if passed_checks {
         result
             .checks
             .extend(step.captures.iter().map(|c| format!("capture {}", c.name)));
-        for capture in &step.captures {
-            let value = match &capture.from {
-                CaptureFrom::Pointer(pointer) => response
-                    .json()
-                    .ok()
-                    .and_then(|v| v.pointer(pointer).cloned()),
-                CaptureFrom::Header(name) => {
-                    response.header(name).map(|v| Value::String(v.to_string()))
-                }
-            };
+        for (capture, value) in &taken {
             match value {
                 Some(v) => {
                     scope.vars.insert(capture.name.clone(), v.clone());
-                    captured.push((capture.name.clone(), v));
+                    captured.push((capture.name.clone(), v.clone()));
                 }
                 None => result.failures.push(Failure {
                     check: format!("capture {}", capture.name),
@@ -872,52 +944,209 @@ async fn run_step(
             }
         }
     }
+    let answer = response.json().ok();
+    let answered_id = answer
+        .as_ref()
+        .and_then(|v| v.get("id"))
+        .and_then(Value::as_str);
+    // A create the server says succeeded: what it made is the run's to
+    // remove, whatever else is wrong with the answer.
+    let created_in = ownership::created_in(
+        &exchange.request.method,
+        relative_path(&ctx.target, &exchange.request.url),
+    )
+    .filter(|_| (200..300).contains(&response.status));
+    let sent = ownership::sent_identity(exchange.request.body.as_deref());
+    if let (Some(endpoint), Some(id)) = (&created_in, answered_id) {
+        run.ledger.created(
+            Resource {
+                endpoint: endpoint.clone(),
+                id: id.to_string(),
+            },
+            sent.clone(),
+        );
+    }
+    record_deletes(ctx, run.ledger, &exchange.request, response.status);
     // What the step saw of the resource it created or touched, so that its
-    // cleanup deletes nothing else.
-    let created = response.json().ok().as_ref().and_then(Identity::of);
+    // cleanup deletes nothing else. For a create, the names it sent: the
+    // answer may name someone else's resource.
+    let created = match (&created_in, &answer) {
+        (Some(_), answer) => Some(answered_creation_time(sent, answer.as_ref())),
+        (None, Some(answer)) => Identity::of(answer),
+        (None, None) => None,
+    };
     // A resource created where none should have been is removed all the
-    // same: only on a 201, so that nothing this run did not create is touched.
+    // same: only after a create said it succeeded, so that nothing this run
+    // did not create is touched.
     if let Some(cleanup) = &step.cleanup_if_created
-        && response.status == 201
+        && created_in.is_some()
     {
         let mut with_created = scope.clone();
-        if let Some(id) = response.json().ok().and_then(|v| v.pointer("/id").cloned()) {
-            with_created.vars.insert(CREATED_ID.to_string(), id);
+        if let Some(id) = answered_id {
+            with_created
+                .vars
+                .insert(CREATED_ID.to_string(), Value::String(id.to_string()));
         }
-        match render_request(ctx, cleanup, &with_created) {
-            Ok(request) => cleanups.push(PendingCleanup {
-                request,
-                span: cleanup.span.clone(),
-                created: created.clone(),
+        run.cleanups.push(PendingCleanup {
+            request: render_request(ctx, cleanup, &with_created).map_err(|e| {
+                format!(
+                    "answered {}, and the cleanup of what it created cannot be built ({e}): the resource may be left behind",
+                    response.status
+                )
             }),
-            Err(e) => result.failures.push(Failure {
-                check: CLEANUP_CHECK.into(),
-                message: format!(
-                    "answered 201, and the cleanup of what it created cannot be built ({e}): the resource may be left behind"
-                ),
-                span: Some(cleanup.span.clone()),
-            }),
-        }
+            span: cleanup.span.clone(),
+            created: created.clone(),
+        });
     }
-    // The cleanup is registered once the step passed, so it never deletes
-    // something this run did not create.
-    if result.failures.is_empty()
-        && let Some(cleanup) = &step.cleanup
+    // The cleanup is registered once the step passed, or once a create said
+    // it succeeded even though a check failed (a wrong content type, no
+    // Location): never for a resource this run did not create.
+    if let Some(cleanup) = &step.cleanup
+        && (result.failures.is_empty() || created_in.is_some())
     {
-        match render_request(ctx, cleanup, scope) {
-            Ok(request) => cleanups.push(PendingCleanup {
+        let mut cleanup_scope = scope.clone();
+        if !passed_checks {
+            for (capture, value) in &taken {
+                if let Some(v) = value {
+                    cleanup_scope.vars.insert(capture.name.clone(), v.clone());
+                }
+            }
+        }
+        let request = render_request(ctx, cleanup, &cleanup_scope).map_err(|e| {
+            if result.failures.is_empty() {
+                format!("cannot build the cleanup request: {e}")
+            } else {
+                format!(
+                    "{} {} answered {}: what it created cannot be cleaned up ({e}): the resource may be left behind",
+                    exchange.request.method, exchange.request.url, response.status
+                )
+            }
+        });
+        match request {
+            Err(why) if result.failures.is_empty() => result.failures.push(Failure {
+                check: CLEANUP_CHECK.into(),
+                message: why,
+                span: Some(cleanup.span.clone()),
+            }),
+            request => run.cleanups.push(PendingCleanup {
                 request,
                 span: cleanup.span.clone(),
                 created: created.clone(),
-            }),
-            Err(e) => result.failures.push(Failure {
-                check: CLEANUP_CHECK.into(),
-                message: format!("cannot build the cleanup request: {e}"),
-                span: Some(cleanup.span.clone()),
             }),
         }
     }
     result.exchange = Some(exchange);
+}
+
+/// What a capture finds in an answer, if anything.
+fn capture_value(capture: &Capture, response: &ReceivedResponse) -> Option<Value> {
+    match &capture.from {
+        CaptureFrom::Pointer(pointer) => response
+            .json()
+            .ok()
+            .and_then(|v| v.pointer(pointer).cloned()),
+        CaptureFrom::Header(name) => response.header(name).map(|v| Value::String(v.to_string())),
+    }
+}
+
+/// The identity a create sent, with the creation time the answer gave when
+/// the answer names what was sent (a server may re-case a name): otherwise
+/// the time is someone else's and proves nothing.
+fn answered_creation_time(mut sent: Identity, answer: Option<&Value>) -> Identity {
+    let Some(answer) = answer else {
+        return sent;
+    };
+    let answered = Identity::of(answer).unwrap_or_default();
+    let same = sent.names.is_empty()
+        || answered
+            .names
+            .iter()
+            .any(|a| sent.names.iter().any(|s| s.eq_ignore_ascii_case(a)));
+    if same {
+        sent.created = answered.created;
+    }
+    sent
+}
+
+/// The check name of a write not sent because its target is not the run's.
+pub const OWNERSHIP_CHECK: &str = "ownership";
+
+/// The part of `url` under the target's base URL.
+fn relative_path<'u>(target: &Target, url: &'u str) -> &'u str {
+    url.strip_prefix(target.base_url.as_str()).unwrap_or(url)
+}
+
+/// Before a write is sent: reads back each resource it would change that the
+/// run has not confirmed as its own yet, and refuses the write unless each is
+/// the run's, or is not there at all (a 404: nothing to harm). The reads are
+/// kept in `reads`.
+async fn confirm_writes(
+    ctx: &RunContext,
+    ledger: &mut Ledger,
+    request: &SentRequest,
+    reads: &mut Vec<Exchange>,
+) -> Result<(), String> {
+    let path = relative_path(&ctx.target, &request.url);
+    let resources = ownership::written_by(&request.method, path, request.body.as_deref())?;
+    for resource in resources {
+        if ledger.is_confirmed(&resource) {
+            continue;
+        }
+        if resource.id.is_empty() {
+            return Err(format!(
+                "{} {} would change {}, not a resource this run created",
+                request.method,
+                redacted_path(path),
+                resource.describe()
+            ));
+        }
+        let read = SentRequest {
+            method: http::Method::GET,
+            url: format!("{}{}", ctx.target.base_url, resource.path()?),
+            headers: request
+                .headers
+                .iter()
+                .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+                .cloned()
+                .collect(),
+            body: None,
+        };
+        let exchange = send_with_retries(&ctx.client, read).await;
+        let verdict = match &exchange.response {
+            Ok(r) if r.status == 404 => Ok(()),
+            Ok(r) if r.status == 200 => match r.json() {
+                Ok(current) => ledger.confirm(&resource, &current),
+                Err(e) => Err(format!("it could not be read back as JSON ({e})")),
+            },
+            Ok(r) => Err(format!(
+                "reading it back to confirm it is the run's answered {}",
+                r.status
+            )),
+            Err(e) => Err(format!(
+                "reading it back to confirm it is the run's failed: {e}"
+            )),
+        };
+        reads.push(exchange);
+        verdict.map_err(|why| format!("{} {why}", resource.describe()))?;
+    }
+    Ok(())
+}
+
+/// A path for a message: the query left out.
+fn redacted_path(path: &str) -> &str {
+    path.split('?').next().unwrap_or(path)
+}
+
+/// A DELETE the server accepted (or found already done): the id is no
+/// longer the run's, as the server may give it to someone else.
+fn record_deletes(ctx: &RunContext, ledger: &mut Ledger, request: &SentRequest, status: u16) {
+    if request.method != http::Method::DELETE || !((200..300).contains(&status) || status == 404) {
+        return;
+    }
+    let path = relative_path(&ctx.target, &request.url);
+    if let Ok(resources) = ownership::written_by(&request.method, path, None) {
+        resources.iter().for_each(|r| ledger.deleted(r));
+    }
 }
 
 /// Check names in order, each once (several predicates on one pointer are one check).
@@ -937,7 +1166,7 @@ pub fn render_request(
     plan: &RequestPlan,
     scope: &Scope,
 ) -> Result<SentRequest, RenderError> {
-    let path = plan.path.render(scope)?;
+    let path = plan.path.render_path(scope)?;
     let mut url = format!("{}{}", ctx.target.base_url, path);
     if !plan.query.is_empty() {
         let mut pairs = Vec::new();

@@ -1152,11 +1152,14 @@ fn leftovers(results: &[scimcheck::exec::ScenarioResult], secrets: &[String]) ->
     for result in results {
         // A resource left alone is someone else's now: not to be removed.
         for cleanup in result.cleanups.iter().filter(|c| !c.left_alone) {
-            if let (Some(problem), Some(exchange)) = (&cleanup.problem, &cleanup.exchange) {
-                out.push_str(&format!(
+            match (&cleanup.problem, &cleanup.exchange) {
+                (Some(problem), Some(exchange)) => out.push_str(&format!(
                     "  {} {} ({problem})\n",
                     exchange.request.method, exchange.request.url
-                ));
+                )),
+                // No request could be built: the problem names the create.
+                (Some(problem), None) => out.push_str(&format!("  {problem}\n")),
+                _ => {}
             }
         }
     }

@@ -143,6 +143,32 @@ impl Template {
         Ok(out)
     }
 
+    /// Renders a request path: every value is percent-encoded as one path
+    /// segment (`/`, `?`, `#` and `%` included), so an id such as
+    /// `x/../../Groups/7` names one resource under the collection, never
+    /// another; a value that would be `.`, `..` or empty is refused.
+    pub fn render_path(&self, scope: &Scope) -> Result<String, RenderError> {
+        let mut out = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(text) => out.push_str(text),
+                Segment::Var(var) => {
+                    let value = match scope.lookup(var)? {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    out.push_str(&crate::ownership::path_segment(&value).map_err(|_| {
+                        RenderError::NotASegment {
+                            name: var.to_string(),
+                            value: value.clone(),
+                        }
+                    })?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Renders to a JSON value: a sole placeholder keeps its value's type.
     pub fn render_value(&self, scope: &Scope) -> Result<Value, RenderError> {
         match self.sole_var() {
@@ -242,11 +268,18 @@ impl ValueTemplate {
     }
 }
 
-/// A variable that had no value at run time. Planning makes this rare: it
-/// happens only when a capture it depends on was not taken.
+/// A template that cannot be rendered at run time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("variable `{0}` has no value")]
-pub struct RenderError(pub String);
+pub enum RenderError {
+    /// A variable had no value. Planning makes this rare: it happens only
+    /// when a capture it depends on was not taken.
+    #[error("variable `{0}` has no value")]
+    Missing(String),
+    /// A value put into a request path would not be one path segment of its
+    /// own (`..` climbs out of the collection; an empty id names the collection).
+    #[error("variable `{name}` holds `{value}`, which cannot be one path segment")]
+    NotASegment { name: String, value: String },
+}
 
 /// The values a template can see while a scenario runs.
 #[derive(Debug, Clone, Default)]
@@ -265,12 +298,12 @@ impl Scope {
                 .env
                 .get(name)
                 .map(|v| Value::String(v.clone()))
-                .ok_or_else(|| RenderError(var.to_string())),
+                .ok_or_else(|| RenderError::Missing(var.to_string())),
             VarRef::Named(name) => self
                 .vars
                 .get(name)
                 .cloned()
-                .ok_or_else(|| RenderError(name.clone())),
+                .ok_or_else(|| RenderError::Missing(name.clone())),
         }
     }
 }
@@ -330,7 +363,33 @@ mod tests {
     #[test]
     fn missing_value_is_an_error_not_an_empty_string() {
         let t = Template::parse("{{ nope }}").unwrap();
-        assert_eq!(t.render(&scope()).unwrap_err(), RenderError("nope".into()));
+        assert_eq!(
+            t.render(&scope()).unwrap_err(),
+            RenderError::Missing("nope".into())
+        );
+    }
+
+    #[test]
+    fn path_values_are_one_segment_each() {
+        let mut scope = scope();
+        scope
+            .vars
+            .insert("id".into(), json!("x/../../Groups/7?a#b%2F"));
+        let t = Template::parse("/Users/{{ id }}").unwrap();
+        assert_eq!(
+            t.render_path(&scope).unwrap(),
+            "/Users/x%2F..%2F..%2FGroups%2F7%3Fa%23b%252F"
+        );
+        for climbing in ["..", ".", ""] {
+            scope.vars.insert("id".into(), json!(climbing));
+            assert!(
+                matches!(t.render_path(&scope), Err(RenderError::NotASegment { .. })),
+                "{climbing:?}"
+            );
+        }
+        // Literals are the suite author's: kept as written.
+        let t = Template::parse("/Users/{{ name }}?x=1").unwrap();
+        assert_eq!(t.render_path(&scope).unwrap(), "/Users/alice?x=1");
     }
 
     #[test]

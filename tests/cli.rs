@@ -251,10 +251,26 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(async {
         let server = MockServer::start().await;
-        let user = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"x"}"#;
+        // The user holds the name the run sent: the cleanup reads it back
+        // and finds it the run's.
+        let name = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let user = {
+            let name = name.clone();
+            move || {
+                format!(
+                    r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"{}"}}"#,
+                    name.lock().unwrap()
+                )
+            }
+        };
+        let created = user.clone();
         Mock::given(method("POST"))
             .and(path("/Users"))
-            .respond_with(ResponseTemplate::new(201).set_body_raw(user, "application/scim+json"))
+            .respond_with(move |request: &wiremock::Request| {
+                let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                *name.lock().unwrap() = sent["userName"].as_str().unwrap().to_string();
+                ResponseTemplate::new(201).set_body_raw(created(), "application/scim+json")
+            })
             .mount(&server)
             .await;
         // Enough of a SCIM endpoint for the preflight.
@@ -269,11 +285,11 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
         // The step under way when the interruption comes: slow, but within the timeout.
         Mock::given(method("GET"))
             .and(path("/Users/u1"))
-            .respond_with(
+            .respond_with(move |_: &wiremock::Request| {
                 ResponseTemplate::new(200)
-                    .set_body_raw(user, "application/scim+json")
-                    .set_delay(std::time::Duration::from_secs(2)),
-            )
+                    .set_body_raw(user(), "application/scim+json")
+                    .set_delay(std::time::Duration::from_secs(2))
+            })
             .mount(&server)
             .await;
         Mock::given(method("DELETE"))

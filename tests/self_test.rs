@@ -271,13 +271,15 @@ async fn snapshot_check_fails_on_a_changed_response_and_shows_the_diff() {
     );
 }
 
+/// Creates user `a`, the one the fake servers below hold: a cleanup reads it
+/// back and finds the name the run sent.
 const CREATE_THEN_FAIL: &str = r#"
 name: cleanup
 scenarios:
   - id: s
     steps:
       - id: create
-        request: { method: POST, path: /Users, json: { userName: "scimcheck-{{ run_id }}" } }
+        request: { method: POST, path: /Users, json: { userName: a } }
         expect: { status: 201 }
         capture: { id: /id }
         cleanup: { method: DELETE, path: "/Users/{{ id }}" }
@@ -329,7 +331,7 @@ scenarios:
   - id: s
     steps:
       - id: duplicate
-        request: { method: POST, path: /Users, json: { userName: "scimcheck-{{ run_id }}" } }
+        request: { method: POST, path: /Users, json: { userName: a } }
         expect: { status: 409 }
         cleanup_if_created: { method: DELETE, path: "/Users/{{ created_id }}" }
 "#;
@@ -399,14 +401,22 @@ async fn a_missing_capture_fails_the_step() {
         .mount(&server)
         .await;
     let run = run_yaml(CREATE_THEN_FAIL, &server.uri(), &[]).await;
+    let failures = run.failures();
     assert_eq!(
-        run.failures(),
-        ["capture id: nothing at /id in the response body"]
+        failures[0],
+        "capture id: nothing at /id in the response body"
     );
+    // Created, but with no id to delete it by: said, not silently kept.
+    assert_eq!(failures.len(), 2, "{failures:?}");
     assert!(
-        run.results[0].cleanups.is_empty(),
-        "nothing to clean: no id was captured"
+        failures[1].starts_with("cleanup: POST http://127.0.0.1:")
+            && failures[1].ends_with(
+                "/Users answered 201: what it created cannot be cleaned up (variable `id` has no value): the resource may be left behind"
+            ),
+        "{failures:?}"
     );
+    assert_eq!(run.results[0].cleanups.len(), 1);
+    assert!(run.results[0].cleanups[0].exchange.is_none());
 }
 
 // The built-in suites against a double with one defect each.

@@ -1,0 +1,227 @@
+//! A server that lies about what it created costs nobody their account: a
+//! create answering another resource's id, or an id that climbs out of its
+//! collection, gets no write of the run's (every PATCH, PUT and DELETE asks
+//! the ownership rule first), and what the run did create is still removed
+//! when the create's answer fails a check.
+
+mod common;
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use scimcheck::double::server::{response_template, service_request};
+use scimcheck::double::service::Service;
+use scimcheck::exec::{OWNERSHIP_CHECK, Outcome, ScenarioResult};
+use serde_json::{Value, json};
+use wiremock::matchers::{any, method, path};
+use wiremock::{Mock, Respond, ResponseTemplate};
+
+/// A customer's user and a group holding it, as a real tenant has them:
+/// `(user id, group id)`.
+async fn seed(base: &str) -> (String, String) {
+    let client = reqwest::Client::new();
+    let user = common::post_scim(
+        &client,
+        format!("{base}/Users"),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "jane@customer.example", "active": true,
+            "name": {"givenName": "Jane", "familyName": "Customer"}
+        }),
+    )
+    .await;
+    let group = common::post_scim(
+        &client,
+        format!("{base}/Groups"),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Finance", "members": [{"value": user}]
+        }),
+    )
+    .await;
+    (user, group)
+}
+
+/// The resources at `paths`, as the server answers them now.
+async fn read(base: &str, paths: &[String]) -> Vec<Value> {
+    let client = reqwest::Client::new();
+    let mut out = Vec::new();
+    for p in paths {
+        out.push(common::get_json(&client, format!("{base}{p}")).await);
+    }
+    out
+}
+
+/// The double, except that each 201 to `POST /Users` answers the id in
+/// `answer` (once set); every request's method and raw path is logged.
+struct LiesAboutIds {
+    service: Arc<Mutex<Service>>,
+    answer: Arc<OnceLock<String>>,
+    log: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Respond for LiesAboutIds {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        self.log
+            .lock()
+            .unwrap()
+            .push((request.method.to_string(), request.url.path().to_string()));
+        let scim = service_request(request);
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        let create = scim.method == "POST" && scim.path == "/Users";
+        if let (true, 201, Some(id), Some(body)) = (
+            create,
+            response.status,
+            self.answer.get(),
+            response.body.as_mut(),
+        ) {
+            body["id"] = json!(id);
+        }
+        response_template(&response)
+    }
+}
+
+/// A double whose creates answer the id set in the returned cell, and the
+/// log of what it received.
+async fn lying_double() -> (
+    scimcheck::double::Double,
+    Arc<OnceLock<String>>,
+    Arc<Mutex<Vec<(String, String)>>>,
+) {
+    let double = common::double().await;
+    let answer: Arc<OnceLock<String>> = Default::default();
+    let log: Arc<Mutex<Vec<(String, String)>>> = Default::default();
+    Mock::given(any())
+        .respond_with(LiesAboutIds {
+            service: double.service(),
+            answer: answer.clone(),
+            log: log.clone(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    (double, answer, log)
+}
+
+/// Every request other than a read that reached `target`.
+fn writes_to(log: &Mutex<Vec<(String, String)>>, target: &str) -> Vec<String> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|(method, path)| method != "GET" && path == target)
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect()
+}
+
+/// The run's own users still on the server.
+async fn run_users_left(base: &str) -> Vec<Value> {
+    let client = reqwest::Client::new();
+    let users = common::get_json(&client, format!("{base}/Users?count=1000")).await;
+    users["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["userName"].as_str().unwrap().starts_with("scimcheck-"))
+        .cloned()
+        .collect()
+}
+
+fn refusals(results: &[ScenarioResult]) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|r| &r.steps)
+        .flat_map(|s| &s.failures)
+        .filter(|f| f.check == OWNERSHIP_CHECK)
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_create_answering_another_users_id_gets_no_write() {
+    let (double, customer, log) = lying_double().await;
+    let base = double.base_url();
+    let (user, group) = seed(&base).await;
+    customer.set(user.clone()).unwrap();
+    let paths = [format!("/Users/{user}"), format!("/Groups/{group}")];
+    let before = read(&base, &paths).await;
+
+    let results = common::run_builtin(&base, "::").await;
+
+    assert_eq!(
+        read(&base, &paths).await,
+        before,
+        "the customer's data changed"
+    );
+    assert_eq!(writes_to(&log, &paths[0]), Vec::<String>::new());
+    assert_eq!(writes_to(&log, &paths[1]), Vec::<String>::new());
+    assert!(
+        log.lock().unwrap().iter().any(|(m, _)| m == "PATCH"),
+        "the run sent no write at all: the test proves nothing"
+    );
+    // Refused and said, naming who is there: a finding, not a silent skip.
+    let refused = refusals(&results);
+    assert!(!refused.is_empty(), "no write was refused");
+    assert!(
+        refused
+            .iter()
+            .all(|m| m.starts_with("not sent: ") && m.contains("jane@customer.example")),
+        "{refused:?}"
+    );
+    assert!(results.iter().any(|r| r.outcome == Outcome::Failed));
+}
+
+#[tokio::test]
+async fn an_id_that_climbs_out_of_users_reaches_no_group() {
+    let (double, climbing, log) = lying_double().await;
+    let base = double.base_url();
+    let (user, group) = seed(&base).await;
+    climbing.set(format!("x/../../Groups/{group}")).unwrap();
+    let paths = [format!("/Users/{user}"), format!("/Groups/{group}")];
+    let before = read(&base, &paths).await;
+
+    let results = common::run_builtin(&base, "::").await;
+
+    assert_eq!(
+        read(&base, &paths).await,
+        before,
+        "the customer's data changed"
+    );
+    assert_eq!(writes_to(&log, &paths[1]), Vec::<String>::new());
+    // Every request the run sent kept the id in one segment.
+    let log = log.lock().unwrap();
+    let climbed: Vec<_> = log
+        .iter()
+        .filter(|(_, p)| p.contains("/../") || p.ends_with("/..") || p.contains("/Groups/x"))
+        .collect();
+    assert!(climbed.is_empty(), "{climbed:?}");
+    assert!(
+        log.iter()
+            .any(|(m, p)| m == "PATCH" && p.contains("x%2F..%2F..%2FGroups")),
+        "no write used the lying id: the test proves nothing"
+    );
+    assert!(!results.is_empty());
+}
+
+#[tokio::test]
+async fn a_create_failing_a_check_is_still_cleaned_up() {
+    // 201 with the user, but without Location and meta: the create fails
+    // its checks, and what it created must go all the same.
+    let double = common::tampered_double(
+        wiremock::Mock::given(method("POST")).and(path("/Users")),
+        |_, response| {
+            response
+                .headers
+                .retain(|(name, _)| !name.eq_ignore_ascii_case("location"));
+            if let Some(body) = response.body.as_mut().and_then(Value::as_object_mut) {
+                body.remove("meta");
+            }
+        },
+    )
+    .await;
+    let base = double.base_url();
+
+    let results = common::run_builtin(&base, "::").await;
+
+    assert!(results.iter().any(|r| r.outcome == Outcome::Failed));
+    let left = run_users_left(&base).await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
