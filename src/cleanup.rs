@@ -3,11 +3,15 @@
 //! Every name scimcheck creates starts with `scimcheck-<run id>`. The users
 //! and groups are found by a `sw` filter on that prefix, and each one is
 //! checked again here before it is deleted: a server that ignores filters
-//! and answers with everyone must not cost anyone their account.
+//! and answers with everyone must not cost anyone their account, and a
+//! listing that pairs a run's name with another resource's id must not
+//! either (each id is read back before its DELETE).
 
 use serde_json::Value;
 
-use crate::http::{Client, SentRequest};
+use crate::exec::send_with_retries;
+use crate::http::{Client, Exchange, SentRequest};
+use crate::ownership::Identity;
 use crate::target::Target;
 
 /// Pages of this size are read until the listing is exhausted.
@@ -21,8 +25,13 @@ pub struct CleanupReport {
     pub deleted: Vec<String>,
     /// What could not be deleted, and why.
     pub failed: Vec<String>,
-    /// Resources the server returned that do not carry the prefix: left alone.
+    /// Resources the server returned that do not carry the prefix, or whose
+    /// id holds another resource: left alone.
     pub ignored: usize,
+    /// Listed, but not found at its id: nothing deleted.
+    pub gone: Vec<String>,
+    /// Listed with the run's name, but the id holds someone else's resource.
+    pub left_alone: Vec<String>,
 }
 
 /// Run ids are scimcheck's own: letters, digits and dashes, long enough that
@@ -45,13 +54,15 @@ pub async fn cleanup_run(
     client: &Client,
     target: &Target,
     run_id: &str,
-) -> Result<CleanupReport, String> {
-    validate_run_id(run_id)?;
+) -> Result<CleanupReport, CleanupError> {
+    validate_run_id(run_id).map_err(CleanupError::RunId)?;
     let prefix = format!("scimcheck-{run_id}");
     let mut report = CleanupReport::default();
     // Groups first: deleting a user must not leave it listed as a member meanwhile.
     for (endpoint, attribute) in [("Groups", "displayName"), ("Users", "userName")] {
-        let found = list(client, target, endpoint, attribute, &prefix).await?;
+        let found = list(client, target, endpoint, attribute, &prefix)
+            .await
+            .map_err(CleanupError::Listing)?;
         for resource in found {
             let name = resource
                 .get(attribute)
@@ -66,22 +77,111 @@ pub async fn cleanup_run(
                 report.ignored += 1;
                 continue;
             }
-            let path = format!("/{endpoint}/{id}");
-            let exchange = client
-                .send(SentRequest::to(target, http::Method::DELETE, &path))
-                .await;
-            match exchange.response {
-                Ok(r) if (200..300).contains(&r.status) || r.status == 404 => {
-                    report.deleted.push(format!("{path} ({name})"));
+            // The listing is only a lead: the id itself must hold the name.
+            let what = format!("/{endpoint}/{id} ({name})");
+            match delete_if_ours(client, target, endpoint, id, None, run_id)
+                .await
+                .deletion
+            {
+                Deletion::Deleted => report.deleted.push(what),
+                Deletion::Gone => report.gone.push(what),
+                Deletion::SomeoneElses(why) => {
+                    report.ignored += 1;
+                    report.left_alone.push(format!("{what}: {why}"));
                 }
-                Ok(r) => report
-                    .failed
-                    .push(format!("{path} ({name}): answered {}", r.status)),
-                Err(e) => report.failed.push(format!("{path} ({name}): {e}")),
+                Deletion::Failed(why) => report.failed.push(format!("{what}: {why}")),
             }
         }
     }
     Ok(report)
+}
+
+/// Why `cleanup --run-id` could not go through the run's leftovers.
+#[derive(Debug, thiserror::Error)]
+pub enum CleanupError {
+    /// Not a run id: a usage error, nothing sent.
+    #[error("{0}")]
+    RunId(String),
+    /// The server would not list the leftovers (after retries).
+    #[error("{0}")]
+    Listing(String),
+}
+
+/// How a delete of one resource went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    Deleted,
+    /// Not there any more: nothing left.
+    Gone,
+    /// The id holds a resource the run did not create: left alone.
+    SomeoneElses(String),
+    /// Not deleted (the read back or the DELETE failed): may be left behind.
+    Failed(String),
+}
+
+/// A delete's outcome, with the requests it took.
+#[derive(Debug)]
+pub struct DeleteAttempt {
+    pub deletion: Deletion,
+    /// The read that decided (None when the id could not be put in a path).
+    pub read: Option<Exchange>,
+    /// The DELETE, when the read found the resource the run's.
+    pub delete: Option<Exchange>,
+}
+
+/// Deletes `/<endpoint>/<id>` only once a read-back shows it is the run's:
+/// it carries the run's prefix, or holds what the run sent (`sent`). Both
+/// requests are tried again on a 5xx or a broken connection.
+pub async fn delete_if_ours(
+    client: &Client,
+    target: &Target,
+    endpoint: &str,
+    id: &str,
+    sent: Option<&Identity>,
+    run_id: &str,
+) -> DeleteAttempt {
+    let decided = |deletion, read| DeleteAttempt {
+        deletion,
+        read,
+        delete: None,
+    };
+    let path = match crate::ownership::resource_path(endpoint, id) {
+        Ok(path) => path,
+        Err(why) => return decided(Deletion::SomeoneElses(why), None),
+    };
+    let read = send_with_retries(client, SentRequest::to(target, http::Method::GET, &path)).await;
+    let unreadable = |why: String| {
+        Deletion::Failed(format!(
+            "could not be read back to confirm it is the run's ({why})"
+        ))
+    };
+    let verdict = match &read.response {
+        Ok(r) if r.status == 404 => Some(Deletion::Gone),
+        Ok(r) if r.status == 200 => match r.json() {
+            Ok(current) => crate::ownership::confirm(&current, sent, run_id)
+                .err()
+                .map(Deletion::SomeoneElses),
+            Err(e) => Some(unreadable(format!("not JSON: {e}"))),
+        },
+        Ok(r) => Some(unreadable(format!("answered {}", r.status))),
+        Err(e) => Some(unreadable(e.to_string())),
+    };
+    if let Some(deletion) = verdict {
+        return decided(deletion, Some(read));
+    }
+    let exchange =
+        send_with_retries(client, SentRequest::to(target, http::Method::DELETE, &path)).await;
+    let deletion = match &exchange.response {
+        Ok(r) if (200..300).contains(&r.status) => Deletion::Deleted,
+        Ok(r) if r.status == 404 => Deletion::Gone,
+        Ok(r) => Deletion::Failed(format!("DELETE answered {}", r.status)),
+        Err(e) => Deletion::Failed(format!("DELETE: {e}")),
+    };
+    DeleteAttempt {
+        deletion,
+        read: Some(read),
+        delete: Some(exchange),
+    }
 }
 
 /// Every resource the server lists for `attribute sw prefix`.
@@ -101,14 +201,16 @@ async fn list(
             target.base_url,
             crate::exec::encode(&filter)
         );
-        let exchange = client
-            .send(SentRequest {
+        let exchange = send_with_retries(
+            client,
+            SentRequest {
                 method: http::Method::GET,
                 url,
                 headers: target.request_headers(),
                 body: None,
-            })
-            .await;
+            },
+        )
+        .await;
         let response = exchange
             .response
             .map_err(|e| format!("GET /{endpoint}: {e}"))?;

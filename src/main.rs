@@ -1207,16 +1207,29 @@ fn cleanup(args: CleanupArgs) -> u8 {
         &args.run_id,
     ));
     match outcome {
-        Err(e) => {
-            eprintln!("scimcheck cleanup: {}", redact(&e, &secrets));
+        Err(e @ scimcheck::cleanup::CleanupError::RunId(_)) => {
+            eprintln!("scimcheck cleanup: {}", redact(&e.to_string(), &secrets));
             exit::USAGE
+        }
+        Err(e) => {
+            eprintln!("scimcheck cleanup: {}", redact(&e.to_string(), &secrets));
+            exit::UNREACHABLE
         }
         Ok(report) => {
             for deleted in &report.deleted {
-                println!("deleted {deleted}");
+                println!("deleted {}", redact(deleted, &secrets));
             }
             for failed in &report.failed {
                 println!("NOT deleted {}", redact(failed, &secrets));
+            }
+            for gone in &report.gone {
+                println!(
+                    "not found at its id (nothing deleted) {}",
+                    redact(gone, &secrets)
+                );
+            }
+            for alone in &report.left_alone {
+                println!("left alone {}", redact(alone, &secrets));
             }
             if report.ignored > 0 {
                 println!(

@@ -118,6 +118,75 @@ async fn a_server_that_ignores_filters_costs_nobody_their_account() {
     );
 }
 
+/// The double, except that its listings pair every name with bob's id, and
+/// its first listing answers 500.
+struct PairsNamesWithBob {
+    service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    bob: String,
+    failed_once: std::sync::atomic::AtomicBool,
+}
+
+impl Respond for PairsNamesWithBob {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = service_request(request);
+        let listing = scim.query.iter().any(|(k, _)| k == "filter");
+        if listing
+            && !self
+                .failed_once
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return ResponseTemplate::new(500);
+        }
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        if listing && let Some(body) = response.body.as_mut() {
+            for r in body["Resources"].as_array_mut().into_iter().flatten() {
+                r["id"] = json!(self.bob);
+            }
+        }
+        response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn a_listing_pairing_a_runs_name_with_another_id_deletes_nothing_and_a_5xx_is_retried() {
+    let double = Double::start(None).await;
+    seed(&double).await;
+    let client = reqwest::Client::new();
+    let listed = common::get_json(
+        &client,
+        format!(
+            "{}/Users?filter=userName%20eq%20%22bob%40example.com%22",
+            double.base_url()
+        ),
+    )
+    .await;
+    let bob = listed["Resources"][0]["id"].as_str().unwrap().to_string();
+    Mock::given(method("GET"))
+        .respond_with(PairsNamesWithBob {
+            service: double.service(),
+            bob,
+            failed_once: Default::default(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let target = Target::new(&double.base_url());
+    let report = cleanup_run(&Client::new(&target).unwrap(), &target, "abc123def")
+        .await
+        .unwrap();
+    assert!(report.deleted.is_empty(), "{report:?}");
+    assert!(!report.left_alone.is_empty(), "{report:?}");
+    assert!(
+        report.left_alone[0].contains("bob@example.com"),
+        "{report:?}"
+    );
+    assert!(
+        names(&double)
+            .await
+            .contains(&"bob@example.com".to_string())
+    );
+}
+
 #[test]
 fn the_command_reports_and_refuses_short_run_ids() {
     let runtime = tokio::runtime::Runtime::new().unwrap();

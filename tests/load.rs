@@ -762,3 +762,42 @@ async fn raw_mode_counts_the_answers_of_a_server_closing_after_each() {
     );
     assert_eq!(accepted.load(Ordering::SeqCst), 60);
 }
+
+#[tokio::test]
+async fn a_create_answering_a_customers_id_gets_no_write_and_the_loads_users_are_still_removed() {
+    let (double, lie, log) = common::lying_double().await;
+    let client = reqwest::Client::new();
+    let base = double.base_url();
+    let customer = common::post_scim(
+        &client,
+        format!("{base}/Users"),
+        serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "jane@customer.example", "active": true
+        }),
+    )
+    .await;
+    lie.set(customer.clone()).unwrap();
+    let opts = options(20, 200.0);
+    let (report, lines) = load_double(&double, &opts).await;
+    let text = verdict::render(&report, &lines);
+
+    let path = format!("/Users/{customer}");
+    let writes: Vec<_> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, p)| m != "GET" && *p == path)
+        .cloned()
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    let now = common::get_json(&client, format!("{base}{path}")).await;
+    assert_eq!(now["userName"], "jane@customer.example", "{now}");
+    assert_eq!(now["active"], true, "{now}");
+    // Users 0 and 10 would have been changed: refused and failed, said.
+    assert_eq!(report.refused_count, 2, "{text}");
+    assert_eq!(level_of(&lines, "not sent").level, Level::Fail, "{text}");
+    // The load's own users, whose ids it never learned, were found by name.
+    assert_eq!(left(&double.service(), &opts.run_id), 0, "{text}");
+    assert!(report.left.is_empty(), "{text}");
+}

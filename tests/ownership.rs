@@ -6,14 +6,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Mutex;
 
-use scimcheck::double::server::{response_template, service_request};
-use scimcheck::double::service::Service;
+use common::lying_double;
 use scimcheck::exec::{OWNERSHIP_CHECK, Outcome, ScenarioResult};
 use serde_json::{Value, json};
-use wiremock::matchers::{any, method, path};
-use wiremock::{Mock, Respond, ResponseTemplate};
+use wiremock::matchers::{method, path};
 
 /// A customer's user and a group holding it, as a real tenant has them:
 /// `(user id, group id)`.
@@ -49,57 +47,6 @@ async fn read(base: &str, paths: &[String]) -> Vec<Value> {
         out.push(common::get_json(&client, format!("{base}{p}")).await);
     }
     out
-}
-
-/// The double, except that each 201 to `POST /Users` answers the id in
-/// `answer` (once set); every request's method and raw path is logged.
-struct LiesAboutIds {
-    service: Arc<Mutex<Service>>,
-    answer: Arc<OnceLock<String>>,
-    log: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-impl Respond for LiesAboutIds {
-    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        self.log
-            .lock()
-            .unwrap()
-            .push((request.method.to_string(), request.url.path().to_string()));
-        let scim = service_request(request);
-        let mut response = self.service.lock().unwrap().handle(&scim);
-        let create = scim.method == "POST" && scim.path == "/Users";
-        if let (true, 201, Some(id), Some(body)) = (
-            create,
-            response.status,
-            self.answer.get(),
-            response.body.as_mut(),
-        ) {
-            body["id"] = json!(id);
-        }
-        response_template(&response)
-    }
-}
-
-/// A double whose creates answer the id set in the returned cell, and the
-/// log of what it received.
-async fn lying_double() -> (
-    scimcheck::double::Double,
-    Arc<OnceLock<String>>,
-    Arc<Mutex<Vec<(String, String)>>>,
-) {
-    let double = common::double().await;
-    let answer: Arc<OnceLock<String>> = Default::default();
-    let log: Arc<Mutex<Vec<(String, String)>>> = Default::default();
-    Mock::given(any())
-        .respond_with(LiesAboutIds {
-            service: double.service(),
-            answer: answer.clone(),
-            log: log.clone(),
-        })
-        .with_priority(1)
-        .mount(double.server())
-        .await;
-    (double, answer, log)
 }
 
 /// Every request other than a read that reached `target`.

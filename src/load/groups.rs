@@ -104,8 +104,9 @@ pub(super) async fn group_cycle(
     let created = ctx
         .match_then_create(
             (Op::GroupMatch, found),
-            (Op::GroupCreate, "/Groups", body),
+            (Op::GroupCreate, "Groups", body),
             scheduled,
+            ctx.options.members > 0,
         )
         .await;
     groups.group_ids.lock().unwrap()[g] = created;
@@ -130,10 +131,13 @@ pub(super) async fn member_batch(
     if members.is_empty() {
         return;
     }
+    let Ok(path) = crate::ownership::resource_path("Groups", &id) else {
+        return;
+    };
     let patch = json_request(
         &ctx.target,
         http::Method::PATCH,
-        &format!("/Groups/{id}"),
+        &path,
         json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{ "op": "Add", "path": "members", "value": members }],
@@ -174,7 +178,9 @@ pub(super) async fn read_back(
     if expected.is_empty() {
         return;
     }
-    let path = format!("/Groups/{id}");
+    let Ok(path) = crate::ownership::resource_path("Groups", &id) else {
+        return;
+    };
     let request = crate::http::SentRequest::to(&ctx.target, http::Method::GET, &path);
     let Some(exchange) = ctx.send(Op::ReadBack, request, scheduled).await else {
         return;

@@ -19,12 +19,14 @@ pub mod verdict;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cleanup::{DeleteAttempt, Deletion, delete_if_ours};
 use crate::exec::Interrupt;
-use crate::http::{Client, SentRequest};
+use crate::http::Client;
+use crate::ownership::Identity;
 use crate::target::Target;
 use groups::{GroupsReport, Membership};
-use pace::{Ctx, outcome, paced};
-use stats::{Op, Outcome, Stats};
+use pace::{Created, Ctx, outcome, paced};
+use stats::{Op, Stats};
 
 /// What to send, and the bounds that always hold.
 #[derive(Debug, Clone)]
@@ -150,8 +152,12 @@ pub struct LoadReport {
     /// Users created.
     pub created: usize,
     pub groups: GroupsReport,
-    /// Resources the cleanup could not delete: `/Users/<id>`, `/Groups/<id>`.
+    /// Resources the cleanup could not delete: `/Users/<id> (name): why`.
     pub left: Vec<String>,
+    /// Writes not sent because the id the server answered was not confirmed
+    /// as the load's own (a few, with why), and how many.
+    pub refused: Vec<String>,
+    pub refused_count: u64,
 }
 
 /// Counters a live view reads while the load runs.
@@ -211,11 +217,12 @@ pub async fn run_with_progress(
         ctx.in_window.load(std::sync::atomic::Ordering::SeqCst) as f64 / window
     };
     let stopped_early = ctx.stopped();
-    let created: Vec<String> = std::mem::take(&mut *ctx.created.lock().unwrap());
+    let created: Vec<Created> = std::mem::take(&mut *ctx.created.lock().unwrap());
     let left = cleanup(&ctx, &created, &mut report_stats).await;
-    let count = |endpoint: &str| created.iter().filter(|p| p.starts_with(endpoint)).count();
+    let count = |endpoint: &str| created.iter().filter(|c| c.endpoint == endpoint).count();
+    let refused = ctx.refused.lock().unwrap().clone();
     let groups_report = GroupsReport {
-        created: count("/Groups/"),
+        created: count("Groups"),
         ..groups.outcome.lock().unwrap().clone()
     };
     Ok(LoadReport {
@@ -224,9 +231,11 @@ pub async fn run_with_progress(
         achieved_rate,
         raw: options.raw,
         stopped_early,
-        created: count("/Users/"),
+        created: count("Users"),
         groups: groups_report,
         left,
+        refused,
+        refused_count: ctx.refused_count.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 
@@ -290,12 +299,20 @@ async fn cycles(ctx: &Arc<Ctx>, groups: &Arc<Membership>) {
 }
 
 /// Deletes everything created, the last created first (groups before their
-/// members), whatever happened; returns what could not be deleted.
-async fn cleanup(ctx: &Arc<Ctx>, created: &[String], stats: &mut Stats) -> Vec<String> {
+/// members), whatever happened, each only once a read-back shows it is the
+/// load's own; returns what may be left behind. When a create answered an id
+/// that is not the load's, the load's resources are then looked for by name
+/// (as `cleanup --run-id` does), so that none is left unsaid.
+async fn cleanup(ctx: &Arc<Ctx>, created: &[Created], stats: &mut Stats) -> Vec<String> {
     let mut left = Vec::new();
+    let mut lost = false;
     let since = ctx.started.elapsed();
     let mut deletes = tokio::task::JoinSet::new();
-    for path in created.iter().rev().cloned() {
+    for resource in created.iter().rev().cloned() {
+        let Some(id) = resource.id.clone() else {
+            lost = true;
+            continue;
+        };
         // A slot first, so that at most `concurrency` deletes are held in memory.
         let Ok(slot) = ctx.slots.clone().acquire_owned().await else {
             break;
@@ -304,36 +321,72 @@ async fn cleanup(ctx: &Arc<Ctx>, created: &[String], stats: &mut Stats) -> Vec<S
         deletes.spawn(async move {
             let _slot = slot;
             let t = Instant::now();
-            let request = SentRequest::to(&ctx.target, http::Method::DELETE, &path);
-            let exchange = crate::exec::send_with_retries(&ctx.client, request).await;
-            (path, outcome(&exchange, t.elapsed()))
+            let sent = Identity {
+                names: vec![resource.name.clone()],
+                created: None,
+            };
+            let attempt = delete_if_ours(
+                &ctx.client,
+                &ctx.target,
+                resource.endpoint,
+                &id,
+                Some(&sent),
+                &ctx.options.run_id,
+            )
+            .await;
+            (resource, id, attempt, t.elapsed())
         });
         while let Some(done) = deletes.try_join_next() {
-            tally_delete(done, &mut left, stats, since);
+            lost |= tally_delete(done, &mut left, stats, since);
         }
     }
     while let Some(done) = deletes.join_next().await {
-        tally_delete(done, &mut left, stats, since);
+        lost |= tally_delete(done, &mut left, stats, since);
+    }
+    if lost {
+        left.extend(sweep(ctx).await);
     }
     left.sort();
     left
 }
 
-/// Records a finished cleanup DELETE; one that did not delete is left.
+/// Looks for the load's users and groups by name and deletes each one whose
+/// id holds it: for resources whose create answered no id, or another's.
+async fn sweep(ctx: &Arc<Ctx>) -> Vec<String> {
+    match crate::cleanup::cleanup_run(&ctx.client, &ctx.target, &ctx.options.run_id).await {
+        Ok(report) => report.failed,
+        Err(e) => vec![format!(
+            "resources whose create answered no id, or another resource's id, could not be looked for by name ({e})"
+        )],
+    }
+}
+
+/// Records a finished cleanup; one that did not delete is left. True when
+/// the id answered was not the load's: its own resource is still to find.
 fn tally_delete(
-    done: Result<(String, Outcome), tokio::task::JoinError>,
+    done: Result<(Created, String, DeleteAttempt, Duration), tokio::task::JoinError>,
     left: &mut Vec<String>,
     stats: &mut Stats,
     since: Duration,
-) {
-    let Ok((path, result)) = done else { return };
-    if !result
-        .status
-        .is_some_and(|s| (200..300).contains(&s) || s == 404)
-    {
-        left.push(path);
+) -> bool {
+    let Ok((resource, id, attempt, latency)) = done else {
+        return false;
+    };
+    let second = since.as_secs() as usize;
+    for (op, exchange) in [(Op::Confirm, &attempt.read), (Op::Delete, &attempt.delete)] {
+        if let Some(exchange) = exchange {
+            stats.record(op, second, &outcome(exchange, latency));
+        }
     }
-    stats.record(Op::Delete, since.as_secs() as usize, &result);
+    let what = format!("/{}/{id} ({})", resource.endpoint, resource.name);
+    match attempt.deletion {
+        Deletion::Deleted | Deletion::Gone => false,
+        Deletion::SomeoneElses(_) => true,
+        Deletion::Failed(why) => {
+            left.push(format!("{what}: {why}"));
+            false
+        }
+    }
 }
 
 #[cfg(test)]

@@ -32,9 +32,13 @@ pub(super) struct Ctx {
     pub slots: Arc<tokio::sync::Semaphore>,
     pub stats: Mutex<Stats>,
     pub progress: Arc<Progress>,
-    /// What was created, in order: `/Users/<id>`, `/Groups/<id>`.
-    pub created: Mutex<Vec<String>>,
+    /// What was created, in order.
+    pub created: Mutex<Vec<Created>>,
     sent: AtomicU64,
+    /// Writes not sent because the id was not confirmed as the load's own:
+    /// a few with why, and how many.
+    pub refused: Mutex<Vec<String>>,
+    pub refused_count: AtomicU64,
     /// Requests started within the schedule's window.
     pub in_window: AtomicU64,
     stop: Mutex<Option<String>>,
@@ -62,6 +66,8 @@ impl Ctx {
             progress,
             created: Mutex::new(Vec::new()),
             sent: AtomicU64::new(0),
+            refused: Mutex::new(Vec::new()),
+            refused_count: AtomicU64::new(0),
             in_window: AtomicU64::new(0),
             stop: Mutex::new(None),
         }
@@ -147,26 +153,106 @@ impl Ctx {
     }
 
     /// Entra's find-or-create: the match, then, when it answered, the POST
-    /// of `body` to `endpoint`. The id created, recorded for the cleanup.
+    /// of `body` to `/endpoint`. Whatever the server says it created is
+    /// recorded for the cleanup, with the name sent. The id comes back only
+    /// when it may be written to: with `will_write`, once a read-back shows
+    /// it holds the name sent (a server may answer someone else's id).
     pub async fn match_then_create(
         &self,
         (match_op, found): (Op, SentRequest),
-        (create_op, endpoint, body): (Op, &str, serde_json::Value),
+        (create_op, endpoint, body): (Op, &'static str, serde_json::Value),
         scheduled: Instant,
+        will_write: bool,
     ) -> Option<String> {
         let found = self.send(match_op, found, scheduled).await;
         if !match_answered(found.as_ref()) {
             return None;
         }
-        let create = json_request(&self.target, http::Method::POST, endpoint, body);
+        let name = ["userName", "displayName"]
+            .iter()
+            .find_map(|a| body.get(a).and_then(|v| v.as_str()))
+            .unwrap_or_default()
+            .to_string();
+        let path = format!("/{endpoint}");
+        let create = json_request(&self.target, http::Method::POST, &path, body);
         let exchange = self.send(create_op, create, Instant::now()).await?;
-        let id = created_id(&exchange)?;
-        self.created
-            .lock()
-            .unwrap()
-            .push(format!("{endpoint}/{id}"));
+        let accepted = exchange
+            .response
+            .as_ref()
+            .is_ok_and(|r| (200..300).contains(&r.status));
+        if !accepted {
+            return None;
+        }
+        let id = created_id(&exchange);
+        self.created.lock().unwrap().push(Created {
+            endpoint,
+            id: id.clone(),
+            name: name.clone(),
+        });
+        let id = id?;
+        if will_write && !self.owns(endpoint, &id, &name).await {
+            return None;
+        }
         Some(id)
     }
+
+    /// Whether `/endpoint/id` holds the resource named `name` this load
+    /// created: read back once before the first write (the read is counted
+    /// as scimcheck's own, not Entra's).
+    async fn owns(&self, endpoint: &str, id: &str, name: &str) -> bool {
+        let Ok(path) = crate::ownership::resource_path(endpoint, id) else {
+            self.refused(format!("`{id}` cannot be one path segment"));
+            return false;
+        };
+        let read = SentRequest::to(&self.target, http::Method::GET, &path);
+        let Some(exchange) = self.send(Op::Confirm, read, Instant::now()).await else {
+            return false;
+        };
+        let sent = crate::ownership::Identity {
+            names: vec![name.to_string()],
+            created: None,
+        };
+        let verdict = match &exchange.response {
+            Ok(r) if r.status == 200 => r
+                .json()
+                .map_err(|e| format!("{path} is not JSON: {e}"))
+                .and_then(|current| {
+                    crate::ownership::confirm(&current, Some(&sent), &self.options.run_id)
+                        .map_err(|why| format!("{path} {why}"))
+                }),
+            Ok(r) => Err(format!("{path} answered {} when read back", r.status)),
+            Err(e) => Err(format!("{path}: {e}")),
+        };
+        match verdict {
+            Ok(()) => true,
+            Err(why) => {
+                self.refused(why);
+                false
+            }
+        }
+    }
+
+    /// A write not sent because its target is not the load's own.
+    fn refused(&self, why: String) {
+        let mut refused = self.refused.lock().unwrap();
+        if refused.len() < MAX_TOLD {
+            refused.push(why);
+        }
+        self.refused_count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// At most this many refusals are kept with their reason.
+const MAX_TOLD: usize = 20;
+
+/// A resource the server said it created for the load.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub endpoint: &'static str,
+    /// None when the create's answer carried no id.
+    pub id: Option<String>,
+    /// The name the load sent.
+    pub name: String,
 }
 
 /// Starts `count` items, one every `every` from `base`, each when a slot is
@@ -284,7 +370,7 @@ fn created_id(exchange: &Exchange) -> Option<String> {
         .response
         .as_ref()
         .ok()
-        .filter(|r| r.status == 201)
+        .filter(|r| (200..300).contains(&r.status))
         .and_then(|r| r.json().ok())
         .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_string))
 }

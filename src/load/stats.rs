@@ -20,11 +20,14 @@ pub enum Op {
     Members,
     /// scimcheck's own check that the members held: not Entra's traffic.
     ReadBack,
+    /// scimcheck's own read of a resource before its first write or its
+    /// delete, that it is the one the load created (see `ownership`).
+    Confirm,
     Delete,
 }
 
 impl Op {
-    pub const ALL: [Op; 9] = [
+    pub const ALL: [Op; 10] = [
         Op::Match,
         Op::Create,
         Op::Update,
@@ -33,6 +36,7 @@ impl Op {
         Op::GroupCreate,
         Op::Members,
         Op::ReadBack,
+        Op::Confirm,
         Op::Delete,
     ];
 
@@ -46,13 +50,14 @@ impl Op {
             Op::GroupCreate => "group create (POST)",
             Op::Members => "members (PATCH add)",
             Op::ReadBack => "group read back (GET)",
+            Op::Confirm => "ownership read back (GET)",
             Op::Delete => "cleanup (DELETE)",
         }
     }
 
     /// What Entra itself sends in a cycle (cleanup and read backs aside).
     pub fn is_entra(self) -> bool {
-        !matches!(self, Op::ReadBack | Op::Delete)
+        !matches!(self, Op::ReadBack | Op::Confirm | Op::Delete)
     }
 }
 

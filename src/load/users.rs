@@ -31,10 +31,18 @@ pub(super) async fn user_cycle(ctx: Arc<Ctx>, n: usize, scheduled: Instant) -> O
         "externalId": format!("scimcheck-{}-load-{n}", options.run_id),
     });
     let found = match_request(&ctx.target, "/Users", "userName", &name, "");
+    // The incremental cycle: one user in ten changed, one in twenty disabled.
+    let update = n.is_multiple_of(10);
+    let disable = n.is_multiple_of(20);
     let id = ctx
-        .match_then_create((Op::Match, found), (Op::Create, "/Users", body), scheduled)
+        .match_then_create(
+            (Op::Match, found),
+            (Op::Create, "Users", body),
+            scheduled,
+            update || disable,
+        )
         .await?;
-    let path = format!("/Users/{id}");
+    let path = crate::ownership::resource_path("Users", &id).ok()?;
     let patch = |ops: serde_json::Value| {
         json_request(
             &ctx.target,
@@ -46,14 +54,13 @@ pub(super) async fn user_cycle(ctx: Arc<Ctx>, n: usize, scheduled: Instant) -> O
             }),
         )
     };
-    // The incremental cycle: one user in ten changed, one in twenty disabled.
-    if n.is_multiple_of(10) {
+    if update {
         let update = patch(
             json!([{ "op": "Replace", "path": "displayName", "value": format!("Load user {n} (changed)") }]),
         );
         ctx.send(Op::Update, update, Instant::now()).await;
     }
-    if n.is_multiple_of(20) {
+    if disable {
         let disable = patch(json!([{ "op": "Replace", "path": "active", "value": "False" }]));
         ctx.send(Op::Disable, disable, Instant::now()).await;
     }

@@ -44,6 +44,22 @@ pub fn judge(report: &LoadReport, expect: &Expectations) -> Vec<Line> {
     let stats = &report.stats;
     let (requests, failures) = stats.totals();
     lines.push(rate_line(report, expect));
+    if report.refused_count > 0 {
+        lines.push(Line {
+            level: Level::Fail,
+            text: format!(
+                "{} write{} not sent: the id a create answered does not hold what the load created{}",
+                report.refused_count,
+                if report.refused_count == 1 { "" } else { "s" },
+                report
+                    .refused
+                    .first()
+                    .map(|why| format!(" ({why})"))
+                    .unwrap_or_default()
+            ),
+            source: "RFC 7643 3.1: the id is issued by the service provider for the new resource, unique and never reassigned",
+        });
+    }
     for (op, s) in &stats.ops {
         if s.count == 0 || !op.is_entra() {
             continue;
@@ -307,6 +323,7 @@ pub fn json(report: &LoadReport, lines: &[Line]) -> serde_json::Value {
             "without_members": report.groups.without_members,
         },
         "left": report.left,
+        "refused_writes": { "count": report.refused_count, "examples": report.refused },
     })
 }
 
@@ -339,6 +356,8 @@ mod tests {
             created: 0,
             groups: Default::default(),
             left: Vec::new(),
+            refused: Vec::new(),
+            refused_count: 0,
         }
     }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test file uses a part of it")]
 
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use scimcheck::check::snapshot::SnapshotStore;
@@ -192,4 +193,55 @@ pub fn request(method: &str, path: &str) -> scimcheck::double::service::Request 
         headers: [("authorization".to_string(), format!("Bearer {TOKEN}"))].into(),
         body: Vec::new(),
     }
+}
+
+/// The double, except that each 201 to `POST /Users` answers the id in
+/// `answer` (once set); every request's method and raw path is logged.
+pub struct LiesAboutIds {
+    service: Arc<Mutex<scimcheck::double::service::Service>>,
+    answer: Arc<OnceLock<String>>,
+    log: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl wiremock::Respond for LiesAboutIds {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        self.log
+            .lock()
+            .unwrap()
+            .push((request.method.to_string(), request.url.path().to_string()));
+        let scim = scimcheck::double::server::service_request(request);
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        let create = scim.method == "POST" && scim.path == "/Users";
+        if let (true, 201, Some(id), Some(body)) = (
+            create,
+            response.status,
+            self.answer.get(),
+            response.body.as_mut(),
+        ) {
+            body["id"] = serde_json::json!(id);
+        }
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+/// A double whose creates answer the id set in the returned cell, and the
+/// log of what it received.
+pub async fn lying_double() -> (
+    Double,
+    Arc<OnceLock<String>>,
+    Arc<Mutex<Vec<(String, String)>>>,
+) {
+    let double = double().await;
+    let answer: Arc<OnceLock<String>> = Default::default();
+    let log: Arc<Mutex<Vec<(String, String)>>> = Default::default();
+    Mock::given(wiremock::matchers::any())
+        .respond_with(LiesAboutIds {
+            service: double.service(),
+            answer: answer.clone(),
+            log: log.clone(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    (double, answer, log)
 }
