@@ -113,6 +113,8 @@ pub struct Client {
     max_body: usize,
     max_retries: u32,
     max_retry_wait: Duration,
+    /// Credentials echoed in an answer are replaced before anything sees it.
+    redactor: crate::target::Redactor,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +139,7 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(target.connect_timeout)
             .timeout(target.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(same_origin_redirects())
             .user_agent(concat!("scimcheck/", env!("CARGO_PKG_VERSION")));
         builder = tls(builder, target)?;
         Ok(Client {
@@ -147,8 +149,29 @@ impl Client {
             max_body: target.max_body,
             max_retries: target.max_retries,
             max_retry_wait: target.max_retry_wait,
+            redactor: crate::target::Redactor::new(&target.secrets()),
         })
     }
+}
+
+/// Redirects are followed within the target's origin only (at most 5): every
+/// request carries credentials, `--header` values included, and none may
+/// reach another host, port or scheme. A redirect elsewhere is answered as it
+/// came, so the step reports the redirect itself.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// TLS as the target asks: verified unless `insecure`, with its CA.
@@ -247,7 +270,8 @@ impl Client {
             .map(|(k, v)| {
                 (
                     k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    self.redactor
+                        .text(String::from_utf8_lossy(v.as_bytes()).into_owned()),
                 )
             })
             .collect();
@@ -267,7 +291,7 @@ impl Client {
         Ok(ReceivedResponse {
             status,
             headers,
-            body,
+            body: self.redactor.bytes(body),
         })
     }
 

@@ -343,15 +343,24 @@ fn main() -> ExitCode {
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write;
-        let _ = write!(std::io::stdout(), $($arg)*);
+        // Server text reaches the terminal escaped: no control sequence of
+        // a server's runs on the user's terminal.
+        let text = format!($($arg)*);
+        let _ = write!(std::io::stdout(), "{}", scimcheck::target::printable(&text));
     }};
+}
+
+/// Text for the terminal: secrets redacted, control characters escaped.
+fn shown(text: &str, secrets: &[String]) -> String {
+    scimcheck::target::printable(&redact(text, secrets)).into_owned()
 }
 
 /// [`out!`] with a newline.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stdout(), "{}", scimcheck::target::printable(&text));
     }};
 }
 
@@ -486,7 +495,7 @@ fn run(args: RunArgs) -> u8 {
         let probed = match runner::preflight(&target).await {
             Ok(probed) => probed,
             Err(e) => {
-                eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+                eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
                 return match e {
                     RunError::Setup(_) => exit::USAGE,
                     _ => exit::UNREACHABLE,
@@ -531,11 +540,11 @@ fn run(args: RunArgs) -> u8 {
         let report = match report {
             Ok(report) => report,
             Err(e @ (RunError::Unreachable { .. } | RunError::Credentials { .. } | RunError::NoScim { .. })) => {
-                eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+                eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
                 return exit::UNREACHABLE;
             }
             Err(e) => {
-                eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+                eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
                 return exit::USAGE;
             }
         };
@@ -735,7 +744,7 @@ fn load_test(args: LoadArgs) -> u8 {
             }
         }
         if let Err(e) = runner::preflight(&target).await {
-            eprintln!("scimcheck: {}", redact(&e.to_string(), &secrets));
+            eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
             return match e {
                 RunError::Setup(_) => exit::USAGE,
                 _ => exit::UNREACHABLE,
@@ -781,7 +790,7 @@ fn load_test(args: LoadArgs) -> u8 {
         let report = match result {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("scimcheck: {}", redact(&e, &secrets));
+                eprintln!("scimcheck: {}", shown(&e, &secrets));
                 return exit::USAGE;
             }
         };
@@ -1208,11 +1217,11 @@ fn cleanup(args: CleanupArgs) -> u8 {
     ));
     match outcome {
         Err(e @ scimcheck::cleanup::CleanupError::RunId(_)) => {
-            eprintln!("scimcheck cleanup: {}", redact(&e.to_string(), &secrets));
+            eprintln!("scimcheck cleanup: {}", shown(&e.to_string(), &secrets));
             exit::USAGE
         }
         Err(e) => {
-            eprintln!("scimcheck cleanup: {}", redact(&e.to_string(), &secrets));
+            eprintln!("scimcheck cleanup: {}", shown(&e.to_string(), &secrets));
             exit::UNREACHABLE
         }
         Ok(report) => {

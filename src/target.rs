@@ -76,20 +76,38 @@ impl Target {
         headers
     }
 
-    /// Every string that must never be printed.
+    /// Every string that must never be printed: each credential however it
+    /// was given (`--token`, `--basic`, any `--header`, an `Authorization`
+    /// header's credential after its scheme, a Basic credential decoded), and
+    /// the forms a server may echo it in (percent-encoded, base64,
+    /// JSON-escaped). Letter case is ignored when redacting.
     pub fn secrets(&self) -> Vec<String> {
         let mut secrets = Vec::new();
         match &self.auth {
             Auth::None => {}
             Auth::Bearer(token) => secrets.push(token.clone()),
-            Auth::Basic { password, .. } => secrets.push(password.clone()),
+            Auth::Basic { user, password } => {
+                secrets.push(password.clone());
+                secrets.push(format!("{user}:{password}"));
+            }
         }
-        if let Some(header) = self.authorization()
-            && let Some((_, credential)) = header.split_once(' ')
-        {
-            secrets.push(credential.to_string());
+        let headers = self
+            .authorization()
+            .into_iter()
+            .chain(self.headers.iter().map(|(_, v)| v.clone()));
+        for value in headers {
+            // `Bearer x` prints as `Bearer ***`: the scheme is no secret.
+            match credential_parts(&value) {
+                parts if parts.is_empty() => secrets.push(value),
+                parts => secrets.extend(parts),
+            }
         }
-        secrets.extend(self.headers.iter().map(|(_, v)| v.clone()));
+        let encoded: Vec<String> = secrets
+            .iter()
+            .filter(|s| s.chars().count() >= SHORT_SECRET)
+            .flat_map(|s| encodings(s))
+            .collect();
+        secrets.extend(encoded);
         secrets.retain(|s| !s.is_empty());
         // Longest first, so a secret inside another (a password inside its
         // base64 credential) does not leave the rest of the longer one visible.
@@ -97,6 +115,62 @@ impl Target {
         secrets.dedup();
         secrets
     }
+}
+
+/// The credential inside a header value: what follows a known auth scheme
+/// (`Bearer x`, `Token x`, `SSWS x`), and for `Basic`, the decoded
+/// `user:password` and the password; nothing for any other value, which is
+/// a secret whole.
+fn credential_parts(value: &str) -> Vec<String> {
+    let Some((scheme, credential)) = value.trim().split_once(' ') else {
+        return Vec::new();
+    };
+    let credential = credential.trim();
+    const SCHEMES: [&str; 8] = [
+        "bearer",
+        "basic",
+        "token",
+        "ssws",
+        "apikey",
+        "api-key",
+        "digest",
+        "negotiate",
+    ];
+    if !SCHEMES.iter().any(|s| scheme.eq_ignore_ascii_case(s)) || credential.is_empty() {
+        return Vec::new();
+    }
+    let mut parts = vec![credential.to_string()];
+    if scheme.eq_ignore_ascii_case("basic")
+        && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(credential)
+        && let Ok(decoded) = String::from_utf8(decoded)
+    {
+        if let Some((_, password)) = decoded.split_once(':') {
+            parts.push(password.to_string());
+        }
+        parts.push(decoded);
+    }
+    parts
+}
+
+/// The forms a server may echo a secret in: percent-encoded (a query, a
+/// form), base64 (standard and URL-safe, padded or not), JSON-escaped
+/// (`\/` as PHP writes it, and serde's escapes).
+fn encodings(secret: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut out = vec![
+        percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+            .to_string(),
+        crate::exec::encode(secret),
+        STANDARD.encode(secret),
+        STANDARD_NO_PAD.encode(secret),
+        URL_SAFE_NO_PAD.encode(secret),
+        secret.replace('/', "\\/"),
+    ];
+    if let Ok(json) = serde_json::to_string(secret) {
+        out.push(json.trim_matches('"').to_string());
+    }
+    out.retain(|form| form != secret);
+    out
 }
 
 /// Secrets shorter than this could be part of ordinary words (a token `x`
@@ -111,16 +185,102 @@ pub const SHORT_SECRET: usize = 8;
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for secret in secrets {
-        if !out.contains(secret.as_str()) {
+        let long = secret.chars().count() >= SHORT_SECRET;
+        if !long && !out.contains(secret.as_str()) {
             continue;
         }
         out = if secret.chars().count() >= SHORT_SECRET {
-            out.replace(secret.as_str(), "***")
+            replace_ignoring_case(&out, secret)
         } else {
             replace_standalone(&out, secret)
         };
     }
     out
+}
+
+/// `text` with every occurrence of `secret`, in any ASCII letter case,
+/// replaced by `***` (a server may echo a token upper-cased).
+fn replace_ignoring_case(text: &str, secret: &str) -> String {
+    // ASCII lower-casing keeps every byte offset.
+    let haystack = text.to_ascii_lowercase();
+    let needle = secret.to_ascii_lowercase();
+    if !haystack.contains(&needle) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(at) = haystack[from..].find(&needle) {
+        let start = from + at;
+        out.push_str(&text[from..start]);
+        out.push_str("***");
+        from = start + needle.len();
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+/// Redacts a response as it arrives, before anything can cut, parse or print
+/// it: every long secret (see [`SHORT_SECRET`]) in any letter case becomes
+/// `***`, which keeps a JSON body JSON (a secret sits inside a string).
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    pattern: Option<regex::bytes::Regex>,
+}
+
+impl Redactor {
+    pub fn new(secrets: &[String]) -> Redactor {
+        let long: Vec<String> = secrets
+            .iter()
+            .filter(|s| s.chars().count() >= SHORT_SECRET)
+            .map(|s| regex::escape(s))
+            .collect();
+        if long.is_empty() {
+            return Redactor::default();
+        }
+        // Longest first: an alternation takes the first branch that matches.
+        let pattern = format!("(?i-u:{})", long.join("|"));
+        Redactor {
+            pattern: regex::bytes::Regex::new(&pattern).ok(),
+        }
+    }
+
+    pub fn bytes(&self, data: Vec<u8>) -> Vec<u8> {
+        match &self.pattern {
+            Some(p) if p.is_match(&data) => p.replace_all(&data, &b"***"[..]).into_owned(),
+            _ => data,
+        }
+    }
+
+    pub fn text(&self, text: String) -> String {
+        match &self.pattern {
+            Some(p) if p.is_match(text.as_bytes()) => {
+                String::from_utf8_lossy(&p.replace_all(text.as_bytes(), &b"***"[..])).into_owned()
+            }
+            _ => text,
+        }
+    }
+}
+
+/// Text from a server made safe for a terminal: control characters (ESC,
+/// OSC, BEL, NUL, C1) and bidirectional overrides are shown as escapes,
+/// newlines and tabs kept.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Characters of tokens and words: a short secret next to one of them is
@@ -172,6 +332,52 @@ pub fn redact_json(value: &mut serde_json::Value, secrets: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_credential_and_its_encodings_are_secrets_matched_in_any_case() {
+        let mut target = Target::new("http://127.0.0.1:1");
+        target.headers.push((
+            "Authorization".into(),
+            "Bearer eyJhbGci.OiJI/UzI1+Ni".into(),
+        ));
+        let secrets = target.secrets();
+        let echoed = "token eyJhbGci.OiJI/UzI1+Ni, EYJHBGCI.OIJI/UZI1+NI, \
+                      eyJhbGci.OiJI%2FUzI1%2BNi, eyJhbGci.OiJI\\/UzI1+Ni, ZXlKaGJHY2kuT2lKSS9VekkxK05p";
+        let redacted = redact(echoed, &secrets);
+        assert!(
+            !redacted.to_ascii_lowercase().contains("eyjhbgci"),
+            "{redacted}"
+        );
+        assert!(!redacted.contains("ZXlKaGJHY2k"), "{redacted}");
+        // Basic given as a header: the password and the pair are secrets too.
+        let mut target = Target::new("http://127.0.0.1:1");
+        let basic = base64::engine::general_purpose::STANDARD.encode("alice:pw-9f8e7d6c");
+        target
+            .headers
+            .push(("Authorization".into(), format!("Basic {basic}")));
+        assert!(target.secrets().contains(&"pw-9f8e7d6c".to_string()));
+    }
+
+    #[test]
+    fn a_response_is_redacted_as_it_arrives_and_stays_json() {
+        let redactor = Redactor::new(&["s3cr3t-token-value".into()]);
+        let body = br#"{"echo":"Bearer S3CR3T-TOKEN-VALUE","n":1}"#.to_vec();
+        let clean = redactor.bytes(body);
+        assert_eq!(clean, br#"{"echo":"Bearer ***","n":1}"#);
+        let _: serde_json::Value = serde_json::from_slice(&clean).unwrap();
+    }
+
+    #[test]
+    fn terminal_output_escapes_control_characters() {
+        assert_eq!(
+            printable("ok\n\u{1b}]0;pwned\u{7}\u{0}\u{202E}x"),
+            "ok\n\\u{1b}]0;pwned\\u{7}\\u{0}\\u{202e}x"
+        );
+        assert!(matches!(
+            printable("plain\ttext"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn json_is_redacted_string_by_string_and_stays_json() {

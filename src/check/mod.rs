@@ -141,9 +141,21 @@ fn check_each<'e>(
                         ),
                         _ => String::new(),
                     };
+                    // scimcheck follows redirects within the target's origin
+                    // only: one elsewhere is the answer, and is said so.
+                    let redirect = match response.header("location") {
+                        Some(to) if (300..400).contains(&response.status) => format!(
+                            " (a redirect to {}, not followed: scimcheck sends credentials to the target's origin only)",
+                            one_line(to)
+                        ),
+                        _ => String::new(),
+                    };
                     failures.push(fail(
                         expectation.kind.label(),
-                        format!("expected {wanted}, got {}{detail}", response.status),
+                        format!(
+                            "expected {wanted}, got {}{redirect}{detail}",
+                            response.status
+                        ),
                     ));
                 }
             }

@@ -7,7 +7,7 @@ use crate::check::excerpt;
 use crate::diagnostic::Span;
 use crate::exec::{Outcome, ScenarioResult, StepResult};
 use crate::http::Exchange;
-use crate::target::redact;
+use crate::target::{printable, redact};
 
 /// One scenario's report, secrets redacted.
 pub fn scenario(result: &ScenarioResult, secrets: &[String]) -> String {
@@ -39,7 +39,7 @@ pub fn scenario(result: &ScenarioResult, secrets: &[String]) -> String {
             }
         }
     }
-    redact(&out, secrets)
+    printable(&redact(&out, secrets)).into_owned()
 }
 
 fn failed_step(scenario: &str, step: &StepResult) -> String {
@@ -201,5 +201,5 @@ pub fn exchange(scenario: &str, step: &str, exchange: &Exchange, secrets: &[Stri
             let _ = writeln!(out, "  < no answer ({ms} ms): {e}");
         }
     }
-    redact(&out, secrets)
+    printable(&redact(&out, secrets)).into_owned()
 }

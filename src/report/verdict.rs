@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use crate::exec::{Outcome, ScenarioResult};
-use crate::target::redact;
+use crate::target::{printable, redact};
 
 pub use crate::profile::{PROFILES, Profile, profile, profile_of};
 
@@ -327,5 +327,5 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
             }
         }
     }
-    redact(&out, secrets)
+    printable(&redact(&out, secrets)).into_owned()
 }
