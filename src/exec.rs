@@ -51,6 +51,9 @@ pub struct RunContext {
     /// dotted for sub-attributes); None when read nowhere: RFC 7643 core assumed.
     pub declared: Option<std::collections::BTreeSet<String>>,
     pub observer: Option<Arc<dyn Observer>>,
+    /// Every resource this run saw deleted, whatever scenario deleted it: a
+    /// create answering one of these ids has reassigned it (RFC 7643 3.1).
+    pub deleted: std::sync::Mutex<std::collections::HashSet<Resource>>,
 }
 
 /// How long pending cleanups may take once a run is interrupted.
@@ -461,6 +464,9 @@ pub async fn run_scenario(
             created: pending.created,
         };
         let done = send_cleanup(ctx, &scope.run_id, pending).await;
+        if let Ok(r) = &done.exchange.response {
+            record_deletes(ctx, &mut ledger, &done.exchange.request, r.status);
+        }
         if let Some(observer) = &ctx.observer {
             for exchange in done.read_back.iter().chain([&done.exchange]) {
                 observer.exchange(&result.full_name, "cleanup", exchange);
@@ -958,13 +964,20 @@ async fn run_step(
     .filter(|_| (200..300).contains(&response.status));
     let sent = ownership::sent_identity(exchange.request.body.as_deref());
     if let (Some(endpoint), Some(id)) = (&created_in, answered_id) {
-        run.ledger.created(
-            Resource {
-                endpoint: endpoint.clone(),
-                id: id.to_string(),
-            },
-            sent.clone(),
-        );
+        let resource = Resource {
+            endpoint: endpoint.clone(),
+            id: id.to_string(),
+        };
+        if ctx.deleted.lock().is_ok_and(|d| d.contains(&resource)) {
+            result.failures.push(Failure {
+                check: REUSED_ID_CHECK.into(),
+                message: format!(
+                    "the new resource got the id `{id}`, which this run saw deleted: an id is non-reassignable (RFC 7643 3.1), so a client holding it would change the new resource"
+                ),
+                span: Some(step.span.clone()),
+            });
+        }
+        run.ledger.created(resource, sent.clone());
     }
     record_deletes(ctx, run.ledger, &exchange.request, response.status);
     // What the step saw of the resource it created or touched, so that its
@@ -1068,6 +1081,9 @@ fn answered_creation_time(mut sent: Identity, answer: Option<&Value>) -> Identit
     sent
 }
 
+/// The check name of a create answering an id the run saw deleted.
+pub const REUSED_ID_CHECK: &str = "id reassigned";
+
 /// The check name of a write not sent because its target is not the run's.
 pub const OWNERSHIP_CHECK: &str = "ownership";
 
@@ -1146,6 +1162,13 @@ fn record_deletes(ctx: &RunContext, ledger: &mut Ledger, request: &SentRequest, 
     let path = relative_path(&ctx.target, &request.url);
     if let Ok(resources) = ownership::written_by(&request.method, path, None) {
         resources.iter().for_each(|r| ledger.deleted(r));
+        if let Ok(mut deleted) = ctx.deleted.lock() {
+            deleted.extend(
+                resources
+                    .into_iter()
+                    .filter(|_| (200..300).contains(&status)),
+            );
+        }
     }
 }
 

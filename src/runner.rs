@@ -222,6 +222,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         secrets,
         observer: settings.observer,
         declared,
+        deleted: Default::default(),
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;
     Ok(RunReport { run_id, results })

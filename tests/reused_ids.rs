@@ -139,3 +139,55 @@ async fn cleanups_leave_a_reused_id_alone() {
         "{why}"
     );
 }
+
+/// The double, except that a create takes the id of the last user deleted
+/// (as a server recycling ids from a free list does).
+struct RecyclesIds {
+    service: Arc<Mutex<Service>>,
+    freed: Arc<Mutex<Vec<String>>>,
+}
+
+impl Respond for RecyclesIds {
+    fn respond(&self, incoming: &wiremock::Request) -> ResponseTemplate {
+        let scim = service_request(incoming);
+        let mut service = self.service.lock().unwrap();
+        let mut response = service.handle(&scim);
+        let mut freed = self.freed.lock().unwrap();
+        if scim.method == "DELETE" && response.status == 204 && scim.path.starts_with("/Users/") {
+            freed.push(scim.path.trim_start_matches("/Users/").to_string());
+        }
+        if scim.method == "POST"
+            && scim.path == "/Users"
+            && response.status == 201
+            && let (Some(old), Some(body)) = (freed.pop(), response.body.as_mut())
+        {
+            let new = body["id"].as_str().unwrap().to_string();
+            assert!(service.reassign_id(Kind::User, &new, &old));
+            body["id"] = json!(old);
+        }
+        response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn a_create_handed_a_deleted_id_fails_the_run() {
+    let double = common::double().await;
+    Mock::given(any())
+        .respond_with(RecyclesIds {
+            service: double.service(),
+            freed: Default::default(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let results = common::run_builtin(&double.base_url(), "rfc7644::users-create::").await;
+    let reassigned: Vec<String> = results
+        .iter()
+        .flat_map(|r| &r.steps)
+        .flat_map(|s| &s.failures)
+        .filter(|f| f.check == scimcheck::exec::REUSED_ID_CHECK)
+        .map(|f| f.message.clone())
+        .collect();
+    assert!(!reassigned.is_empty(), "{results:#?}");
+    assert!(reassigned[0].contains("RFC 7643 3.1"), "{reassigned:?}");
+}
