@@ -59,24 +59,45 @@ pub struct RunContext {
 /// How long pending cleanups may take once a run is interrupted.
 pub const CLEANUP_BUDGET: Duration = Duration::from_secs(30);
 
-/// Set when the user interrupts a run (SIGINT, SIGTERM): no new step starts,
-/// a request under way finishes (within its timeout), so that what it created
-/// can be cleaned up, and the pending cleanups run within [`CLEANUP_BUDGET`].
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<std::sync::OnceLock<std::time::Instant>>);
+/// Set when the user interrupts a run (SIGINT, SIGTERM, SIGHUP): no new step
+/// starts, a request under way finishes (within its timeout, and without
+/// waiting out a 429 again), so that what it created can be cleaned up, and
+/// the pending cleanups run within [`CLEANUP_BUDGET`].
+#[derive(Debug, Clone)]
+pub struct Interrupt {
+    at: Arc<std::sync::OnceLock<std::time::Instant>>,
+    /// Wakes whoever waits for the interruption (a 429's back-off).
+    fired: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Default for Interrupt {
+    fn default() -> Interrupt {
+        Interrupt {
+            at: Default::default(),
+            fired: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+}
 
 impl Interrupt {
     pub fn trigger(&self) {
-        let _ = self.0.set(std::time::Instant::now());
+        let _ = self.at.set(std::time::Instant::now());
+        self.fired.send_replace(true);
     }
 
     pub fn is_set(&self) -> bool {
-        self.0.get().is_some()
+        self.at.get().is_some()
+    }
+
+    /// Completes once triggered (at once if it already was).
+    pub async fn triggered(&self) {
+        let mut fired = self.fired.subscribe();
+        let _ = fired.wait_for(|fired| *fired).await;
     }
 
     /// The time left for cleanups: unbounded (None) unless interrupted.
     fn cleanup_time_left(&self) -> Option<Duration> {
-        self.0
+        self.at
             .get()
             .map(|at| CLEANUP_BUDGET.saturating_sub(at.elapsed()))
     }
@@ -838,7 +859,7 @@ async fn run_step(
         result.exchange = result.read_backs.pop();
         return;
     }
-    let exchange = ctx.client.send(request).await;
+    let exchange = ctx.client.send_until(request, &ctx.interrupt).await;
     let response = match &exchange.response {
         Ok(r) => r.clone(),
         Err(e) => {

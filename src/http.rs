@@ -214,6 +214,24 @@ impl Client {
     /// before retries are not counted, so a vendor never reads scimcheck's own
     /// pacing as a slow endpoint.
     pub async fn send(&self, request: SentRequest) -> Exchange {
+        self.send_bounded(request, None).await
+    }
+
+    /// [`Client::send`], except that once `stop` is triggered a 429 is not
+    /// waited out again: the request ends with it, told in its retries.
+    pub async fn send_until(
+        &self,
+        request: SentRequest,
+        stop: &crate::exec::Interrupt,
+    ) -> Exchange {
+        self.send_bounded(request, Some(stop)).await
+    }
+
+    async fn send_bounded(
+        &self,
+        request: SentRequest,
+        stop: Option<&crate::exec::Interrupt>,
+    ) -> Exchange {
         let mut server_time = Duration::ZERO;
         let mut started_at = None;
         let mut retries = Vec::new();
@@ -226,14 +244,21 @@ impl Client {
             let response = self.perform(&request).await;
             server_time += attempt.elapsed();
             let throttled = matches!(&response, Ok(r) if r.status == 429);
+            let stopped = stop.is_some_and(|s| s.is_set());
+            let started = started_at.unwrap_or_else(std::time::SystemTime::now);
+            let done = |request, response, retries| Exchange {
+                request,
+                response,
+                elapsed: server_time,
+                started_at: started,
+                retries,
+            };
             if !throttled || retries.len() as u32 >= self.max_retries {
-                return Exchange {
-                    request,
-                    response,
-                    elapsed: server_time,
-                    started_at: started_at.unwrap_or_else(std::time::SystemTime::now),
-                    retries,
-                };
+                return done(request, response, retries);
+            }
+            if stopped {
+                retries.push("not retried after its 429: the run is stopping".into());
+                return done(request, response, retries);
             }
             let asked = response
                 .as_ref()
@@ -242,6 +267,20 @@ impl Client {
                 .and_then(retry_after);
             let backoff = Duration::from_secs(1 << retries.len().min(5));
             let wait = asked.unwrap_or(backoff).min(self.max_retry_wait);
+            let interrupted = match stop {
+                Some(stop) => tokio::select! {
+                    _ = tokio::time::sleep(wait) => false,
+                    _ = stop.triggered() => true,
+                },
+                None => {
+                    tokio::time::sleep(wait).await;
+                    false
+                }
+            };
+            if interrupted {
+                retries.push("not retried after its 429: the run is stopping".into());
+                return done(request, response, retries);
+            }
             retries.push(match asked {
                 Some(a) => format!(
                     "429, Retry-After {} s, waited {} s",
@@ -250,7 +289,6 @@ impl Client {
                 ),
                 None => format!("429 without Retry-After, waited {} s", wait.as_secs()),
             });
-            tokio::time::sleep(wait).await;
         }
     }
 

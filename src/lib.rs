@@ -32,6 +32,7 @@ pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod schema_suite;
+pub mod signals;
 pub mod suite;
 pub mod target;
 pub mod template;

@@ -515,14 +515,16 @@ fn run(args: RunArgs) -> u8 {
             return exit::USAGE;
         }
         let scenarios = plan.scenarios().count();
+        // Named before the first write, so that a killed run can be cleaned up.
+        let run_id = scimcheck::exec::new_run_id();
         match &double {
-            Some(_) => outln!("scimcheck: no --base-url given, running {scenarios} scenarios against the built-in SCIM double at {base_url}"
+            Some(_) => outln!("scimcheck: no --base-url given, running {scenarios} scenarios against the built-in SCIM double at {base_url} (run {run_id})"
             ),
-            None => outln!("scimcheck: running {scenarios} scenarios against {}", redact(&base_url, &secrets)),
+            None => outln!("scimcheck: running {scenarios} scenarios against {} (run {run_id})", redact(&base_url, &secrets)),
         }
         let interrupt = Interrupt::default();
         let live = std::sync::Arc::new(Live::new(scenarios, Display::detect(), secrets.clone(), args.verbose));
-        tokio::spawn(on_interrupt(interrupt.clone(), live.clone()));
+        on_interrupt(interrupt.clone(), live.clone(), run_id.clone());
         let settings = RunSettings {
             target,
             concurrency: args.concurrency,
@@ -530,7 +532,7 @@ fn run(args: RunArgs) -> u8 {
                 dir: args.snapshots.clone(),
                 accept: args.accept_snapshots,
             },
-            run_id: None,
+            run_id: Some(run_id),
             interrupt: interrupt.clone(),
             observer: Some(live.clone()),
             probed: Some(probed),
@@ -765,15 +767,12 @@ fn load_test(args: LoadArgs) -> u8 {
             options.run_id
         );
         let interrupt = Interrupt::default();
-        {
-            let interrupt = interrupt.clone();
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    interrupt.trigger();
-                    eprintln!("scimcheck: interrupted; no new user starts, the requests under way finish, then everything created is deleted");
-                }
-            });
-        }
+        let run_id = options.run_id.clone();
+        scimcheck::signals::watch(
+            interrupt.clone(),
+            || eprintln!("scimcheck: interrupted; no new user starts, the requests under way finish, then everything created is deleted (a second signal stops at once)"),
+            move || eprintln!("{}", killed(&run_id)),
+        );
         // A live line on a terminal; a plain line every 5 s when piped.
         let progress = std::sync::Arc::new(load::Progress::default());
         let total = planned;
@@ -1133,26 +1132,25 @@ fn write_and_run(mut args: ReplayArgs, files: Vec<(String, String, String)>) -> 
 
 /// Waits for SIGINT or SIGTERM, then asks the run to wind down; the
 /// progress bar goes first, so that nothing is drawn over the message.
-async fn on_interrupt(interrupt: Interrupt, live: std::sync::Arc<Live>) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    interrupt.trigger();
-    live.interrupt();
-    eprintln!(
-        "scimcheck: interrupted; no new request starts, the pending cleanups run (at most {} s)",
-        scimcheck::exec::CLEANUP_BUDGET.as_secs()
+fn on_interrupt(interrupt: Interrupt, live: std::sync::Arc<Live>, run_id: String) {
+    scimcheck::signals::watch(
+        interrupt,
+        move || {
+            live.interrupt();
+            eprintln!(
+                "scimcheck: interrupted; no new request starts, the pending cleanups run (at most {} s; a second signal stops at once)",
+                scimcheck::exec::CLEANUP_BUDGET.as_secs()
+            );
+        },
+        move || eprintln!("{}", killed(&run_id)),
     );
+}
+
+/// What a second signal leaves to the user.
+fn killed(run_id: &str) -> String {
+    format!(
+        "scimcheck: stopped at once by a second signal: cleanups not finished; `scimcheck cleanup --run-id {run_id} --base-url ...` removes what run {run_id} left"
+    )
 }
 
 /// What could not be cleaned up, so a person can remove it.

@@ -246,6 +246,22 @@ fn serve_announces_its_url_and_answers_scim() {
 
 #[test]
 fn an_interrupted_run_cleans_up_and_exits_130() {
+    interrupted_by("INT");
+}
+
+#[test]
+fn a_terminated_run_cleans_up_and_exits_130() {
+    interrupted_by("TERM");
+}
+
+#[test]
+fn a_run_whose_terminal_hangs_up_cleans_up_and_exits_130() {
+    interrupted_by("HUP");
+}
+
+/// A run sent `signal` while a step is under way: no step starts after it,
+/// and the user it created is deleted.
+fn interrupted_by(signal: &str) {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -340,7 +356,7 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     let output = child.wait_with_output().unwrap();
@@ -858,4 +874,110 @@ fn verbose_prints_every_exchange_as_it_happens_and_no_secret() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&quiet.stdout).contains("  > "));
+}
+
+#[test]
+fn an_interruption_during_a_429_back_off_stops_within_the_cleanup_budget() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        let name = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let user = {
+            let name = name.clone();
+            move || {
+                format!(
+                    r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"{}"}}"#,
+                    name.lock().unwrap()
+                )
+            }
+        };
+        let created = user.clone();
+        Mock::given(method("POST"))
+            .and(path("/Users"))
+            .respond_with(move |request: &wiremock::Request| {
+                let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                *name.lock().unwrap() = sent["userName"].as_str().unwrap().to_string();
+                ResponseTemplate::new(201).set_body_raw(created(), "application/scim+json")
+            })
+            .mount(&server)
+            .await;
+        // The step: throttled for ever, asking for 30 s each time.
+        Mock::given(method("GET"))
+            .and(path("/Users/u1"))
+            .and(query_param("x", "1"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "30"))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/Users/u1"))
+            .respond_with(move |_: &wiremock::Request| {
+                ResponseTemplate::new(200).set_body_raw(user(), "application/scim+json")
+            })
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/Users"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#,
+                "application/scim+json",
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path("/Users/u1"))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&server)
+            .await;
+        server
+    });
+    let dir = suite_dir(&[(
+        "throttled.yaml",
+        "name: throttled\nscenarios:\n  - id: a\n    steps:\n      - id: create\n        request: { method: POST, path: /Users, json: { userName: \"scimcheck-{{ run_id }}\" } }\n        expect: { status: 201 }\n        capture: { id: /id }\n        cleanup: { method: DELETE, path: \"/Users/{{ id }}\" }\n      - id: throttled\n        request: { method: GET, path: \"/Users/{{ id }}?x=1\" }\n        expect: { status: 200 }\n",
+    )]);
+    let child = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"))
+        .args([
+            "run",
+            "--no-builtin",
+            "--base-url",
+            &server.uri(),
+            "--suites",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !runtime
+        .block_on(server.received_requests())
+        .unwrap_or_default()
+        .iter()
+        .any(|r| r.url.query() == Some("x=1"))
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "never throttled"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let interrupted = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{text}");
+    // The back-off (30 s, three times) is not waited out; the cleanup ran.
+    assert!(
+        interrupted.elapsed() < std::time::Duration::from_secs(25),
+        "took {:?}: {text}",
+        interrupted.elapsed()
+    );
+    runtime.block_on(server.verify());
 }

@@ -801,3 +801,71 @@ async fn a_create_answering_a_customers_id_gets_no_write_and_the_loads_users_are
     assert_eq!(left(&double.service(), &opts.run_id), 0, "{text}");
     assert!(report.left.is_empty(), "{text}");
 }
+
+/// `scimcheck load` sent `signal` half way: it stops and deletes every user
+/// it created before it exits.
+fn load_interrupted_by(signal: &str) {
+    use std::process::{Command, Stdio};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let double = runtime.block_on(common::double());
+    let child = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"))
+        .args(["load", "--users", "400", "--rate", "40", "--base-url"])
+        .arg(double.base_url())
+        .args(["--token", common::TOKEN])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once some users exist.
+    let started = std::time::Instant::now();
+    while scimcheck_users(&double.service()) < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no user was created"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(130), "{text}");
+    assert!(text.contains("interrupted"), "{text}");
+    assert_eq!(scimcheck_users(&double.service()), 0, "{text}");
+}
+
+/// The users of any scimcheck run in the double.
+fn scimcheck_users(service: &Arc<Mutex<Service>>) -> usize {
+    let mut service = service.lock().unwrap();
+    let body = service
+        .handle(&common::request("GET", "/Users"))
+        .body
+        .unwrap();
+    body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["userName"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("scimcheck-")
+        })
+        .count()
+}
+
+#[test]
+fn a_terminated_load_deletes_what_it_created() {
+    load_interrupted_by("TERM");
+}
+
+#[test]
+fn a_load_whose_terminal_hangs_up_deletes_what_it_created() {
+    load_interrupted_by("HUP");
+}

@@ -197,6 +197,20 @@ pub async fn run_with_progress(
         interrupt.clone(),
         progress.clone(),
     ));
+    // The user's interruption and the end of --duration stop the load,
+    // a 429's back-off under way included: no wait outlives the run's bounds.
+    let bounds = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = ctx.interrupt.triggered() => ctx.stop_because("interrupted".into()),
+                _ = tokio::time::sleep_until(ctx.deadline.into()) => ctx.stop_because(format!(
+                    "--duration {} s reached",
+                    ctx.options.duration.as_secs()
+                )),
+            }
+        })
+    };
     let groups = Arc::new(Membership::new(
         if options.groups > 0 { options.users } else { 0 },
         options.groups,
@@ -207,6 +221,7 @@ pub async fn run_with_progress(
     } else {
         cycles(&ctx, &groups).await;
     }
+    bounds.abort();
     let elapsed = ctx.started.elapsed();
     let mut report_stats = ctx.stats.lock().unwrap().clone();
     let window = options.window().as_secs_f64().max(1e-3);

@@ -42,6 +42,8 @@ pub(super) struct Ctx {
     /// Requests started within the schedule's window.
     pub in_window: AtomicU64,
     stop: Mutex<Option<String>>,
+    /// Set with the first stop: a 429 under way is no longer waited out.
+    stopping: Interrupt,
 }
 
 impl Ctx {
@@ -70,6 +72,7 @@ impl Ctx {
             refused_count: AtomicU64::new(0),
             in_window: AtomicU64::new(0),
             stop: Mutex::new(None),
+            stopping: Interrupt::default(),
         }
     }
 
@@ -84,11 +87,12 @@ impl Ctx {
         stop.or_else(|| self.interrupt.is_set().then(|| "interrupted".to_string()))
     }
 
-    fn stop_because(&self, why: String) {
+    pub fn stop_because(&self, why: String) {
         let mut stop = self.stop.lock().unwrap();
         if stop.is_none() {
             *stop = Some(why);
         }
+        self.stopping.trigger();
     }
 
     /// The time of the next phase's first item: now, or later if the
@@ -105,7 +109,7 @@ impl Ctx {
         if !self.admit() {
             return None;
         }
-        let exchange = self.client.send(request).await;
+        let exchange = self.client.send_until(request, &self.stopping).await;
         self.record(op, scheduled, &outcome(&exchange, scheduled.elapsed()));
         Some(exchange)
     }
