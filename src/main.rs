@@ -104,10 +104,10 @@ struct TargetArgs {
     #[arg(long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
     /// Seconds a request may take, all told.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = at_most::<3600>)]
     timeout: u64,
     /// Seconds a connection may take to open.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = at_most::<3600>)]
     connect_timeout: u64,
     /// The most bytes of a response body read.
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
@@ -115,13 +115,13 @@ struct TargetArgs {
     /// At most this many requests a second; 0 for no limit [default: 25 against
     /// --base-url, the rate Entra asks gallery apps to sustain; no limit against
     /// the built-in double].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
     rate: Option<f64>,
     /// How often a request answered 429 is sent again.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = at_most_u32::<100>)]
     max_retries: u32,
     /// The longest wait in seconds before a retry, whatever Retry-After asks.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = at_most::<3600>)]
     max_retry_wait: u64,
     /// Do not verify TLS certificates (never against a production tenant).
     #[arg(long)]
@@ -152,6 +152,9 @@ struct RunArgs {
     /// Also write a report, as KIND=PATH with KIND junit, json, har or html (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
     reports: Vec<(ReportKind, PathBuf)>,
+    /// Overwrite report files that already exist.
+    #[arg(long)]
+    force: bool,
     /// Print every exchange as it finishes: request and answer, bodies excerpted.
     #[arg(long, short)]
     verbose: bool,
@@ -202,31 +205,31 @@ struct ReplayArgs {
 #[derive(Args)]
 struct LoadArgs {
     /// How many users the initial cycle provisions (each: a match, then a create).
-    #[arg(long, required_unless_present = "raw", default_value_t = 0)]
+    #[arg(long, required_unless_present = "raw", default_value_t = 0, value_parser = count::<10_000_000>)]
     users: usize,
     /// Groups created after the users (per tenant), matched by displayName
     /// and created empty, as Entra does.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = count::<1_000_000>)]
     groups: usize,
     /// Members of each group, added by PATCH once the group exists.
-    #[arg(long, requires = "groups", default_value_t = 0)]
+    #[arg(long, requires = "groups", default_value_t = 0, value_parser = count::<10_000_000>)]
     members: usize,
     /// Members in each PATCH that adds them (Entra's SCIM guide shows one;
     /// several go in one Add operation).
-    #[arg(long, value_name = "B", default_value_t = 1)]
+    #[arg(long, value_name = "B", default_value_t = 1, value_parser = count::<10_000>)]
     member_batch: usize,
     /// At most this many requests under way at once (per tenant).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = count::<10_000>)]
     concurrency: usize,
     /// Run this many tenants' jobs at once, each with --users at --rate (a
     /// multi-tenant app sees tenants x the rate).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = count::<1_000>)]
     tenants: usize,
     /// Never more requests than this, cleanup aside [default: twice those planned].
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = at_most::<1_000_000_000>)]
     max_requests: Option<u64>,
-    /// Never longer than this many seconds, cleanup aside.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    /// Never longer than this many seconds, cleanup aside (at most a week).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = at_most::<604_800>)]
     duration: u64,
     /// The p99 latency each operation must stay under, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
@@ -250,6 +253,9 @@ struct LoadArgs {
     /// that needs several machines, and send nothing.
     #[arg(long, value_name = "locust=FILE", conflicts_with = "raw")]
     export: Option<String>,
+    /// Overwrite report and export files that already exist.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -269,6 +275,62 @@ enum ReportKind {
     Json,
     Har,
     Html,
+}
+
+/// `--rate`: requests a second, finite, 0 (no limit) or from 0.001 to 100,000.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if rate == 0.0 || (rate.is_finite() && (0.001..=100_000.0).contains(&rate)) {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "`{text}` is not a rate: give requests a second from 0.001 to 100000, or 0 for no limit"
+        ))
+    }
+}
+
+/// A whole number from 0 to `MAX`.
+fn at_most<const MAX: u64>(text: &str) -> Result<u64, String> {
+    let n: u64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))?;
+    if n > MAX {
+        return Err(format!("{n} is more than the most allowed, {MAX}"));
+    }
+    Ok(n)
+}
+
+/// [`at_most`] for a u32 option.
+fn at_most_u32<const MAX: u64>(text: &str) -> Result<u32, String> {
+    at_most::<MAX>(text).map(|n| n as u32)
+}
+
+/// [`at_most`] for a count of things.
+fn count<const MAX: u64>(text: &str) -> Result<usize, String> {
+    at_most::<MAX>(text).map(|n| n as usize)
+}
+
+/// Refuses to write over a file that exists unless `--force` says so: a
+/// report path mistyped as a suite's would destroy it.
+fn refuse_overwrite<'a>(
+    paths: impl IntoIterator<Item = &'a std::path::Path>,
+    force: bool,
+) -> Result<(), u8> {
+    if force {
+        return Ok(());
+    }
+    for path in paths {
+        if path.exists() {
+            eprintln!(
+                "scimcheck: {} exists: --force overwrites it; nothing was sent",
+                path.display()
+            );
+            return Err(exit::USAGE);
+        }
+    }
+    Ok(())
 }
 
 fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
@@ -463,6 +525,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn run(args: RunArgs) -> u8 {
+    if let Err(code) = refuse_overwrite(args.reports.iter().map(|(_, p)| p.as_path()), args.force) {
+        return code;
+    }
     let plan = match load(&args.suites) {
         Ok(plan) => plan,
         Err(code) => return code,
@@ -667,6 +732,17 @@ fn load_test(args: LoadArgs) -> u8 {
     if args.tenants == 0 {
         eprintln!("scimcheck: --tenants must be at least 1; nothing was sent");
         return exit::USAGE;
+    }
+    let exported = args
+        .export
+        .as_deref()
+        .and_then(|spec| spec.strip_prefix("locust="))
+        .map(std::path::Path::new);
+    if let Err(code) = refuse_overwrite(
+        reports.iter().map(|(_, p)| p.as_path()).chain(exported),
+        args.force,
+    ) {
+        return code;
     }
     // T jobs at once: the sum of their users, rates and connections.
     let rate = args.target.rate.unwrap_or(DEFAULT_RATE) * args.tenants as f64;

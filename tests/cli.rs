@@ -981,3 +981,64 @@ fn an_interruption_during_a_429_back_off_stops_within_the_cleanup_budget() {
     );
     runtime.block_on(server.verify());
 }
+
+#[test]
+fn numbers_out_of_range_are_usage_errors_and_nothing_is_sent() {
+    for args in [
+        vec!["run", "--rate", "1e-300"],
+        vec!["run", "--rate", "nan"],
+        vec!["run", "--rate", "inf"],
+        vec!["run", "--timeout", "99999999999"],
+        vec!["load", "--users", "9223372036854775808"],
+        vec!["load", "--users", "10", "--duration", "99999999999"],
+        vec!["load", "--users", "10", "--rate", "1e-300"],
+    ] {
+        // A closed port: anything sent would fail differently (exit 3).
+        let output = cargo_bin_cmd!("scimcheck")
+            .args(&args)
+            .args(["--base-url", "http://127.0.0.1:9"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn an_existing_report_file_is_not_overwritten_without_force() {
+    let dir = suite_dir(&[(
+        "one.yaml",
+        "name: one\nscenarios:\n  - id: a\n    steps:\n      - id: s\n        request: { method: GET, path: /Users }\n        expect: { status: 200 }\n",
+    )]);
+    let suite = dir.path().join("one.yaml");
+    let before = std::fs::read_to_string(&suite).unwrap();
+    let output = cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--suites"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(format!("json={}", suite.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&suite).unwrap(), before);
+    // With --force, written.
+    let report = dir.path().join("report.json");
+    std::fs::write(&report, "old").unwrap();
+    let output = cargo_bin_cmd!("scimcheck")
+        .args(["run", "--no-builtin", "--force", "--suites"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_ne!(std::fs::read_to_string(&report).unwrap(), "old");
+}
