@@ -1137,15 +1137,12 @@ async fn confirm_writes(
                 resource.describe()
             ));
         }
+        // The run's own headers, not the step's: an If-Match meant for the
+        // write would make the read a conditional one.
         let read = SentRequest {
             method: http::Method::GET,
             url: format!("{}{}", ctx.target.base_url, resource.path()?),
-            headers: request
-                .headers
-                .iter()
-                .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
-                .cloned()
-                .collect(),
+            headers: ctx.target.request_headers(),
             body: None,
         };
         let exchange = send_with_retries(&ctx.client, read).await;

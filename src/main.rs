@@ -366,6 +366,13 @@ struct ServeArgs {
     /// Require the bearer token held by this environment variable (such as SCIM_TOKEN).
     #[arg(long, value_name = "NAME")]
     token_env: Option<String>,
+    /// Require no token at all (any process on this machine may then read
+    /// and write the sandbox). Without any of these, a token is generated and printed.
+    #[arg(long, conflicts_with_all = ["token", "token_env"])]
+    no_auth: bool,
+    /// The most users and groups held at once; a create beyond them is answered 507.
+    #[arg(long, value_name = "N", default_value_t = scimcheck::double::service::MAX_RESOURCES, value_parser = count::<100_000_000>)]
+    max_resources: usize,
     /// RFC-legal choices to make differently, comma-separated (see `--variant help`):
     /// patch-204, short-ids, no-etag, no-sort, no-bulk, no-change-password,
     /// no-root-search, no-me, no-user-groups, empty-list-without-resources.
@@ -1435,8 +1442,13 @@ fn serve(args: ServeArgs) -> u8 {
                 return exit::USAGE;
             }
         },
-        (None, None) => (None, String::new()),
+        (None, None) if args.no_auth => (None, String::new()),
+        (None, None) => (
+            Some(uuid::Uuid::new_v4().simple().to_string()),
+            "generated".to_string(),
+        ),
     };
+    let generated = (source == "generated").then(|| token.clone()).flatten();
     runtime().block_on(async move {
         let listener = match std::net::TcpListener::bind(("127.0.0.1", args.port)) {
             Ok(l) => l,
@@ -1450,9 +1462,13 @@ fn serve(args: ServeArgs) -> u8 {
         };
         let auth = match &token {
             Some(_) => format!("bearer token required, {source}"),
-            None => "no authentication (--token or --token-env to require one)".to_string(),
+            None => "no authentication (--no-auth)".to_string(),
         };
-        let double = match PlainDouble::start(Some(listener), token, variants.clone()).await {
+        let limits = scimcheck::double::plain::Limits {
+            max_resources: args.max_resources,
+            ..Default::default()
+        };
+        let double = match PlainDouble::start_limited(Some(listener), token, variants.clone(), limits).await {
             Ok(double) => double,
             Err(e) => {
                 eprintln!("scimcheck serve: cannot serve on 127.0.0.1:{}: {e}", args.port);
@@ -1469,6 +1485,10 @@ fn serve(args: ServeArgs) -> u8 {
             "scimcheck serve: SCIM 2.0 service provider at {} (in memory, {auth}{chosen}); Ctrl-C stops it",
             double.base_url()
         );
+        // The sandbox's own token, made for it: printed so the user can use it.
+        if let Some(token) = &generated {
+            println!("scimcheck serve: token {token} (send `Authorization: Bearer {token}`)");
+        }
         let _ = tokio::signal::ctrl_c().await;
         exit::PASSED
     })

@@ -718,7 +718,10 @@ fn serve_line(args: &[&str], env: &[(&str, &str)]) -> String {
 fn serve_does_not_take_scim_token_silently_and_says_where_its_token_comes_from() {
     let production = [("SCIM_TOKEN", "production-token-123")];
     let line = serve_line(&[], &production);
-    assert!(line.contains("no authentication"), "{line}");
+    assert!(line.contains("bearer token required, generated"), "{line}");
+    assert!(!line.contains("production-token-123"), "{line}");
+    let line = serve_line(&["--no-auth"], &production);
+    assert!(line.contains("no authentication (--no-auth)"), "{line}");
     let line = serve_line(&["--token-env", "SCIM_TOKEN"], &production);
     assert!(
         line.contains("bearer token required, from $SCIM_TOKEN"),
@@ -1041,4 +1044,50 @@ fn an_existing_report_file_is_not_overwritten_without_force() {
         String::from_utf8_lossy(&output.stdout)
     );
     assert_ne!(std::fs::read_to_string(&report).unwrap(), "old");
+}
+
+#[test]
+fn serve_prints_its_generated_token_and_answers_only_loopback_host_names() {
+    use std::io::{Read, Write};
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("scimcheck"))
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let second = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    let token = second
+        .strip_prefix("scimcheck serve: token ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{second}"))
+        .to_string();
+    let address = url.trim_start_matches("http://").to_string();
+    let ask = |host: &str, authorization: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "GET /Users HTTP/1.1\r\nHost: {host}\r\n{authorization}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer.lines().next().unwrap_or_default().to_string()
+    };
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    assert!(
+        ask(&address, &bearer).contains(" 200"),
+        "{}",
+        ask(&address, &bearer)
+    );
+    assert!(ask(&address, "").contains(" 401"));
+    // A page on another name reaching this port (DNS rebinding) is refused.
+    assert!(ask("evil.example", &bearer).contains(" 421"));
+    child.kill().unwrap();
+    let _ = child.wait();
 }

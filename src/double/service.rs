@@ -100,7 +100,13 @@ pub struct Service {
     variants: Variants,
     /// The last short id handed out (the `short-ids` variant).
     last_id: u64,
+    /// The most resources held at once: a long `serve` must not grow
+    /// without bound.
+    max_resources: usize,
 }
+
+/// The default bound on the resources the double holds.
+pub const MAX_RESOURCES: usize = 1_000_000;
 
 fn now() -> String {
     time::OffsetDateTime::now_utc()
@@ -122,7 +128,14 @@ impl Service {
             clock: 0,
             variants: Variants::default(),
             last_id: 0,
+            max_resources: MAX_RESOURCES,
         }
+    }
+
+    /// Holds at most `max` resources; a create beyond them is answered 507.
+    pub fn with_max_resources(mut self, max: usize) -> Service {
+        self.max_resources = max;
+        self
     }
 
     /// The double with some RFC-legal variants ([`Variant`]).
@@ -490,6 +503,17 @@ impl Service {
     }
 
     fn create(&mut self, kind: Kind, request: &Request) -> Result<Response, ScimError> {
+        let held: usize = self.store.values().map(|s| s.len()).sum();
+        if held >= self.max_resources {
+            return Err(ScimError::new(
+                507,
+                None,
+                format!(
+                    "the double holds its most resources ({}): delete some first",
+                    self.max_resources
+                ),
+            ));
+        }
         let body = Self::body(request)?;
         let (attrs, password) = self.incoming(kind, &body)?;
         self.validate(kind, None, &attrs)?;
