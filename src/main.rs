@@ -625,6 +625,7 @@ fn run(args: RunArgs) -> u8 {
         let verdicts = verdict::verdicts(&report.results);
         out!("{}", verdict::render(&verdicts, &secrets));
         out!("{}", leftovers(&report.results, &secrets));
+        out!("{}", swept(report.swept.as_ref(), &secrets));
         let run_info = RunInfo::new(&report.run_id, &base_url);
         for (kind, path) in &args.reports {
             let text = match kind {
@@ -1234,6 +1235,30 @@ fn killed(run_id: &str) -> String {
     format!(
         "scimcheck: stopped at once by a second signal: cleanups not finished; `scimcheck cleanup --run-id {run_id} --base-url ...` removes what run {run_id} left"
     )
+}
+
+/// What the sweep after creates of unknown outcome found and removed.
+fn swept(
+    swept: Option<&Result<scimcheck::cleanup::CleanupReport, String>>,
+    secrets: &[String],
+) -> String {
+    let text = match swept {
+        None => return String::new(),
+        Some(Err(why)) => format!(
+            "\nSome creates answered an error or no id; the run's resources could not be looked for by name ({why}): `scimcheck cleanup --run-id <the run id below>` tries again\n"
+        ),
+        Some(Ok(report)) => {
+            let mut text = format!(
+                "\nSome creates answered an error or no id; looked for the run's resources by name: {} deleted\n",
+                report.deleted.len()
+            );
+            for failed in &report.failed {
+                text.push_str(&format!("  NOT deleted {failed}\n"));
+            }
+            text
+        }
+    };
+    shown(&text, secrets)
 }
 
 /// What could not be cleaned up, so a person can remove it.

@@ -183,6 +183,10 @@ pub struct RunSettings {
 pub struct RunReport {
     pub run_id: String,
     pub results: Vec<ScenarioResult>,
+    /// When a create's outcome was unknown (a 5xx, no answer, no id), the
+    /// run's resources looked for by name afterwards and deleted: what that
+    /// found, or why it could not look.
+    pub swept: Option<Result<crate::cleanup::CleanupReport, String>>,
 }
 
 /// Checks that the target answers as a SCIM endpoint with these credentials
@@ -225,7 +229,50 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         deleted: Default::default(),
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;
-    Ok(RunReport { run_id, results })
+    let swept = match creates_with_unknown_outcome(&results, &ctx.target) {
+        0 => None,
+        _ => Some(sweep(&ctx, &run_id).await),
+    };
+    Ok(RunReport {
+        run_id,
+        results,
+        swept,
+    })
+}
+
+/// How many creates may have made something the run holds no id of: a
+/// POST to a collection answered 5xx, not answered, or answered 2xx
+/// without an id.
+fn creates_with_unknown_outcome(results: &[ScenarioResult], target: &Target) -> usize {
+    results
+        .iter()
+        .flat_map(|r| r.exchanges())
+        .filter(|(_, e)| {
+            let path = e.request.url.strip_prefix(&target.base_url).unwrap_or("");
+            crate::ownership::created_in(&e.request.method, path).is_some()
+        })
+        .filter(|(_, e)| match &e.response {
+            Ok(r) if r.status >= 500 => true,
+            Ok(r) if (200..300).contains(&r.status) => {
+                r.json().ok().and_then(|v| v.get("id").cloned()).is_none()
+            }
+            Ok(_) => false,
+            Err(_) => true,
+        })
+        .count()
+}
+
+/// Looks for the run's users and groups by name and deletes each whose id
+/// holds it (as `cleanup --run-id` does), within the cleanup budget.
+async fn sweep(ctx: &RunContext, run_id: &str) -> Result<crate::cleanup::CleanupReport, String> {
+    let sweep = crate::cleanup::cleanup_run(&ctx.client, &ctx.target, run_id);
+    match tokio::time::timeout(crate::exec::CLEANUP_BUDGET, sweep).await {
+        Ok(outcome) => outcome.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "not done within {} s",
+            crate::exec::CLEANUP_BUDGET.as_secs()
+        )),
+    }
 }
 
 /// The scenarios of `plan` that cannot run against `target`, each with the
@@ -377,9 +424,8 @@ struct Answer {
 }
 
 async fn answer_of(client: &Client, target: &Target, path: &str) -> Answer {
-    let exchange = client
-        .send(SentRequest::to(target, http::Method::GET, path))
-        .await;
+    let request = SentRequest::to(target, http::Method::GET, path);
+    let exchange = crate::exec::send_with_retries(client, request).await;
     match exchange.response {
         Ok(r) => Answer {
             status: Some(r.status),
@@ -468,7 +514,9 @@ async fn get_json(
 ) -> Result<Result<Value, String>, TransportError> {
     let request = SentRequest::to(target, http::Method::GET, path);
     let url = request.url.clone();
-    let exchange = client.send(request).await;
+    // Discovery is read once for the whole run: a transient 5xx must not
+    // skip every scenario that needs it.
+    let exchange = crate::exec::send_with_retries(client, request).await;
     let response = exchange.response?;
     Ok(match response.status {
         200 => response

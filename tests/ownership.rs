@@ -190,3 +190,66 @@ async fn the_read_before_a_write_is_not_conditional() {
         assert_eq!(r.outcome, Outcome::Passed, "{r:#?}");
     }
 }
+
+#[tokio::test]
+async fn a_user_created_behind_a_500_is_found_by_name_and_removed() {
+    // Every third create is done, then answered 500: the run never learns
+    // those ids.
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let double = common::tampered_double(
+        wiremock::Mock::given(method("POST")).and(path("/Users")),
+        move |_, response| {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if response.status == 201 && n.is_multiple_of(3) {
+                response.status = 500;
+                response.body = Some(json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                    "status": "500", "detail": "injected after the create"
+                }));
+            }
+        },
+    )
+    .await;
+    let base = double.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = scimcheck::runner::load_plan(&scimcheck::runner::SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .unwrap();
+    let settings = common::settings(common::target(&base), dir.path());
+    let report = scimcheck::runner::run(&plan, settings).await.unwrap();
+    let swept = report
+        .swept
+        .expect("creates answered 500: the run looked")
+        .unwrap();
+    assert!(!swept.deleted.is_empty(), "{swept:?}");
+    assert!(swept.failed.is_empty(), "{swept:?}");
+    let left = run_users_left(&base).await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn a_transient_500_on_the_service_provider_config_skips_nothing() {
+    // The first three reads fail: each reader tries again within its own
+    // read, so both (the schema-driven suite's and the run's) succeed.
+    let failures = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let double = common::tampered_double(
+        wiremock::Mock::given(method("GET")).and(path("/ServiceProviderConfig")),
+        move |_, response| {
+            if failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 3 {
+                response.status = 500;
+            }
+        },
+    )
+    .await;
+    let results = common::run_builtin(&double.base_url(), "::").await;
+    let unread: Vec<_> = results
+        .iter()
+        .filter(
+            |r| matches!(&r.outcome, Outcome::Skipped(why) if why.contains("could not be read")),
+        )
+        .map(|r| r.full_name.clone())
+        .collect();
+    assert!(unread.is_empty(), "{unread:?}");
+}
