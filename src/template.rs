@@ -89,6 +89,15 @@ impl Template {
                 });
             };
             let name = after_open[..close].trim();
+            // `{{ '{{' }}`: a quoted text stands for itself, so that text
+            // holding `{{` (a customer's value) can be written literally.
+            if let Some(text) = quoted(name) {
+                segments.push(Segment::Literal(text.to_string()));
+                let advance = open + 2 + close + 2;
+                consumed += advance;
+                rest = &rest[advance..];
+                continue;
+            }
             segments.push(Segment::Var(parse_var(name).map_err(|message| {
                 TemplateError {
                     offset: consumed + open,
@@ -176,6 +185,17 @@ impl Template {
             None => self.render(scope).map(Value::String),
         }
     }
+}
+
+/// The text inside single quotes, when `name` is one.
+fn quoted(name: &str) -> Option<&str> {
+    name.strip_prefix('\'')?.strip_suffix('\'')
+}
+
+/// `text` as a template that renders to exactly `text`: every `{{` is
+/// written `{{ '{{' }}`, so nothing in it is a placeholder.
+pub fn literal(text: &str) -> String {
+    text.replace("{{", "{{ '{{' }}")
 }
 
 fn parse_var(name: &str) -> Result<VarRef, String> {
@@ -367,6 +387,15 @@ mod tests {
             t.render(&scope()).unwrap_err(),
             RenderError::Missing("nope".into())
         );
+    }
+
+    #[test]
+    fn literal_text_renders_as_itself() {
+        for text in ["{{ env.HOME }}", "a {{b}} c {{", "}} {{ '{{' }}", "plain"] {
+            let t = Template::parse(&literal(text)).unwrap();
+            assert!(t.vars().next().is_none(), "{text}");
+            assert_eq!(t.render(&scope()).unwrap(), text);
+        }
     }
 
     #[test]

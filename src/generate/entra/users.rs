@@ -283,22 +283,56 @@ impl SourceObject {
     }
 }
 
-/// Every run token in the suite's strings becomes `{{ run_id }}`; in
-/// place, as most strings hold none.
+/// The placeholders the generators themselves write: the ids the suites
+/// capture. Any other `{{` in a generated suite came from a customer's file.
+const OWN_PLACEHOLDER: &str = r"\{\{ [a-z_]+_id \}\}";
+
+/// Every run token in the suite's strings becomes `{{ run_id }}`, and every
+/// other `{{` that is not one of the generators' own placeholders is made
+/// literal: a customer's value such as `{{ env.HOME }}` is sent as written,
+/// never rendered (it would send the engineer's environment to the target).
 pub fn with_run_id(mut value: Json) -> Json {
     let token = regex::Regex::new(&format!("(?i){RUN_TOKEN}")).expect("a fixed pattern");
-    fn walk(v: &mut Json, token: &regex::Regex) {
-        match v {
-            Json::String(s) if token.is_match(s) => {
-                *s = token.replace_all(s, "{{ run_id }}").into_owned();
+    let own = regex::Regex::new(&format!("^{OWN_PLACEHOLDER}")).expect("a fixed pattern");
+    let fix = |s: &str| -> Option<String> {
+        if !s.contains("{{") && !token.is_match(s) {
+            return None;
+        }
+        // Literal first, outside the generators' own placeholders, then the
+        // run token (which yields a placeholder of its own).
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(at) = rest.find("{{") {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at..];
+            match own.find(tail) {
+                Some(m) => {
+                    out.push_str(m.as_str());
+                    rest = &tail[m.end()..];
+                }
+                None => {
+                    out.push_str(&crate::template::literal("{{"));
+                    rest = &tail[2..];
+                }
             }
-            Json::Array(items) => items.iter_mut().for_each(|i| walk(i, token)),
+        }
+        out.push_str(rest);
+        Some(token.replace_all(&out, "{{ run_id }}").into_owned())
+    };
+    fn walk(v: &mut Json, fix: &dyn Fn(&str) -> Option<String>) {
+        match v {
+            Json::String(s) => {
+                if let Some(fixed) = fix(s) {
+                    *s = fixed;
+                }
+            }
+            Json::Array(items) => items.iter_mut().for_each(|i| walk(i, fix)),
             Json::Object(o) => {
-                o.values_mut().for_each(|i| walk(i, token));
-                if o.keys().any(|k| token.is_match(k)) {
+                o.values_mut().for_each(|i| walk(i, fix));
+                if o.keys().any(|k| fix(k).is_some()) {
                     let fixed = std::mem::take(o)
                         .into_iter()
-                        .map(|(k, v)| (token.replace_all(&k, "{{ run_id }}").into_owned(), v))
+                        .map(|(k, v)| (fix(&k).unwrap_or(k), v))
                         .collect();
                     *o = fixed;
                 }
@@ -306,13 +340,45 @@ pub fn with_run_id(mut value: Json) -> Json {
             _ => {}
         }
     }
-    walk(&mut value, &token);
+    walk(&mut value, &fix);
     value
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_customers_placeholder_is_sent_as_written_never_rendered() {
+        let suite = serde_json::json!({
+            "displayName": "{{ env.HOME }} of scimcheck-RUNTOKEN",
+            "{{ env.USER }}": ["/Users/{{ user_id }}", "{{ member_one_id }}{{x}}"]
+        });
+        let suite = serde_json::to_string(&suite)
+            .unwrap()
+            .replace("RUNTOKEN", RUN_TOKEN);
+        let fixed = with_run_id(serde_json::from_str(&suite).unwrap());
+        let scope = crate::template::Scope {
+            run_id: "r1".into(),
+            env: [("HOME".to_string(), "/home/engineer".to_string())].into(),
+            vars: [
+                ("user_id".to_string(), serde_json::json!("7")),
+                ("member_one_id".to_string(), serde_json::json!("8")),
+            ]
+            .into(),
+        };
+        let rendered = crate::template::ValueTemplate::parse(&fixed)
+            .unwrap()
+            .render(&scope)
+            .unwrap();
+        assert_eq!(
+            rendered,
+            serde_json::json!({
+                "displayName": "{{ env.HOME }} of scimcheck-r1",
+                "{{ env.USER }}": ["/Users/7", "8{{x}}"]
+            })
+        );
+    }
 
     #[test]
     fn the_built_in_users_are_run_unique_and_read_through_entras_names() {
