@@ -484,7 +484,10 @@ pub async fn run_scenario(
             request,
             created: pending.created,
         };
-        let done = send_cleanup(ctx, &scope.run_id, pending).await;
+        let mut done = send_cleanup(ctx, &scope.run_id, pending).await;
+        for exchange in done.read_back.iter_mut().chain([&mut done.exchange]) {
+            exchange.keep_at_most(crate::http::KEPT_BODY);
+        }
         if let Ok(r) = &done.exchange.response {
             record_deletes(ctx, &mut ledger, &done.exchange.request, r.status);
         }
@@ -615,6 +618,14 @@ async fn run_steps(
             continue;
         }
         run_step(ctx, suite, step, run, &mut captured, &mut step_result).await;
+        // Checked: only what a report shows is kept.
+        for exchange in step_result
+            .exchange
+            .iter_mut()
+            .chain(&mut step_result.read_backs)
+        {
+            exchange.keep_at_most(crate::http::KEPT_BODY);
+        }
         if let (Some(observer), Some(exchange)) = (&ctx.observer, &step_result.exchange) {
             observer.exchange(&result.full_name, &step.id, exchange);
         }

@@ -36,9 +36,31 @@ pub struct ReceivedResponse {
     /// Lower-case names, in the order received.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Bytes of the body checked but not kept for the reports.
+    pub dropped: usize,
 }
 
+/// The most bytes of a body kept once its checks are done: a run keeps
+/// every exchange for its reports, and must not hold every answer whole.
+pub const KEPT_BODY: usize = 64 * 1024;
+
 impl ReceivedResponse {
+    /// Keeps at most `max` bytes of the body (at a character boundary when
+    /// it is text), counting what goes in [`ReceivedResponse::dropped`].
+    pub fn keep_at_most(&mut self, max: usize) {
+        if self.body.len() <= max {
+            return;
+        }
+        let mut cut = max;
+        // Back to the start of a UTF-8 character (at most 3 bytes back).
+        while cut > 0 && (self.body[cut] & 0b1100_0000) == 0b1000_0000 {
+            cut -= 1;
+        }
+        self.dropped += self.body.len() - cut;
+        self.body.truncate(cut);
+        self.body.shrink_to_fit();
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -64,6 +86,15 @@ pub enum TransportError {
     Redirects,
     #[error("{0}")]
     Other(String),
+}
+
+impl Exchange {
+    /// See [`ReceivedResponse::keep_at_most`].
+    pub fn keep_at_most(&mut self, max: usize) {
+        if let Ok(response) = &mut self.response {
+            response.keep_at_most(max);
+        }
+    }
 }
 
 /// One request and what came of it.
@@ -330,6 +361,7 @@ impl Client {
             status,
             headers,
             body: self.redactor.bytes(body),
+            dropped: 0,
         })
     }
 

@@ -130,3 +130,46 @@ async fn retry_after_is_capped() {
     );
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+#[tokio::test]
+async fn a_large_answer_is_checked_whole_but_kept_only_in_part() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let server = common::scim_server().await;
+    // 2 MiB of JSON whose last field is the one checked.
+    let body = format!(r#"{{"pad":"{}","id":"1"}}"#, "é".repeat(1024 * 1024));
+    Mock::given(method("GET"))
+        .and(path("/Users/1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(body.clone(), "application/scim+json"),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("h.yaml"),
+        "name: h\nscenarios:\n  - id: s\n    steps:\n      - id: get\n        request: { method: GET, path: /Users/1 }\n        expect: { status: 200, json: { /id: \"1\" } }\n",
+    )
+    .unwrap();
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: false,
+        dirs: vec![dir.path().to_path_buf()],
+    })
+    .unwrap();
+    let settings = common::settings(Target::new(&server.uri()), dir.path());
+    let results = runner::run(&plan, settings).await.unwrap().results;
+    let step = &results[0].steps[0];
+    assert!(step.passed(), "{:?}", step.failures);
+    let response = step.exchange.as_ref().unwrap().response.as_ref().unwrap();
+    assert!(response.body.len() <= scimcheck::http::KEPT_BODY);
+    assert_eq!(response.body.len() + response.dropped, body.len());
+    assert!(
+        std::str::from_utf8(&response.body).is_ok(),
+        "cut inside a character"
+    );
+    let har: serde_json::Value =
+        serde_json::from_str(&scimcheck::report::har::render(&results, &[])).unwrap();
+    let content = &har["log"]["entries"][0]["response"]["content"];
+    assert_eq!(content["size"], body.len());
+    assert!(content["comment"].as_str().unwrap().contains("not kept"));
+}

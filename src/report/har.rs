@@ -102,20 +102,28 @@ fn request(request: &SentRequest) -> Value {
 
 fn response_of(response: &ReceivedResponse) -> Value {
     let mime = response.header("content-type").unwrap_or("");
+    let size = response.body.len() + response.dropped;
+    let mut content = json!({
+        "size": size,
+        "mimeType": mime,
+        "text": String::from_utf8_lossy(&response.body),
+    });
+    if response.dropped > 0 {
+        content["comment"] = json!(format!(
+            "the first {} of {size} bytes: the rest was checked, not kept",
+            response.body.len()
+        ));
+    }
     json!({
         "status": response.status,
         "statusText": reason_phrase(response.status),
         "httpVersion": "HTTP/1.1",
         "cookies": [],
         "headers": headers(&response.headers),
-        "content": {
-            "size": response.body.len(),
-            "mimeType": mime,
-            "text": String::from_utf8_lossy(&response.body),
-        },
+        "content": content,
         "redirectURL": response.header("location").unwrap_or_default(),
         "headersSize": -1,
-        "bodySize": response.body.len(),
+        "bodySize": size,
     })
 }
 
@@ -208,6 +216,7 @@ mod tests {
     #[test]
     fn entries_follow_har_1_2_and_hide_secrets() {
         let ok = exchange(Ok(ReceivedResponse {
+            dropped: 0,
             status: 201,
             headers: vec![
                 ("content-type".into(), "application/scim+json".into()),

@@ -27,6 +27,14 @@ pub fn parse(source: Source) -> Result<LoadedSuite, Diagnostic> {
     let options = serde_saphyr::options! {
         // `yes`/`no`/`on` stay strings: SCIM values are often such words.
         strict_booleans: true,
+        // A replay of a busy day's provisioning log is a suite of some
+        // thousands of scenarios (3,000 changes are about 250,000 nodes,
+        // the parser's default bound); alias bombs stay bounded by its
+        // alias-to-anchor ratio.
+        budget: serde_saphyr::budget! {
+            max_nodes: 8_000_000,
+            max_events: 32_000_000,
+        },
     };
     match serde_saphyr::from_str_with_options::<RawSuite>(&source.text, options) {
         Ok(raw) => Ok(LoadedSuite { source, raw }),
@@ -165,6 +173,20 @@ mod tests {
 
     fn parse_text(text: &str) -> Result<LoadedSuite, Diagnostic> {
         parse(Source::new("t.yaml", text))
+    }
+
+    #[test]
+    fn a_replay_of_thousands_of_changes_loads() {
+        // About 60 nodes a scenario: 5,000 of them are 300,000 nodes, above
+        // the parser's default bound of 250,000.
+        let mut text = String::from("name: big\nscenarios:\n");
+        for n in 0..5_000 {
+            text.push_str(&format!(
+                "  - id: s{n}\n    steps:\n      - id: create\n        request: {{ method: POST, path: /Users, json: {{ schemas: [a, b], userName: \"u{n}\", name: {{ givenName: g, familyName: f }}, emails: [{{ value: v, type: work, primary: true }}] }} }}\n        expect: {{ status: 201, json: {{ /userName: \"u{n}\", /active: true }} }}\n        capture: {{ id: /id }}\n        cleanup: {{ method: DELETE, path: \"/Users/{{{{ id }}}}\" }}\n"
+            ));
+        }
+        let suite = parse_text(&text).unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(suite.raw.scenarios.len(), 5_000);
     }
 
     #[test]

@@ -100,7 +100,10 @@ impl Evaluator<'_, '_> {
             ExprKind::Num(n) => Ok(Value::Num(*n)),
             ExprKind::Name(name) => Ok(Value::Str(name.clone())),
             ExprKind::Omitted => Ok(Value::Null),
-            ExprKind::Call { name, args } => functions::call(self, name, args, expr.pos),
+            ExprKind::Call { name, args } => {
+                let value = functions::call(self, name, args, expr.pos)?;
+                bounded(value, name, expr.pos)
+            }
             ExprKind::Compare { op, left, right } => {
                 let l = self.eval(left)?;
                 let r = self.eval(right)?;
@@ -108,6 +111,38 @@ impl Evaluator<'_, '_> {
             }
         }
     }
+}
+
+/// The most text one function may return: far above what any attribute
+/// holds, far below what a machine holds (30 nested `Replace(.., "$1$1")`
+/// double a value 30 times).
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// The text a value holds, in bytes (a multi-valued one: all of it).
+fn size(value: &Value) -> usize {
+    match value {
+        Value::Str(s) => s.len(),
+        Value::Multi(items) => items.iter().map(size).sum(),
+        Value::Json(json) => json.to_string().len(),
+        _ => 0,
+    }
+}
+
+/// `value`, unless it is larger than [`MAX_VALUE_BYTES`]: then the
+/// expression is refused (bad input), never evaluated further.
+fn bounded(value: Value, function: &str, pos: usize) -> Result<Value, EvalError> {
+    let bytes = size(&value);
+    if bytes <= MAX_VALUE_BYTES {
+        return Ok(value);
+    }
+    Err(EvalError {
+        kind: ErrorKind::Invalid,
+        pos,
+        function: Some(function.to_string()),
+        message: format!(
+            "returns {bytes} bytes, more than the {MAX_VALUE_BYTES} scimcheck evaluates: no attribute holds that much"
+        ),
+    })
 }
 
 /// `a = b` and friends: as numbers when both sides are numbers, else as

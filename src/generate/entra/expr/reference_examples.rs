@@ -763,3 +763,16 @@ fn every_function_the_issue_names_is_known() {
         assert!(FUNCTIONS.iter().any(|f| f.name == name), "{name}");
     }
 }
+
+#[test]
+fn a_value_doubled_thirty_times_is_refused_not_evaluated() {
+    // Each Replace doubles every character: 2^30 times the input, unbounded.
+    let mut expression = "[displayName]".to_string();
+    for _ in 0..30 {
+        expression = format!(r#"Replace({expression}, , "(.)", , "$1$1", , )"#);
+    }
+    let source = attrs(&[("displayName", json!("Zoë Åberg"))]);
+    let error = eval_with(&expression, &source, &nothing_taken).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Invalid);
+    assert!(error.message.contains("more than"), "{error}");
+}
