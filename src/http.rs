@@ -146,7 +146,14 @@ pub struct Client {
     max_retry_wait: Duration,
     /// Credentials echoed in an answer are replaced before anything sees it.
     redactor: crate::target::Redactor,
+    /// Requests in a row that were still 429 after every retry: a server
+    /// answering nothing but 429 is not waited out request after request.
+    exhausted_in_a_row: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
+
+/// After this many requests in a row still throttled after all their
+/// retries, a 429 is no longer waited out (until an answer is not a 429).
+pub const THROTTLED_IN_A_ROW: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -181,6 +188,7 @@ impl Client {
             max_retries: target.max_retries,
             max_retry_wait: target.max_retry_wait,
             redactor: crate::target::Redactor::new(&target.secrets()),
+            exhausted_in_a_row: Default::default(),
         })
     }
 }
@@ -284,7 +292,19 @@ impl Client {
                 started_at: started,
                 retries,
             };
-            if !throttled || retries.len() as u32 >= self.max_retries {
+            let in_a_row = &self.exhausted_in_a_row;
+            if !throttled {
+                in_a_row.store(0, std::sync::atomic::Ordering::Relaxed);
+                return done(request, response, retries);
+            }
+            if retries.len() as u32 >= self.max_retries {
+                in_a_row.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return done(request, response, retries);
+            }
+            if in_a_row.load(std::sync::atomic::Ordering::Relaxed) >= THROTTLED_IN_A_ROW {
+                retries.push(format!(
+                    "not retried after its 429: {THROTTLED_IN_A_ROW} requests in a row were still throttled after every retry"
+                ));
                 return done(request, response, retries);
             }
             if stopped {

@@ -173,3 +173,55 @@ async fn a_large_answer_is_checked_whole_but_kept_only_in_part() {
     assert_eq!(content["size"], body.len());
     assert!(content["comment"].as_str().unwrap().contains("not kept"));
 }
+
+#[tokio::test]
+async fn a_server_answering_only_429_is_not_waited_out_request_after_request() {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+    let server = common::scim_server().await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/Users/"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let steps: String = (0..6)
+        .map(|n| format!("      - id: get{n}\n        request: {{ method: GET, path: /Users/{n} }}\n        expect: {{ status: 200 }}\n        needs: []\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("h.yaml"),
+        format!("name: h\nscenarios:\n  - id: s\n    steps:\n{steps}"),
+    )
+    .unwrap();
+    let plan = runner::load_plan(&SuiteSources {
+        builtin: false,
+        dirs: vec![dir.path().to_path_buf()],
+    })
+    .unwrap();
+    let mut target = Target::new(&server.uri());
+    target.max_retries = 2;
+    let results = runner::run(&plan, common::settings(target, dir.path()))
+        .await
+        .unwrap()
+        .results;
+    let tries: Vec<usize> = results[0]
+        .steps
+        .iter()
+        .map(|s| s.exchange.as_ref().unwrap().retries.len())
+        .collect();
+    // Three requests wait out every retry; after them, none waits.
+    assert_eq!(
+        tries,
+        [2, 2, 2, 1, 1, 1],
+        "{:?}",
+        results[0].steps[3].exchange
+    );
+    let sent = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().starts_with("/Users/"))
+        .count();
+    assert_eq!(sent, 3 * 3 + 3);
+}
