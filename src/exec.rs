@@ -423,6 +423,7 @@ pub async fn run_scenario(
     let mut scope = Scope {
         // Scenarios run side by side: each gets names of its own.
         run_id: format!("{}-{index}", ctx.run_id),
+        base_path: base_path(&ctx.target.base_url),
         env: plan.env.clone(),
         vars: Default::default(),
     };
@@ -1118,6 +1119,18 @@ pub const REUSED_ID_CHECK: &str = "id reassigned";
 
 /// The check name of a write not sent because its target is not the run's.
 pub const OWNERSHIP_CHECK: &str = "ownership";
+
+/// The path of a base URL: `https://h/scim/v2` gives `/scim/v2`, a URL
+/// without a path gives the empty string.
+fn base_path(base_url: &str) -> String {
+    let after_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map(|at| after_scheme[at..].trim_end_matches('/').to_string())
+        .unwrap_or_default()
+}
 
 /// The part of `url` under the target's base URL.
 fn relative_path<'u>(target: &Target, url: &'u str) -> &'u str {

@@ -883,7 +883,7 @@ impl<'a> Planner<'a> {
         let mut ok = true;
         for var in vars {
             match var {
-                VarRef::RunId | VarRef::Uuid => {}
+                VarRef::RunId | VarRef::Uuid | VarRef::BasePath => {}
                 VarRef::Env(name) => {
                     if let Ok(value) = std::env::var(name) {
                         self.env.insert(name.clone(), value);

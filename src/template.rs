@@ -33,6 +33,9 @@ pub enum VarRef {
     RunId,
     /// `{{ uuid }}`: a fresh random UUID at each use.
     Uuid,
+    /// `{{ base_path }}`: the path of the target's base URL (`/scim/v2`,
+    /// or empty), which every resource's location must carry.
+    BasePath,
     /// `{{ env.NAME }}`: an environment variable.
     Env(String),
     /// A suite variable or a captured value.
@@ -44,6 +47,7 @@ impl fmt::Display for VarRef {
         match self {
             VarRef::RunId => f.write_str("run_id"),
             VarRef::Uuid => f.write_str("uuid"),
+            VarRef::BasePath => f.write_str("base_path"),
             VarRef::Env(name) => write!(f, "env.{name}"),
             VarRef::Named(name) => f.write_str(name),
         }
@@ -216,6 +220,7 @@ fn parse_var(name: &str) -> Result<VarRef, String> {
     Ok(match name {
         "run_id" => VarRef::RunId,
         "uuid" => VarRef::Uuid,
+        "base_path" => VarRef::BasePath,
         _ => VarRef::Named(name.to_string()),
     })
 }
@@ -305,6 +310,8 @@ pub enum RenderError {
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub run_id: String,
+    /// The path of the target's base URL, without a trailing slash.
+    pub base_path: String,
     pub env: BTreeMap<String, String>,
     pub vars: BTreeMap<String, Value>,
 }
@@ -314,6 +321,7 @@ impl Scope {
         match var {
             VarRef::RunId => Ok(Value::String(self.run_id.clone())),
             VarRef::Uuid => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
+            VarRef::BasePath => Ok(Value::String(self.base_path.clone())),
             VarRef::Env(name) => self
                 .env
                 .get(name)

@@ -581,3 +581,98 @@ async fn builtin_password_suite_catches_a_password_echoed_by_patch() {
         "json /password: expected to be absent, got \"Sc1m!Second\"",
     );
 }
+
+/// The double, except that a PATCH `add` of members replaces them.
+struct AddReplacesMembers(std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>);
+
+impl wiremock::Respond for AddReplacesMembers {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let mut scim = scimcheck::double::server::service_request(request);
+        let body = String::from_utf8_lossy(&scim.body).to_string();
+        if body.contains(r#""op":"add","path":"members""#) {
+            scim.body = body
+                .replace(
+                    r#""op":"add","path":"members""#,
+                    r#""op":"replace","path":"members""#,
+                )
+                .into_bytes();
+        }
+        let response = self.0.lock().unwrap().handle(&scim);
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn builtin_membership_suite_catches_an_add_that_replaces_members() {
+    let double = common::double().await;
+    Mock::given(method("PATCH"))
+        .and(path_regex("^/Groups/"))
+        .respond_with(AddReplacesMembers(double.service()))
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let run = builtin_against(&double, "groups-membership::add_keeps").await;
+    assert_eq!(run.failed_step(), "both_members");
+    let failures = run.failures();
+    assert!(
+        failures[0].starts_with("json /members: expected 2 element(s)"),
+        "{failures:?}"
+    );
+}
+
+/// The double served under `/scim/v2`; with `drop_base_path`, its
+/// locations (header and meta) lack that base path.
+struct UnderBasePath {
+    service: std::sync::Mutex<scimcheck::double::service::Service>,
+    drop_base_path: bool,
+}
+
+impl wiremock::Respond for UnderBasePath {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let mut scim = scimcheck::double::server::service_request(request);
+        scim.path = scim.path.trim_start_matches("/scim/v2").to_string();
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        if self.drop_base_path {
+            for (_, value) in response.headers.iter_mut() {
+                *value = value.replace("/scim/v2/", "/");
+            }
+            if let Some(body) = response.body.as_mut() {
+                *body = serde_json::from_str(&body.to_string().replace("/scim/v2/", "/")).unwrap();
+            }
+        }
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+async fn users_create_under_base_path(drop_base_path: bool) -> Run {
+    let server = MockServer::start().await;
+    let base = format!("{}/scim/v2", server.uri());
+    Mock::given(wiremock::matchers::any())
+        .respond_with(UnderBasePath {
+            service: std::sync::Mutex::new(scimcheck::double::service::Service::new(
+                &base,
+                Some(common::TOKEN.into()),
+            )),
+            drop_base_path,
+        })
+        .mount(&server)
+        .await;
+    Run {
+        results: common::run_builtin(&base, "rfc7644::users-create::create_user").await,
+        _dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_location_without_the_base_path_fails_and_one_with_it_passes() {
+    let right = users_create_under_base_path(false).await;
+    assert_eq!(right.failures(), Vec::<String>::new());
+    let wrong = users_create_under_base_path(true).await;
+    assert_eq!(wrong.failed_step(), "read_back");
+    let failures = wrong.failures();
+    assert!(
+        failures[0].starts_with("json /meta/location: expected to contain")
+            && failures[0].contains("/scim/v2/Users/"),
+        "{failures:?}"
+    );
+}

@@ -360,6 +360,7 @@ mod tests {
         let fixed = with_run_id(serde_json::from_str(&suite).unwrap());
         let scope = crate::template::Scope {
             run_id: "r1".into(),
+            base_path: String::new(),
             env: [("HOME".to_string(), "/home/engineer".to_string())].into(),
             vars: [
                 ("user_id".to_string(), serde_json::json!("7")),
