@@ -259,6 +259,36 @@ fn a_run_whose_terminal_hangs_up_cleans_up_and_exits_130() {
     interrupted_by("HUP");
 }
 
+/// Mounts `POST /Users` creating user `u1` with the name the run sent, and
+/// gives its body as it is now: a cleanup reads it back and finds it the run's.
+async fn creates_user_u1(
+    server: &wiremock::MockServer,
+) -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let name = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let user = {
+        let name = name.clone();
+        move || {
+            format!(
+                r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"{}"}}"#,
+                name.lock().unwrap()
+            )
+        }
+    };
+    let created = user.clone();
+    Mock::given(method("POST"))
+        .and(path("/Users"))
+        .respond_with(move |request: &wiremock::Request| {
+            let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            *name.lock().unwrap() = sent["userName"].as_str().unwrap().to_string();
+            ResponseTemplate::new(201).set_body_raw(created(), "application/scim+json")
+        })
+        .mount(server)
+        .await;
+    user
+}
+
 /// A run sent `signal` while a step is under way: no step starts after it,
 /// and the user it created is deleted.
 fn interrupted_by(signal: &str) {
@@ -267,28 +297,7 @@ fn interrupted_by(signal: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(async {
         let server = MockServer::start().await;
-        // The user holds the name the run sent: the cleanup reads it back
-        // and finds it the run's.
-        let name = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let user = {
-            let name = name.clone();
-            move || {
-                format!(
-                    r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"{}"}}"#,
-                    name.lock().unwrap()
-                )
-            }
-        };
-        let created = user.clone();
-        Mock::given(method("POST"))
-            .and(path("/Users"))
-            .respond_with(move |request: &wiremock::Request| {
-                let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
-                *name.lock().unwrap() = sent["userName"].as_str().unwrap().to_string();
-                ResponseTemplate::new(201).set_body_raw(created(), "application/scim+json")
-            })
-            .mount(&server)
-            .await;
+        let user = creates_user_u1(&server).await;
         // Enough of a SCIM endpoint for the preflight.
         Mock::given(method("GET"))
             .and(path("/Users"))
@@ -886,26 +895,7 @@ fn an_interruption_during_a_429_back_off_stops_within_the_cleanup_budget() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(async {
         let server = MockServer::start().await;
-        let name = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let user = {
-            let name = name.clone();
-            move || {
-                format!(
-                    r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"{}"}}"#,
-                    name.lock().unwrap()
-                )
-            }
-        };
-        let created = user.clone();
-        Mock::given(method("POST"))
-            .and(path("/Users"))
-            .respond_with(move |request: &wiremock::Request| {
-                let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
-                *name.lock().unwrap() = sent["userName"].as_str().unwrap().to_string();
-                ResponseTemplate::new(201).set_body_raw(created(), "application/scim+json")
-            })
-            .mount(&server)
-            .await;
+        let user = creates_user_u1(&server).await;
         // The step: throttled for ever, asking for 30 s each time.
         Mock::given(method("GET"))
             .and(path("/Users/u1"))
