@@ -259,8 +259,9 @@ fn a_run_whose_terminal_hangs_up_cleans_up_and_exits_130() {
     interrupted_by("HUP");
 }
 
-/// Mounts `POST /Users` creating user `u1` with the name the run sent, and
-/// gives its body as it is now: a cleanup reads it back and finds it the run's.
+/// Mounts `POST /Users` creating user `u1` with the name the run sent, a
+/// preflight's `GET /Users`, and its one expected DELETE; gives the user's
+/// body as it is now: a cleanup reads it back and finds it the run's.
 async fn creates_user_u1(
     server: &wiremock::MockServer,
 ) -> impl Fn() -> String + Clone + Send + Sync + 'static {
@@ -286,6 +287,22 @@ async fn creates_user_u1(
         })
         .mount(server)
         .await;
+    // Enough of a SCIM endpoint for the preflight.
+    Mock::given(method("GET"))
+        .and(path("/Users"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#,
+            "application/scim+json",
+        ))
+        .mount(server)
+        .await;
+    // The cleanup: exactly once.
+    Mock::given(method("DELETE"))
+        .and(path("/Users/u1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(server)
+        .await;
     user
 }
 
@@ -298,15 +315,6 @@ fn interrupted_by(signal: &str) {
     let server = runtime.block_on(async {
         let server = MockServer::start().await;
         let user = creates_user_u1(&server).await;
-        // Enough of a SCIM endpoint for the preflight.
-        Mock::given(method("GET"))
-            .and(path("/Users"))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(
-                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#,
-                "application/scim+json",
-            ))
-            .mount(&server)
-            .await;
         // The step under way when the interruption comes: slow, but within the timeout.
         Mock::given(method("GET"))
             .and(path("/Users/u1"))
@@ -315,12 +323,6 @@ fn interrupted_by(signal: &str) {
                     .set_body_raw(user(), "application/scim+json")
                     .set_delay(std::time::Duration::from_secs(2))
             })
-            .mount(&server)
-            .await;
-        Mock::given(method("DELETE"))
-            .and(path("/Users/u1"))
-            .respond_with(ResponseTemplate::new(204))
-            .expect(1)
             .mount(&server)
             .await;
         server
@@ -909,20 +911,6 @@ fn an_interruption_during_a_429_back_off_stops_within_the_cleanup_budget() {
             .respond_with(move |_: &wiremock::Request| {
                 ResponseTemplate::new(200).set_body_raw(user(), "application/scim+json")
             })
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/Users"))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(
-                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#,
-                "application/scim+json",
-            ))
-            .mount(&server)
-            .await;
-        Mock::given(method("DELETE"))
-            .and(path("/Users/u1"))
-            .respond_with(ResponseTemplate::new(204))
-            .expect(1)
             .mount(&server)
             .await;
         server
