@@ -229,10 +229,11 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         deleted: Default::default(),
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;
-    let swept = match creates_with_unknown_outcome(&results, &ctx.target) {
-        0 => None,
-        _ => Some(sweep(&ctx, &run_id).await),
-    };
+    let swept =
+        match creates_with_unknown_outcome(&results, &ctx.target) + ids_not_the_runs(&results) {
+            0 => None,
+            _ => Some(sweep(&ctx, &run_id).await),
+        };
     Ok(RunReport {
         run_id,
         results,
@@ -260,6 +261,27 @@ fn creates_with_unknown_outcome(results: &[ScenarioResult], target: &Target) -> 
             Err(_) => true,
         })
         .count()
+}
+
+/// How many ids a create answered turned out to hold another resource
+/// (a write refused, a cleanup left alone): the run's own resource behind
+/// each is still on the server, under an id the run never learned.
+fn ids_not_the_runs(results: &[ScenarioResult]) -> usize {
+    let refused = results
+        .iter()
+        .flat_map(|r| &r.steps)
+        .filter(|s| {
+            s.failures
+                .iter()
+                .any(|f| f.check == crate::exec::OWNERSHIP_CHECK)
+        })
+        .count();
+    let left_alone = results
+        .iter()
+        .flat_map(|r| &r.cleanups)
+        .filter(|c| c.left_alone)
+        .count();
+    refused + left_alone
 }
 
 /// Looks for the run's users and groups by name and deletes each whose id

@@ -130,6 +130,29 @@ async fn a_create_answering_another_users_id_gets_no_write() {
 }
 
 #[tokio::test]
+async fn the_runs_own_users_behind_a_lying_create_are_found_by_name() {
+    let (double, customer, _) = lying_double().await;
+    let base = double.base_url();
+    let (user, _) = seed(&base).await;
+    customer.set(user).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = scimcheck::runner::load_plan(&scimcheck::runner::SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .unwrap();
+    let settings = common::settings(common::target(&base), dir.path());
+    let report = scimcheck::runner::run(&plan, settings).await.unwrap();
+    let swept = report
+        .swept
+        .expect("ids were not the run's: the run looked")
+        .unwrap();
+    assert!(!swept.deleted.is_empty(), "{swept:?}");
+    let left = run_users_left(&base).await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test]
 async fn an_id_that_climbs_out_of_users_reaches_no_group() {
     let (_, log) = run_against_a_lying_create(|_, group| format!("x/../../Groups/{group}")).await;
     // Every request the run sent kept the id in one segment.
