@@ -676,3 +676,61 @@ async fn a_location_without_the_base_path_fails_and_one_with_it_passes() {
         "{failures:?}"
     );
 }
+
+/// The double, except that a user's ETag and meta.version stay the first
+/// ones it answered, whatever changes.
+struct StickyVersions {
+    service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    first: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl wiremock::Respond for StickyVersions {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = scimcheck::double::server::service_request(request);
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        if let Some(version) = response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
+            .map(|(_, v)| v.clone())
+        {
+            let sticky = self
+                .first
+                .lock()
+                .unwrap()
+                .entry(scim.path.clone())
+                .or_insert(version)
+                .clone();
+            for (k, v) in response.headers.iter_mut() {
+                if k.eq_ignore_ascii_case("etag") {
+                    *v = sticky.clone();
+                }
+            }
+            if let Some(body) = response.body.as_mut() {
+                body["meta"]["version"] = serde_json::json!(sticky);
+            }
+        }
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn builtin_etag_suite_catches_a_version_that_never_changes() {
+    let double = common::double().await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/Users/[^/]+$"))
+        .respond_with(StickyVersions {
+            service: double.service(),
+            first: Default::default(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let run = builtin_against(&double, "put-and-etag::etags").await;
+    assert_eq!(run.failed_step(), "version_changed");
+    let failures = run.failures();
+    assert!(
+        failures[0].starts_with("header etag: expected anything but"),
+        "{failures:?}"
+    );
+}
