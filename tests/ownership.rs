@@ -72,6 +72,19 @@ async fn run_users_left(base: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Every built-in suite against `base`, one scenario at a time: the whole
+/// report, the sweep after the run included.
+async fn run_every_builtin_suite(base: &str) -> scimcheck::runner::RunReport {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = scimcheck::runner::load_plan(&scimcheck::runner::SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .unwrap();
+    let settings = common::settings(common::target(base), dir.path());
+    scimcheck::runner::run(&plan, settings).await.unwrap()
+}
+
 fn refusals(results: &[ScenarioResult]) -> Vec<String> {
     results
         .iter()
@@ -135,14 +148,7 @@ async fn the_runs_own_users_behind_a_lying_create_are_found_by_name() {
     let base = double.base_url();
     let (user, _) = seed(&base).await;
     customer.set(user).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = scimcheck::runner::load_plan(&scimcheck::runner::SuiteSources {
-        builtin: true,
-        dirs: Vec::new(),
-    })
-    .unwrap();
-    let settings = common::settings(common::target(&base), dir.path());
-    let report = scimcheck::runner::run(&plan, settings).await.unwrap();
+    let report = run_every_builtin_suite(&base).await;
     let swept = report
         .swept
         .expect("ids were not the run's: the run looked")
@@ -232,14 +238,7 @@ async fn a_user_created_behind_a_500_is_found_by_name_and_removed() {
     )
     .await;
     let base = double.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = scimcheck::runner::load_plan(&scimcheck::runner::SuiteSources {
-        builtin: true,
-        dirs: Vec::new(),
-    })
-    .unwrap();
-    let settings = common::settings(common::target(&base), dir.path());
-    let report = scimcheck::runner::run(&plan, settings).await.unwrap();
+    let report = run_every_builtin_suite(&base).await;
     let swept = report
         .swept
         .expect("creates answered 500: the run looked")
