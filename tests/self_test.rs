@@ -734,3 +734,116 @@ async fn builtin_etag_suite_catches_a_version_that_never_changes() {
         "{failures:?}"
     );
 }
+
+/// The double, except that a deleted user stays listed among the members of
+/// the groups it was seen in.
+struct KeepsDeletedMembers {
+    service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    deleted: std::sync::Mutex<Vec<String>>,
+    seen: std::sync::Mutex<std::collections::HashMap<String, Vec<serde_json::Value>>>,
+}
+
+impl wiremock::Respond for KeepsDeletedMembers {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = scimcheck::double::server::service_request(request);
+        let mut response = self.service.lock().unwrap().handle(&scim);
+        if scim.method == "DELETE" && response.status == 204 && scim.path.starts_with("/Users/") {
+            let id = scim.path.trim_start_matches("/Users/").to_string();
+            self.deleted.lock().unwrap().push(id);
+        }
+        if scim.path.starts_with("/Groups/")
+            && let Some(body) = response.body.as_mut()
+        {
+            let mut seen = self.seen.lock().unwrap();
+            let known = seen.entry(scim.path.clone()).or_default();
+            let members = body["members"].as_array().cloned().unwrap_or_default();
+            for m in &members {
+                if !known.contains(m) {
+                    known.push(m.clone());
+                }
+            }
+            let deleted = self.deleted.lock().unwrap();
+            let mut listed = members;
+            for m in known.iter() {
+                let gone = deleted.iter().any(|d| m["value"] == serde_json::json!(d));
+                if gone && !listed.contains(m) {
+                    listed.push(m.clone());
+                }
+            }
+            body["members"] = serde_json::json!(listed);
+        }
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn builtin_membership_suite_catches_a_deleted_user_kept_as_a_member() {
+    let double = common::double().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(KeepsDeletedMembers {
+            service: double.service(),
+            deleted: Default::default(),
+            seen: Default::default(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let run = builtin_against(&double, "groups-membership::deleted_user").await;
+    // Advice only: RFC 7644 3.6 does not name a group's member references.
+    assert_eq!(run.failures(), Vec::<String>::new());
+    let step = run.results[0]
+        .steps
+        .iter()
+        .find(|s| s.id == "leaver_not_a_member")
+        .unwrap();
+    assert!(
+        step.advice[0]
+            .message
+            .starts_with("expected not to contain"),
+        "{:?}",
+        step.advice
+    );
+}
+
+/// The double, except that once a member of a group was deleted, every
+/// later member PATCH of that group fails.
+struct StuckAfterDelete {
+    service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    deleted: std::sync::atomic::AtomicBool,
+}
+
+impl wiremock::Respond for StuckAfterDelete {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let scim = scimcheck::double::server::service_request(request);
+        if scim.method == "PATCH"
+            && scim.path.starts_with("/Groups/")
+            && self.deleted.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return ResponseTemplate::new(400).set_body_raw(
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","detail":"member not found"}"#,
+                "application/scim+json",
+            );
+        }
+        let response = self.service.lock().unwrap().handle(&scim);
+        if scim.method == "DELETE" && scim.path.starts_with("/Users/") && response.status == 204 {
+            self.deleted
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+#[tokio::test]
+async fn builtin_membership_suite_catches_member_patches_failing_after_a_delete() {
+    let double = common::double().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(StuckAfterDelete {
+            service: double.service(),
+            deleted: Default::default(),
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let run = builtin_against(&double, "groups-membership::deleted_user").await;
+    run.fails_only_at("add_after_delete", "status: expected 200 or 204, got 400");
+}
