@@ -1133,7 +1133,7 @@ fn base_path(base_url: &str) -> String {
 }
 
 /// The part of `url` under the target's base URL.
-fn relative_path<'u>(target: &Target, url: &'u str) -> &'u str {
+pub(crate) fn relative_path<'u>(target: &Target, url: &'u str) -> &'u str {
     url.strip_prefix(target.base_url.as_str()).unwrap_or(url)
 }
 

@@ -305,11 +305,6 @@ impl Ledger {
         self.created.insert(resource, sent);
     }
 
-    /// The identity the run gave the resource, when it created it.
-    pub fn identity(&self, resource: &Resource) -> Option<&Identity> {
-        self.created.get(resource)
-    }
-
     pub fn is_confirmed(&self, resource: &Resource) -> bool {
         self.confirmed.contains(resource)
     }

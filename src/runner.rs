@@ -249,7 +249,7 @@ fn creates_with_unknown_outcome(results: &[ScenarioResult], target: &Target) -> 
         .iter()
         .flat_map(|r| r.exchanges())
         .filter(|(_, e)| {
-            let path = e.request.url.strip_prefix(&target.base_url).unwrap_or("");
+            let path = crate::exec::relative_path(target, &e.request.url);
             crate::ownership::created_in(&e.request.method, path).is_some()
         })
         .filter(|(_, e)| match &e.response {
