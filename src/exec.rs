@@ -21,7 +21,8 @@ use crate::http::{Client, Exchange, ReceivedResponse, SentRequest, TransportErro
 use crate::normalize::Normalizer;
 use crate::ownership::{self, Identity, Ledger, Resource};
 use crate::plan::{
-    Body, CREATED_ID, Capture, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan,
+    Body, CREATED_ID, Capture, CaptureFrom, ExpectationKind, Plan, RequestPlan, ScenarioPlan,
+    StepPlan, SuitePlan,
 };
 use crate::target::Target;
 use crate::template::{RenderError, Scope};
@@ -618,6 +619,19 @@ async fn run_steps(
             result.steps.push(step_result);
             continue;
         }
+        if let Some(wait) = step.wait {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = ctx.interrupt.triggered() => {}
+            }
+            if ctx.interrupt.is_set() {
+                interrupted = true;
+                result.interrupted = true;
+                step_result.not_run = Some(INTERRUPTED.into());
+                result.steps.push(step_result);
+                continue;
+            }
+        }
         run_step(ctx, suite, step, run, &mut captured, &mut step_result).await;
         // Checked: only what a report shows is kept.
         for exchange in step_result
@@ -839,6 +853,30 @@ fn suite_span(suite: &SuitePlan) -> Span {
     }
 }
 
+/// Why the answer says the step's optional feature is not offered: one of
+/// the step's `not_offered` statuses, or an optional part of the filter
+/// grammar refused (see [`crate::offered`]) where no 400 was asked for.
+fn not_offered(
+    step: &StepPlan,
+    request: &SentRequest,
+    response: &ReceivedResponse,
+) -> Option<String> {
+    if step.not_offered.contains(&response.status) {
+        return Some(format!(
+            "answered {}: the service provider does not offer this optional feature (no deviation)",
+            response.status
+        ));
+    }
+    let asks_for_400 = step
+        .expectations
+        .iter()
+        .any(|e| matches!(&e.kind, ExpectationKind::Status(accepted) if accepted.contains(&400)));
+    if asks_for_400 {
+        return None;
+    }
+    crate::offered::optional_filter_refused(request, response)
+}
+
 async fn run_step(
     ctx: &RunContext,
     suite: &SuitePlan,
@@ -884,16 +922,13 @@ async fn run_step(
             return;
         }
     };
-    if step.not_offered.contains(&response.status) {
+    if let Some(why) = not_offered(step, &exchange.request, &response) {
         // An optional feature left out is no deviation: told for the record,
         // and the checks of what it would have answered are not evaluated.
         result.feature_not_offered = true;
         result.notes.push(Failure {
             check: "not offered".into(),
-            message: format!(
-                "answered {}: the service provider does not offer this optional feature (no deviation)",
-                response.status
-            ),
+            message: why,
             span: Some(step.span.clone()),
         });
         result.observed.push("not offered".into());

@@ -375,7 +375,7 @@ struct ServeArgs {
     max_resources: usize,
     /// RFC-legal choices to make differently, comma-separated (see `--variant help`):
     /// patch-204, short-ids, no-etag, no-sort, no-bulk, no-change-password,
-    /// no-root-search, no-me, no-user-groups, empty-list-without-resources.
+    /// no-root-search, no-me, no-user-groups, empty-list-without-resources, eq-and-only, no-search.
     #[arg(long = "variant", value_name = "NAME,...")]
     variants: Option<String>,
 }

@@ -100,7 +100,13 @@ pub struct StepPlan {
     pub fallback_for: Option<String>,
     /// Optional User attributes it relies on, lower-case (`emails.type`).
     pub attributes: Vec<String>,
+    /// How long to wait before sending.
+    pub wait: Option<std::time::Duration>,
 }
+
+/// The longest `wait_ms` a step may ask for: a suite waits to cross a
+/// clock's granularity, never to slow a run down.
+pub const MAX_WAIT_MS: u64 = 5000;
 
 #[derive(Debug, Clone)]
 pub enum Body {
@@ -140,6 +146,8 @@ pub enum ExpectationKind {
         /// What the value stands for (`label:` beside the predicates), told
         /// with the check's name: a generated suite names the mapping.
         label: Option<String>,
+        /// Only for the resource an answer returns: not evaluated on a 204.
+        returned: bool,
     },
     Schema(String),
     Snapshot(String),
@@ -147,17 +155,28 @@ pub enum ExpectationKind {
 }
 
 impl ExpectationKind {
+    /// A check of the resource an answer returns (`returned:`).
+    pub fn is_returned(&self) -> bool {
+        matches!(self, ExpectationKind::Json { returned: true, .. })
+    }
+
     /// The check's name, as failures and reports give it: `status`,
     /// `header content-type`, `json /userName`, `schema user`, ...
     pub fn label(&self) -> String {
         match self {
             ExpectationKind::Status(_) => "status".into(),
             ExpectationKind::Header { name, .. } => format!("header {name}"),
-            ExpectationKind::Json { pointer, label, .. } => {
+            ExpectationKind::Json {
+                pointer,
+                label,
+                returned,
+                ..
+            } => {
                 let pointer = if pointer.is_empty() { "/" } else { pointer };
+                let kind = if *returned { "returned" } else { "json" };
                 match label {
-                    Some(label) => format!("json {pointer} ({label})"),
-                    None => format!("json {pointer}"),
+                    Some(label) => format!("{kind} {pointer} ({label})"),
+                    None => format!("{kind} {pointer}"),
                 }
             }
             ExpectationKind::Schema(name) => format!("schema {name}"),
@@ -488,8 +507,25 @@ impl<'a> Planner<'a> {
             with_created.names.insert(CREATED_ID.to_string());
             self.request(source, c, &with_created)
         });
+        let wait = match &raw.wait_ms {
+            Some(ms) if ms.value > MAX_WAIT_MS => {
+                self.error(
+                    Diagnostic::new(
+                        Self::span(source, ms),
+                        format!("`wait_ms: {}` is too long", ms.value),
+                    )
+                    .with_hint(format!(
+                        "wait at most {MAX_WAIT_MS} ms: enough to cross a clock's granularity"
+                    )),
+                );
+                None
+            }
+            Some(ms) => Some(std::time::Duration::from_millis(ms.value)),
+            None => None,
+        };
         Some(StepPlan {
             id: raw.id.value.clone(),
+            wait,
             span,
             spec: or_else(strings(&raw.spec), scenario_spec),
             request: request?,
@@ -743,7 +779,8 @@ impl<'a> Planner<'a> {
                 self.error(d);
             }
         }
-        for (pointer, written) in &raw.json {
+        let json = raw.json.iter().map(|j| (j, false));
+        for ((pointer, written), returned) in json.chain(raw.returned.iter().map(|j| (j, true))) {
             let span = Self::span(source, written);
             if pointer.contains("{{") {
                 // A pointer is looked up as written: a placeholder in it would
@@ -781,6 +818,7 @@ impl<'a> Planner<'a> {
                         pointer: pointer.clone(),
                         predicates,
                         label,
+                        returned,
                     },
                 });
             }
@@ -1008,5 +1046,40 @@ mod tests {
         assert_eq!(err.0.len(), 2, "{err}");
         assert!(err.0[0].message.contains("SCIMCHECK_TEST_UNSET_VAR"));
         assert_eq!(err.0[1].message, "undefined variable `later`");
+    }
+
+    #[test]
+    fn a_wait_is_planned_and_a_long_one_refused_where_it_is_written() {
+        let plan = plan_text(&format!(
+            "{HEAD}      - id: s\n        wait_ms: 1100\n        request: {{ method: GET, path: /x }}\n"
+        ))
+        .unwrap();
+        let (_, scenario) = plan.scenarios().next().unwrap();
+        assert_eq!(
+            scenario.steps[0].wait,
+            Some(std::time::Duration::from_millis(1100))
+        );
+        let err = plan_text(&format!(
+            "{HEAD}      - id: s\n        wait_ms: 60000\n        request: {{ method: GET, path: /x }}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.0[0].message, "`wait_ms: 60000` is too long");
+        assert_eq!(err.0[0].span.pos.line, 6, "{err}");
+    }
+
+    #[test]
+    fn returned_checks_are_named_apart_from_json_ones() {
+        let plan = plan_text(&format!(
+            "{HEAD}      - id: s\n        request: {{ method: PATCH, path: /x }}\n        expect: {{ status: [200, 204], json: {{ /a: 1 }}, returned: {{ /b: 2 }} }}\n"
+        ))
+        .unwrap();
+        let (_, scenario) = plan.scenarios().next().unwrap();
+        let labels: Vec<String> = scenario.steps[0]
+            .expectations
+            .iter()
+            .map(|e| e.kind.label())
+            .collect();
+        assert_eq!(labels, ["status", "json /a", "returned /b"]);
+        assert!(scenario.steps[0].expectations[2].kind.is_returned());
     }
 }

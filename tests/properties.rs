@@ -1,10 +1,10 @@
 //! Property tests of the double's pure SCIM logic.
 
 use proptest::prelude::*;
-use scimcheck::double::filter::{Context, Filter, matches};
 use scimcheck::double::patch;
 use scimcheck::double::resource::{canonicalize, tidy};
-use scimcheck::double::schema::{Kind, PATCH_OP, ResourceSchema};
+use scimcheck::scim::filter::{Context, Filter, matches};
+use scimcheck::scim::schema::{Kind, PATCH_OP, ResourceSchema};
 use serde_json::{Value, json};
 
 fn user() -> Value {

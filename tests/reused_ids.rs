@@ -6,10 +6,10 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use scimcheck::double::schema::Kind;
 use scimcheck::double::server::{response_template, service_request};
 use scimcheck::double::service::{Request, Service};
 use scimcheck::runner::{self, SuiteSources};
+use scimcheck::scim::schema::Kind;
 use serde_json::json;
 use wiremock::matchers::any;
 use wiremock::{Mock, Respond, ResponseTemplate};

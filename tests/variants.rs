@@ -55,6 +55,8 @@ variant_tests! {
     no_me => Variant::NoMe,
     no_user_groups => Variant::NoUserGroups,
     empty_list_without_resources => Variant::EmptyListWithoutResources,
+    only_eq_and_and_in_filters => Variant::EqAndOnly,
+    no_search_by_post => Variant::NoSearch,
 }
 
 #[tokio::test]
@@ -65,5 +67,5 @@ async fn every_variant_at_once() {
 #[test]
 fn every_variant_has_a_test() {
     // The macro above names each; this keeps a new variant from going untested.
-    assert_eq!(Variant::ALL.len(), 10);
+    assert_eq!(Variant::ALL.len(), 12);
 }

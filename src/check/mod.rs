@@ -76,9 +76,20 @@ pub fn check_response(
             not_evaluated,
         };
     }
+    // A 204 returns no resource: what it would have held is not evaluated.
+    let (rest, not_returned): (Vec<&Expectation>, Vec<&Expectation>) = rest
+        .into_iter()
+        .partition(|e| response.status != 204 || !e.kind.is_returned());
+    let mut not_evaluated: Vec<String> = Vec::new();
+    for e in not_returned {
+        let label = e.kind.label();
+        if !not_evaluated.contains(&label) {
+            not_evaluated.push(label);
+        }
+    }
     Checked {
         failures: check_each(rest.into_iter(), response, ctx),
-        not_evaluated: Vec::new(),
+        not_evaluated,
     }
 }
 

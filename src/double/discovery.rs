@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::schema::{Kind, common_attrs, enterprise_user, group, user};
 use super::service::MAX_RESULTS;
 use super::variant::{Variant, Variants};
+use crate::scim::schema::{Kind, common_attrs, enterprise_user, group, user};
 
 pub fn service_provider_config(base_url: &str, variants: &Variants) -> Value {
     let offers = |without: Variant| !variants.has(without);

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::schema::ERROR;
+use crate::scim::schema::ERROR;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScimError {

@@ -3,7 +3,7 @@
 //! A faithful, stateful, in-memory SCIM 2.0 server: what scimcheck runs
 //! against when no target is given, what its own tests trust, and what
 //! `scimcheck serve` offers as a sandbox. The SCIM logic is plain code
-//! ([`schema`], [`filter`], [`patch`], [`bulk`], [`resource`], [`service`]); only
+//! ([`crate::scim`] for the schemas and the filter grammar, [`patch`], [`bulk`], [`resource`], [`service`]); only
 //! [`server`] (through wiremock, whose mocks let tests inject defects) and
 //! [`plain`] (through hyper, for `serve` and the CLI: nothing kept per
 //! request) touch the network.
@@ -11,11 +11,9 @@
 pub mod bulk;
 pub mod discovery;
 pub mod error;
-pub mod filter;
 pub mod patch;
 pub mod plain;
 pub mod resource;
-pub mod schema;
 pub mod server;
 pub mod service;
 pub mod variant;

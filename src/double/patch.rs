@@ -10,9 +10,9 @@
 use serde_json::{Map, Value};
 
 use super::error::ScimError;
-use super::filter::{AttrPath, CompareOp, Context, Filter, matches};
 use super::resource::{canonical_single, canonical_value};
-use super::schema::{Attr, Mutability, PATCH_OP, ResourceSchema, Type};
+use crate::scim::filter::{AttrPath, CompareOp, Context, Filter, matches};
+use crate::scim::schema::{Attr, Mutability, PATCH_OP, ResourceSchema, Type};
 
 /// `attr`, `attr.sub`, `attr[filter]`, `attr[filter].sub`, each optionally URN-qualified.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +88,7 @@ pub fn apply(
     }
     let operations = body
         .get("Operations")
-        .or_else(|| super::filter::get_ci(body, "operations"))
+        .or_else(|| crate::scim::filter::get_ci(body, "operations"))
         .and_then(Value::as_array)
         .filter(|ops| !ops.is_empty())
         .ok_or_else(|| ScimError::invalid_syntax("`Operations` must be a non-empty list"))?;
@@ -108,7 +108,7 @@ fn apply_one(
     resource: &mut Map<String, Value>,
     operation: &Value,
 ) -> Result<(), ScimError> {
-    let op_name = super::filter::get_ci(operation, "op")
+    let op_name = crate::scim::filter::get_ci(operation, "op")
         .and_then(Value::as_str)
         .ok_or_else(|| ScimError::invalid_syntax("each operation needs an `op`"))?;
     let op = match op_name.to_ascii_lowercase().as_str() {
@@ -117,8 +117,8 @@ fn apply_one(
         "remove" => Op::Remove,
         _ => return Err(ScimError::invalid_syntax(format!("unknown op `{op_name}`"))),
     };
-    let value = super::filter::get_ci(operation, "value");
-    let path = match super::filter::get_ci(operation, "path") {
+    let value = crate::scim::filter::get_ci(operation, "value");
+    let path = match crate::scim::filter::get_ci(operation, "path") {
         None | Some(Value::Null) => None,
         Some(Value::String(p)) => Some(p.as_str()),
         Some(other) => {
@@ -494,8 +494,8 @@ fn element_from_filter(filter: &Filter) -> Option<Map<String, Value>> {
 #[cfg(test)]
 mod tests {
     use super::super::resource::{canonicalize, tidy};
-    use super::super::schema::Kind;
     use super::*;
+    use crate::scim::schema::Kind;
     use serde_json::json;
 
     fn user() -> Map<String, Value> {

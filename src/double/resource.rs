@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::error::ScimError;
-use super::schema::{Attr, Mutability, ResourceSchema, Schema, Type};
+use crate::scim::schema::{Attr, Mutability, ResourceSchema, Schema, Type};
 
 /// Canonicalizes a whole resource body. Unknown attributes are ignored, as
 /// RFC 7644 3.3 lets a service provider do with attributes it does not support.
@@ -61,7 +61,7 @@ pub fn canonicalize(
 
 /// `urn:a:b:name` -> (`urn:a:b`, `name`).
 pub fn split_urn(key: &str) -> Option<(&str, &str)> {
-    if super::filter::has_urn_prefix(key) {
+    if crate::scim::filter::has_urn_prefix(key) {
         key.rsplit_once(':')
     } else {
         None
@@ -203,8 +203,8 @@ pub fn tidy(schema: &ResourceSchema, resource: &mut Map<String, Value>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::schema::Kind;
     use super::*;
+    use crate::scim::schema::Kind;
     use serde_json::json;
 
     #[test]

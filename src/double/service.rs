@@ -7,11 +7,11 @@ use serde_json::{Map, Value, json};
 
 use super::discovery;
 use super::error::ScimError;
-use super::filter::{AttrPath, Context, Filter, get_ci, matches, resolve, unknown_attribute};
 use super::patch;
 use super::resource::{canonicalize, check_required, strip_read_only, tidy};
-use super::schema::{Kind, LIST_RESPONSE, ResourceSchema, Returned, SEARCH_REQUEST};
 use super::variant::{Variant, Variants};
+use crate::scim::filter::{AttrPath, Context, Filter, get_ci, matches, resolve, unknown_attribute};
+use crate::scim::schema::{Kind, LIST_RESPONSE, ResourceSchema, Returned, SEARCH_REQUEST};
 
 /// The most resources one list answer holds (advertised as filter.maxResults).
 pub const MAX_RESULTS: usize = 1000;
@@ -295,6 +295,9 @@ impl Service {
                 let kind = kind(name).expect("checked");
                 match (method, rest) {
                     ("GET", []) => self.list(&[kind], &query_params(&request.query)),
+                    ("POST", [".search"]) if self.has(Variant::NoSearch) => {
+                        Err(ScimError::new(501, None, "search by POST is not supported"))
+                    }
                     ("POST", [".search"]) => {
                         let params = search_params(&request.body)?;
                         self.list(&[kind], &params)
@@ -625,6 +628,17 @@ impl Service {
             Some(text) => Some(Filter::parse(text).map_err(ScimError::invalid_filter)?),
             None => None,
         };
+        if let Some(f) = &filter
+            && self.has(Variant::EqAndOnly)
+        {
+            let used = f.beyond_eq_and();
+            if !used.is_empty() {
+                return Err(ScimError::invalid_filter(format!(
+                    "only eq and and are supported in filters, not {}",
+                    used.join(", ")
+                )));
+            }
+        }
         // An attribute no resource type searched defines is refused, not matched by nothing.
         if let Some(f) = &filter {
             let unknown: Vec<String> = kinds
@@ -737,7 +751,7 @@ fn take_password(attrs: &mut Map<String, Value>) -> Option<String> {
 /// Anything else may match, and is left to the filter itself.
 fn may_match(filter: &Filter, attrs: &Map<String, Value>) -> bool {
     match filter {
-        Filter::Compare(path, super::filter::CompareOp::Eq, Value::String(want))
+        Filter::Compare(path, crate::scim::filter::CompareOp::Eq, Value::String(want))
             if path.uri.is_none()
                 && path.sub.is_none()
                 && ["userName", "displayName", "externalId"]
@@ -1038,7 +1052,7 @@ mod tests {
         let r = s.handle(&request(
             "POST",
             "/Users",
-            Some(json!({"schemas": [super::super::schema::USER], "userName": name, "password": "secret", "active": true})),
+            Some(json!({"schemas": [crate::scim::schema::USER], "userName": name, "password": "secret", "active": true})),
         ));
         assert_eq!(r.status, 201, "{r:?}");
         r.body.unwrap()["id"].as_str().unwrap().to_string()
@@ -1092,7 +1106,7 @@ mod tests {
         let r = s.handle(&request(
             "POST",
             "/Users",
-            Some(json!({"schemas": [super::super::schema::USER], "userName": "ALICE@example.com"})),
+            Some(json!({"schemas": [crate::scim::schema::USER], "userName": "ALICE@example.com"})),
         ));
         assert_eq!(r.status, 409);
         assert_eq!(r.body.unwrap()["scimType"], json!("uniqueness"));
@@ -1148,7 +1162,7 @@ mod tests {
     fn groups_reflect_members_and_excluded_attributes() {
         let mut s = Service::new("http://127.0.0.1:1", None);
         let u = create_user(&mut s, "m");
-        let r = s.handle(&request("POST", "/Groups", Some(json!({"schemas": [super::super::schema::GROUP], "displayName": "G", "members": [{"value": u}]}))));
+        let r = s.handle(&request("POST", "/Groups", Some(json!({"schemas": [crate::scim::schema::GROUP], "displayName": "G", "members": [{"value": u}]}))));
         assert_eq!(r.status, 201);
         let gid = r.body.unwrap()["id"].as_str().unwrap().to_string();
         let user = s

@@ -34,10 +34,17 @@ pub enum Variant {
     /// An empty ListResponse has no `Resources` (RFC 7644 3.4.2: REQUIRED
     /// only when totalResults is non-zero).
     EmptyListWithoutResources,
+    /// Filters take only `eq` and `and`; anything else is answered 400
+    /// `invalidFilter`, as AWS IAM Identity Center does (RFC 7644 3.4.2.2,
+    /// Table 9: an unsupported comparison may be refused).
+    EqAndOnly,
+    /// No search by POST: `POST /Users/.search` and `/Groups/.search` answered
+    /// 501 (RFC 7644 3.4.3 offers it; nothing requires it).
+    NoSearch,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 10] = [
+    pub const ALL: [Variant; 12] = [
         Variant::Patch204,
         Variant::ShortIds,
         Variant::NoEtag,
@@ -48,6 +55,8 @@ impl Variant {
         Variant::NoMe,
         Variant::NoUserGroups,
         Variant::EmptyListWithoutResources,
+        Variant::EqAndOnly,
+        Variant::NoSearch,
     ];
 
     /// What `--variant` takes.
@@ -63,6 +72,8 @@ impl Variant {
             Variant::NoMe => "no-me",
             Variant::NoUserGroups => "no-user-groups",
             Variant::EmptyListWithoutResources => "empty-list-without-resources",
+            Variant::EqAndOnly => "eq-and-only",
+            Variant::NoSearch => "no-search",
         }
     }
 
@@ -80,6 +91,12 @@ impl Variant {
             Variant::NoUserGroups => "users carry no groups attribute (RFC 7643 4.1.2)",
             Variant::EmptyListWithoutResources => {
                 "an empty ListResponse leaves Resources out (RFC 7644 3.4.2)"
+            }
+            Variant::EqAndOnly => {
+                "filters take only eq and and; the rest is refused with invalidFilter (RFC 7644 3.4.2.2)"
+            }
+            Variant::NoSearch => {
+                "POST /Users/.search and /Groups/.search answered 501 (RFC 7644 3.4.3)"
             }
         }
     }

@@ -83,6 +83,11 @@ pub struct RawStep {
     /// applicable (a server need not have every optional attribute).
     #[serde(default)]
     pub attributes: Vec<Spanned<String>>,
+    /// Milliseconds to wait before sending (at most 5000): a server may
+    /// record times to the second, so a change made within the second of a
+    /// create could not show in `meta.lastModified`.
+    #[serde(default)]
+    pub wait_ms: Option<Spanned<u64>>,
     pub request: Spanned<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,
@@ -154,6 +159,11 @@ pub struct RawExpect {
     /// JSON Pointer to a value (equality) or a predicate mapping.
     #[serde(default)]
     pub json: IndexMap<String, Spanned<Value>>,
+    /// Like `json`, for the resource a write answers with when it answers
+    /// with one: checked on every accepted status but 204 (which carries
+    /// no body, RFC 7644 3.5.2), where it is told as not evaluated.
+    #[serde(default)]
+    pub returned: IndexMap<String, Spanned<Value>>,
     /// A named snapshot of the normalized response body.
     #[serde(default)]
     pub snapshot: Option<Spanned<String>>,

@@ -86,6 +86,21 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// The operator as a filter writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Co => "co",
+            CompareOp::Sw => "sw",
+            CompareOp::Ew => "ew",
+            CompareOp::Gt => "gt",
+            CompareOp::Ge => "ge",
+            CompareOp::Lt => "lt",
+            CompareOp::Le => "le",
+        }
+    }
+
     fn parse(word: &str) -> Option<CompareOp> {
         Some(match word.to_ascii_lowercase().as_str() {
             "eq" => CompareOp::Eq,
@@ -111,6 +126,43 @@ pub enum Filter {
     Not(Box<Filter>),
     /// `emails[type eq "work"]`: some element of the attribute matches.
     ValuePath(AttrPath, Box<Filter>),
+}
+
+impl Filter {
+    /// The parts of the grammar this filter uses beyond `eq` and `and`
+    /// (operators, `or`, `not`, `pr`, value paths), sorted, each once: what
+    /// a server offering only those two may refuse (RFC 7644 Table 9).
+    pub fn beyond_eq_and(&self) -> Vec<&'static str> {
+        fn walk(filter: &Filter, used: &mut Vec<&'static str>) {
+            match filter {
+                Filter::Compare(_, op, _) if *op != CompareOp::Eq => used.push(op.name()),
+                Filter::Compare(..) => {}
+                Filter::Present(_) => used.push("pr"),
+                Filter::And(a, b) => {
+                    walk(a, used);
+                    walk(b, used);
+                }
+                Filter::Or(a, b) => {
+                    used.push("or");
+                    walk(a, used);
+                    walk(b, used);
+                }
+                Filter::Not(inner) => {
+                    used.push("not");
+                    walk(inner, used);
+                }
+                Filter::ValuePath(_, inner) => {
+                    used.push("value paths");
+                    walk(inner, used);
+                }
+            }
+        }
+        let mut used = Vec::new();
+        walk(self, &mut used);
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -536,8 +588,8 @@ fn compare(actual: &Value, op: CompareOp, wanted: &Value, case_exact: bool) -> b
 
 #[cfg(test)]
 mod tests {
-    use super::super::schema::{Kind, ResourceSchema};
     use super::*;
+    use crate::scim::schema::{Kind, ResourceSchema};
     use serde_json::json;
 
     /// Every example filter of RFC 7644 3.4.2.2 parses.
