@@ -116,6 +116,8 @@ pub struct StepResult {
     pub id: String,
     pub span: Span,
     pub spec: Vec<String>,
+    /// The catalogue requirements its checks verify.
+    pub verifies: Vec<String>,
     pub exchange: Option<Exchange>,
     /// The reads that confirmed, before the step's write was sent, that
     /// what it writes to is the run's own (see [`crate::ownership`]).
@@ -164,6 +166,7 @@ impl StepResult {
             id: id.to_string(),
             span,
             spec,
+            verifies: Vec::new(),
             exchange: None,
             read_backs: Vec::new(),
             failures: Vec::new(),
@@ -195,6 +198,7 @@ impl StepResult {
         result.advice_text = step.advice.clone();
         result.note_text = step.note.clone();
         result.setup = step.setup;
+        result.verifies = step.verifies.clone();
         result
     }
 
@@ -244,6 +248,8 @@ pub struct ScenarioResult {
     pub steps: Vec<StepResult>,
     pub cleanups: Vec<CleanupResult>,
     pub elapsed: Duration,
+    /// The catalogue requirements its steps verify, run or not.
+    pub verifies: Vec<String>,
 }
 
 impl ScenarioResult {
@@ -409,6 +415,16 @@ pub async fn run_scenario(
         steps: Vec::new(),
         cleanups: Vec::new(),
         elapsed: Duration::ZERO,
+        verifies: {
+            let mut ids: Vec<String> = scenario
+                .steps
+                .iter()
+                .flat_map(|s| s.verifies.clone())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        },
     };
     if ctx.interrupt.is_set() {
         result.interrupted = true;

@@ -31,6 +31,7 @@ pub mod ownership;
 pub mod plan;
 pub mod profile;
 pub mod report;
+pub mod requirements;
 pub mod runner;
 pub mod schema_suite;
 pub mod scim;

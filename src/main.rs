@@ -46,6 +46,13 @@ enum Command {
     /// Load an endpoint as an Entra initial cycle would (match and create
     /// each user, then update and disable some), and judge whether it takes it.
     Load(Box<LoadArgs>),
+    /// List the requirements of RFC 7643, RFC 7644 and the clients that the
+    /// checks verify, with how many built-in checks cite each.
+    Requirements {
+        /// `text` (a table) or `json` (an array of objects).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
     /// Work with the built-in suites.
     Suites {
         #[command(subcommand)]
@@ -400,6 +407,7 @@ fn main() -> ExitCode {
         Command::Show { name } => show(&name),
         Command::Replay(args) => replay(*args),
         Command::Load(args) => load_test(*args),
+        Command::Requirements { format } => requirements(&format),
         Command::Suites {
             command: SuitesCommand::Export { dir },
         } => export(&dir),
@@ -466,6 +474,58 @@ fn load(args: &SuiteArgs) -> Result<scimcheck::plan::Plan, u8> {
             Err(exit::USAGE)
         }
     }
+}
+
+fn requirements(format: &str) -> u8 {
+    let plan = match scimcheck::runner::builtin_checks() {
+        Ok(plan) => plan,
+        Err(why) => {
+            eprintln!("scimcheck: {why}");
+            return exit::USAGE;
+        }
+    };
+    let listed = scimcheck::requirements::listing(&plan);
+    if format == "json" {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listed).unwrap_or_default()
+        );
+        return exit::PASSED;
+    }
+    for r in &listed {
+        let checks = match (r.testable, r.checks) {
+            (false, _) => "not testable".to_string(),
+            (true, 1) => "1 check".to_string(),
+            (true, n) => format!("{n} checks"),
+        };
+        outln!(
+            "{:<52} {:<6} {:<13} {}",
+            r.id,
+            r.level.name(),
+            checks,
+            r.says
+        );
+    }
+    let must: Vec<_> = listed
+        .iter()
+        .filter(|r| r.level == scimcheck::requirements::Level::Must)
+        .collect();
+    let testable = must.iter().filter(|r| r.testable).count();
+    let covered = must.iter().filter(|r| r.testable && r.checks > 0).count();
+    outln!(
+        "\n{} requirements ({} MUST, {} SHOULD, {} MAY); {covered} of {testable} testable MUSTs have a check",
+        listed.len(),
+        must.len(),
+        listed
+            .iter()
+            .filter(|r| r.level == scimcheck::requirements::Level::Should)
+            .count(),
+        listed
+            .iter()
+            .filter(|r| r.level == scimcheck::requirements::Level::May)
+            .count(),
+    );
+    exit::PASSED
 }
 
 fn list(args: &SuiteArgs) -> u8 {

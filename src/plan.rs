@@ -102,6 +102,8 @@ pub struct StepPlan {
     pub attributes: Vec<String>,
     /// How long to wait before sending.
     pub wait: Option<std::time::Duration>,
+    /// The catalogue requirements its checks verify.
+    pub verifies: Vec<String>,
 }
 
 /// The longest `wait_ms` a step may ask for: a suite waits to cross a
@@ -523,9 +525,11 @@ impl<'a> Planner<'a> {
             Some(ms) => Some(std::time::Duration::from_millis(ms.value)),
             None => None,
         };
+        let verifies = self.verifies(source, &raw.verifies);
         Some(StepPlan {
             id: raw.id.value.clone(),
             wait,
+            verifies,
             span,
             spec: or_else(strings(&raw.spec), scenario_spec),
             request: request?,
@@ -553,6 +557,29 @@ impl<'a> Planner<'a> {
                 .map(|a| a.value.to_ascii_lowercase())
                 .collect(),
         })
+    }
+
+    /// The requirement ids a step cites, each of which must be in the catalogue.
+    fn verifies(&mut self, source: &Source, ids: &[Spanned<String>]) -> Vec<String> {
+        let mut out = Vec::new();
+        for id in ids {
+            if crate::requirements::find(&id.value).is_some() {
+                out.push(id.value.clone());
+                continue;
+            }
+            let known = crate::requirements::catalogue()
+                .iter()
+                .map(|r| r.id.as_str());
+            let d = Diagnostic::new(
+                Self::span(source, id),
+                format!("unknown requirement `{}`", id.value),
+            );
+            self.error(match did_you_mean(&id.value, known) {
+                Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                None => d.with_hint("`scimcheck requirements` lists the catalogue's ids"),
+            });
+        }
+        out
     }
 
     /// The earlier step a stand-in replaces, which must exist.

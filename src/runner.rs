@@ -358,12 +358,28 @@ pub async fn schema_driven(target: &Target, filters: &[String]) -> Result<Option
     let schemas = get("/Schemas").await?;
     let resource_types = get("/ResourceTypes").await.ok();
     let config = get("/ServiceProviderConfig").await.ok();
-    let Some(text) = crate::schema_suite::generate(
+    let planned = plan_schema_driven(
         &schemas,
         resource_types.as_ref(),
         config.as_ref(),
         &target.base_url,
-    ) else {
+    )?;
+    Ok(planned
+        .map(|p| select(p, filters))
+        .filter(|p| !p.suites.is_empty()))
+}
+
+/// The schema-driven suite for these discovery documents, planned; None
+/// when they give nothing to check. Pure: `requirements` plans it for the
+/// double's own documents to count what cites each requirement.
+pub fn plan_schema_driven(
+    schemas: &Value,
+    resource_types: Option<&Value>,
+    config: Option<&Value>,
+    base_url: &str,
+) -> Result<Option<Plan>, String> {
+    let Some(text) = crate::schema_suite::generate(schemas, resource_types, config, base_url)
+    else {
         return Ok(None);
     };
     // Written out as YAML, so that a finding's file:line:col can be opened.
@@ -388,7 +404,35 @@ pub async fn schema_driven(target: &Target, filters: &[String]) -> Result<Option
         &schema::names(),
     )
     .map_err(|d| format!("scimcheck bug: {d}"))?;
-    Ok(Some(select(planned, filters)).filter(|p| !p.suites.is_empty()))
+    Ok(Some(planned))
+}
+
+/// Every built-in check: the built-in suites, and the schema-driven suite
+/// as the double's own discovery documents give it (what a run against a
+/// server declaring the same would generate).
+pub fn builtin_checks() -> Result<Plan, String> {
+    let plan = load_plan(&SuiteSources {
+        builtin: true,
+        dirs: Vec::new(),
+    })
+    .map_err(|e| e.to_string())?;
+    #[cfg(feature = "double")]
+    {
+        use crate::double::discovery;
+        let base = "http://127.0.0.1/scim/v2";
+        let list = |resources: Vec<Value>| serde_json::json!({ "Resources": resources });
+        let config = discovery::service_provider_config(base, &Default::default());
+        let generated = plan_schema_driven(
+            &list(discovery::schemas(base)),
+            Some(&list(discovery::resource_types(base))),
+            Some(&config),
+            base,
+        )?;
+        if let Some(generated) = generated {
+            return Ok(merge(plan, generated));
+        }
+    }
+    Ok(plan)
 }
 
 /// Adds the scenarios of `more` to `plan`.

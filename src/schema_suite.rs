@@ -241,6 +241,7 @@ fn required_scenarios(r: &Resource, out: &mut Vec<Value>) {
             "steps": [{
                 "id": "create_without_it",
                 "spec": ["RFC7643 2.2", "RFC7644 3.3", "RFC7644 3.12"],
+                "verifies": ["RFC7643-7/schema-declares-required", "RFC7644-3.12/error-body"],
                 "request": { "method": "POST", "path": r.endpoint, "json": body },
                 "expect": { "status": 400, "schema": "error" },
                 "advise": { "json": { "/scimType": "invalidValue" } },
@@ -276,6 +277,7 @@ fn uniqueness_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
             json!({
                 "id": id,
                 "spec": spec,
+                "verifies": ["RFC7643-7/schema-declares-unique", "RFC7644-3.3/create-conflict-409", "RFC7644-3.12/error-status-string"],
                 "request": { "method": "POST", "path": r.endpoint, "json": duplicate },
                 "expect": { "status": 409, "schema": "error", "json": { "/status": "409" } },
                 "advise": { "json": { "/scimType": "uniqueness" } },
@@ -315,6 +317,7 @@ fn case_filter_step(r: &Resource, a: &Attribute, original: &str, id_var: &str) -
     json!({
         "id": "found_in_other_case",
         "spec": ["RFC7643 2.3.1", "RFC7644 3.4.2.2"],
+        "verifies": ["RFC7643-7/case-exact-comparisons", "RFC7644-3.4.2.2/case-exact-values"],
         "request": {
             "method": "GET",
             "path": r.endpoint,
@@ -372,6 +375,11 @@ fn returned_never_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
         let fix = format!("Never return {}, as its returned never declares.", a.name);
         let mut create = r.create("create", body.clone(), "created");
         create["spec"] = json!(["RFC7643 7", "RFC7644 3.3"]);
+        create["verifies"] = json!([
+            "RFC7643-7/schema-declares-never-returned",
+            "RFC7643-4.1.1/password-never-returned",
+            "RFC7644-7.5.1/password-not-returned"
+        ]);
         create["expect"]["json"] = absent.clone();
         create["impact"] = impact.clone().into();
         create["fix"] = fix.clone().into();
@@ -380,6 +388,7 @@ fn returned_never_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
             json!({
                 "id": "get",
                 "spec": ["RFC7643 7", "RFC7644 3.4.1"],
+                "verifies": ["RFC7643-7/schema-declares-never-returned", "RFC7643-4.1.1/password-write-only", "RFC7643-9.3/sensitive-never-returned"],
                 "request": { "method": "GET", "path": format!("{}/{{{{ created }}}}", r.endpoint) },
                 "expect": { "status": 200, "json": absent },
                 "impact": impact,
@@ -390,6 +399,7 @@ fn returned_never_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
             steps.push(json!({
                 "id": "list",
                 "spec": ["RFC7643 7", "RFC7644 3.4.2"],
+                "verifies": ["RFC7643-7/schema-declares-never-returned"],
                 "request": { "method": "GET", "path": r.endpoint, "query": { "filter": format!("id eq \"{{{{ created }}}}\"") } },
                 "expect": { "status": 200, "json": { format!("/Resources/0/{}", a.name): { "absent": true } } },
                 "impact": format!("The {} is disclosed in list answers.", a.name),
@@ -424,6 +434,7 @@ fn read_only_scenarios(r: &Resource, out: &mut Vec<Value>) {
                 {
                     "id": "put_with_a_value",
                     "spec": ["RFC7643 7", "RFC7644 3.5.1"],
+                    "verifies": ["RFC7643-7/schema-declares-read-only", "RFC7644-3.5.1/put-read-only-ignored"],
                     "request": { "method": "PUT", "path": format!("{}/{{{{ created }}}}", r.endpoint), "json": put },
                     "expect": { "status": 200, "json": { format!("/{}", a.name): { "ne": bogus } } },
                     "impact": format!("A client can overwrite {}, which the server owns.", a.name),
@@ -456,6 +467,7 @@ fn immutable_scenarios(r: &Resource, patch: bool, out: &mut Vec<Value>) {
                 {
                     "id": "change_it",
                     "spec": ["RFC7643 7", "RFC7644 3.5.2"],
+                    "verifies": ["RFC7644-3.5.2/mutability-respected"],
                     "request": {
                         "method": "PATCH",
                         "path": format!("{}/{{{{ created }}}}", r.endpoint),
@@ -503,6 +515,7 @@ fn resource_type_scenarios(resource_types: Option<&Value>, base_url: &str, out: 
             steps.push(json!({
                 "id": if i == 0 { "schema_listed".to_string() } else { format!("extension_{i}_listed") },
                 "spec": ["RFC7643 6", "RFC7644 4"],
+                "verifies": ["RFC7643-7/schemas-describe-served", "RFC7643-6/resource-type-attributes"],
                 "request": { "method": "GET", "path": "/Schemas" },
                 "expect": { "status": 200, "json": { "/Resources": { "contains": { "id": urn } } } },
                 "impact": format!("Clients cannot learn the attributes of {name}: its schema {urn} is not in /Schemas."),
@@ -544,6 +557,7 @@ fn resource_type_scenarios(resource_types: Option<&Value>, base_url: &str, out: 
         steps.push(json!({
             "id": "endpoint_answers",
             "spec": ["RFC7643 6", "RFC7644 3.4.2"],
+            "verifies": ["RFC7643-6/resource-types-list-users-and-groups", "RFC7644-3.1/endpoints"],
             "request": { "method": "GET", "path": path, "query": { "count": "1" } },
             "expect": { "status": 200, "schema": "list-response" },
             "impact": format!("The {name} endpoint /ResourceTypes advertises does not answer a query."),
@@ -636,6 +650,7 @@ fn unsupported_scenarios(config: Option<&Value>, resources: &[Resource], out: &m
                 {
                     "id": format!("try_{feature}"),
                     "spec": ["RFC7643 5", "RFC7644 3.12"],
+                    "verifies": ["RFC7644-3.12/501-not-implemented"],
                     "request": request,
                     "expect": { "status": [400, 403, 404, 405, 501] },
                     "advise": { "status": 501 },
@@ -646,6 +661,7 @@ fn unsupported_scenarios(config: Option<&Value>, resources: &[Resource], out: &m
                 {
                     "id": "unchanged",
                     "spec": ["RFC7643 5"],
+                    "verifies": ["RFC7643-5/spc-truthful"],
                     "request": { "method": "GET", "path": user },
                     "expect": { "status": 200, "json": { "/displayName": { "ne": "scimcheck-not-applied" } } },
                     "impact": format!("{feature} is applied although the ServiceProviderConfig says it is not supported; clients that trust it are surprised."),

@@ -82,14 +82,18 @@ fn checks_status(step: &StepPlan) -> bool {
 }
 
 /// Whether an empty JSON object violates some body check of the step: any
-/// check but those an absent value satisfies (absent, ne, not_contains).
+/// check but those an absent value satisfies (absent, ne, not_contains,
+/// unassigned).
 fn empty_body_violates(step: &StepPlan) -> bool {
     step.expectations.iter().any(|e| match &e.kind {
         ExpectationKind::Schema(_) | ExpectationKind::Snapshot(_) => true,
         ExpectationKind::Json { predicates, .. } => predicates.iter().any(|p| {
             !matches!(
                 p,
-                Predicate::Absent | Predicate::Ne(_) | Predicate::NotContains(_)
+                Predicate::Absent
+                    | Predicate::Ne(_)
+                    | Predicate::NotContains(_)
+                    | Predicate::Unassigned
             )
         }),
         _ => false,

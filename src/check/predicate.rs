@@ -90,9 +90,11 @@ pub enum Predicate {
     Count(usize),
     OneOf(Vec<ValueTemplate>),
     NotEmpty,
+    /// Absent, null or an empty array: the states RFC 7643 2.5 holds equal.
+    Unassigned,
 }
 
-pub const PREDICATE_NAMES: [&str; 12] = [
+pub const PREDICATE_NAMES: [&str; 13] = [
     "eq",
     "ne",
     "eq_ignore_case",
@@ -105,6 +107,7 @@ pub const PREDICATE_NAMES: [&str; 12] = [
     "count",
     "one_of",
     "not_empty",
+    "unassigned",
 ];
 
 /// A predicate written wrongly in a suite.
@@ -174,6 +177,13 @@ pub fn parse_predicates(written: &Value) -> Result<Vec<Predicate>, PredicateErro
                         .hint("remove it, or use `count: 0` for an empty array"));
                 }
                 Predicate::NotEmpty
+            }
+            "unassigned" => {
+                if !flag(name, arg)? {
+                    return Err(PredicateError::new("`unassigned: false` checks nothing")
+                        .hint("use `not_empty: true` for a value that must be there"));
+                }
+                Predicate::Unassigned
             }
             "type" => {
                 let ty = arg.as_str().and_then(JsonType::parse).ok_or_else(|| {
@@ -374,6 +384,14 @@ pub fn evaluate(
                 )),
             }
         }
+        Predicate::Unassigned => match actual {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::Array(a)) if a.is_empty() => Ok(()),
+            Some(_) => Err(format!(
+                "expected unassigned (absent, null or []), got {}",
+                got()
+            )),
+        },
         Predicate::NotEmpty => {
             let empty = match actual {
                 None | Some(Value::Null) => true,
@@ -448,6 +466,8 @@ mod tests {
             (json!({"count": 2}), json!([1, 2]), json!([1])),
             (json!({"one_of": [200, 204]}), json!(204), json!(201)),
             (json!({"not_empty": true}), json!("a"), json!("")),
+            (json!({"unassigned": true}), json!(null), json!("Director")),
+            (json!({"unassigned": true}), json!([]), json!([1])),
             (json!({"exists": false}), json!(null), json!(1)),
         ];
         for (written, good, bad) in cases {

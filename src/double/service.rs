@@ -564,6 +564,9 @@ impl Service {
         attrs.remove("id");
         let password = take_password(&mut attrs);
         tidy(schema, &mut attrs);
+        // A PATCH leaving a required attribute unassigned is a mutability
+        // error (RFC 7644 3.5.2.2), not a missing value in a body.
+        check_required(schema, &attrs).map_err(|e| ScimError::mutability(e.detail))?;
         self.validate(kind, Some(id), &attrs)?;
         self.commit(kind, id, attrs, password);
         if self.has(Variant::Patch204) {

@@ -210,6 +210,7 @@ mod tests {
                 left_alone: false,
             }],
             elapsed: Duration::from_millis(9),
+            verifies: Vec::new(),
         }
     }
 

@@ -53,6 +53,32 @@ struct Report<'a> {
     summary: Summary,
     scenarios: Vec<Scenario>,
     verdicts: Vec<VerdictOut>,
+    /// Per requirement of the catalogue: what this run found of it.
+    requirements: Vec<RequirementOut>,
+    coverage: Coverage,
+}
+
+#[derive(Serialize)]
+struct RequirementOut {
+    id: String,
+    source: String,
+    level: &'static str,
+    testable: bool,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<String>,
+}
+
+/// How many requirements each standing holds, per level.
+#[derive(Serialize, Default)]
+struct Coverage {
+    passed: usize,
+    failed: usize,
+    not_applicable: usize,
+    not_tested: usize,
+    must_passed: usize,
+    must_failed: usize,
+    must_testable: usize,
 }
 
 #[derive(Serialize)]
@@ -316,6 +342,31 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             not_applicable: v.not_applicable.clone(),
         })
         .collect();
+    let mut coverage = Coverage::default();
+    let requirements = crate::requirements::standings(results)
+        .into_iter()
+        .map(|(r, standing)| {
+            use crate::requirements::{Level, Standing};
+            let must = r.level == Level::Must;
+            match standing {
+                Standing::Passed => coverage.passed += 1,
+                Standing::Failed => coverage.failed += 1,
+                Standing::NotApplicable(_) => coverage.not_applicable += 1,
+                Standing::NotTested(_) => coverage.not_tested += 1,
+            }
+            coverage.must_passed += usize::from(must && standing == Standing::Passed);
+            coverage.must_failed += usize::from(must && standing == Standing::Failed);
+            coverage.must_testable += usize::from(must && r.testable);
+            RequirementOut {
+                id: r.id.clone(),
+                source: r.source.clone(),
+                level: r.level.name(),
+                testable: r.testable,
+                status: standing.label(),
+                why: standing.why().map(str::to_owned),
+            }
+        })
+        .collect();
     let report = Report {
         format: "scimcheck-report",
         version: 1,
@@ -336,6 +387,8 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
         },
         scenarios,
         verdicts,
+        requirements,
+        coverage,
     };
     let mut value = serde_json::to_value(&report).unwrap_or_default();
     redact_json(&mut value, secrets);

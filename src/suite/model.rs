@@ -88,6 +88,10 @@ pub struct RawStep {
     /// create could not show in `meta.lastModified`.
     #[serde(default)]
     pub wait_ms: Option<Spanned<u64>>,
+    /// The ids of the catalogue's requirements (`requirements/*.yaml`) the
+    /// step's checks verify, such as `RFC7644-3.3/create-answers-201`.
+    #[serde(default)]
+    pub verifies: Vec<Spanned<String>>,
     pub request: Spanned<RawRequest>,
     #[serde(default)]
     pub expect: RawExpect,
