@@ -114,6 +114,7 @@ async fn per_request_overhead() {
         secrets: Vec::new(),
         observer: None,
         declared: None,
+        required: None,
         deleted: Default::default(),
     };
     let (suite, scenario) = plan.scenarios().next().unwrap();

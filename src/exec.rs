@@ -51,6 +51,9 @@ pub struct RunContext {
     /// The User attributes the target's /Schemas declares (lower-case,
     /// dotted for sub-attributes); None when read nowhere: RFC 7643 core assumed.
     pub declared: Option<std::collections::BTreeSet<String>>,
+    /// What the target's /Schemas requires beyond RFC 7643, added to the
+    /// create and replace bodies that lack it (see [`crate::required`]).
+    pub required: Option<crate::required::Required>,
     pub observer: Option<Arc<dyn Observer>>,
     /// Every resource this run saw deleted, whatever scenario deleted it: a
     /// create answering one of these ids has reassigned it (RFC 7643 3.1).
@@ -273,6 +276,28 @@ impl ScenarioResult {
         groups
     }
 
+    /// The steps left out as not applicable (an optional feature not
+    /// offered, an attribute not declared), grouped by why, in order; the
+    /// stand-ins that were not needed are no loss and are not listed.
+    pub fn not_applicable_groups(&self) -> Vec<(String, Vec<&str>)> {
+        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+        for step in self.steps.iter().filter(|s| s.not_applicable) {
+            let Some(why) = &step.not_run else { continue };
+            if step_was_a_spare_stand_in(why) {
+                continue;
+            }
+            let why = why
+                .strip_prefix("not applicable: ")
+                .unwrap_or(why)
+                .to_string();
+            match groups.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, ids)) => ids.push(&step.id),
+                None => groups.push((why, vec![&step.id])),
+            }
+        }
+        groups
+    }
+
     /// Every exchange of the scenario in the order sent: its steps' and then
     /// its cleanups', each with a label (`create`, `cleanup`). A failed
     /// cleanup is also told as a step; it is listed once.
@@ -294,6 +319,11 @@ impl ScenarioResult {
             .map(|e| ("cleanup", e));
         steps.chain(cleanups)
     }
+}
+
+/// A stand-in whose step passed: it had nothing to stand in for.
+fn step_was_a_spare_stand_in(why: &str) -> bool {
+    why.starts_with("not needed: ")
 }
 
 /// The check name of a cleanup that did not happen, or cannot be built.
@@ -902,7 +932,7 @@ async fn run_step(
     result: &mut StepResult,
 ) {
     let request = match render_request(ctx, &step.request, run.scope) {
-        Ok(r) => r,
+        Ok(r) => with_required(ctx, step, r),
         Err(e) => {
             result.failures.push(Failure {
                 check: "request".into(),
@@ -1274,6 +1304,37 @@ fn labels(names: impl Iterator<Item = String>) -> Vec<String> {
         }
     }
     out
+}
+
+/// A create or replace body completed with what the server declares
+/// required, unless the step expects a 400 (its body is what it tests: a
+/// missing or wrong value). A 409 or 412 is asked of a valid body.
+fn with_required(ctx: &RunContext, step: &StepPlan, mut request: SentRequest) -> SentRequest {
+    let Some(required) = &ctx.required else {
+        return request;
+    };
+    if !matches!(request.method, http::Method::POST | http::Method::PUT) {
+        return request;
+    }
+    let expects_refusal = step
+        .expectations
+        .iter()
+        .any(|e| matches!(&e.kind, ExpectationKind::Status(s) if s.iter().all(|c| *c == 400)));
+    if expects_refusal {
+        return request;
+    }
+    let Some(mut body) = request
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+    else {
+        return request;
+    };
+    let path = relative_path(&ctx.target, &request.url).to_string();
+    if !required.complete(&path, &mut body).is_empty() {
+        request.body = Some(body.to_string().into_bytes());
+    }
+    request
 }
 
 /// The request a plan describes, rendered against the scope.

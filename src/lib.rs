@@ -31,6 +31,7 @@ pub mod ownership;
 pub mod plan;
 pub mod profile;
 pub mod report;
+pub mod required;
 pub mod requirements;
 pub mod runner;
 pub mod schema_suite;

@@ -382,7 +382,8 @@ struct ServeArgs {
     max_resources: usize,
     /// RFC-legal choices to make differently, comma-separated (see `--variant help`):
     /// patch-204, short-ids, no-etag, no-sort, no-bulk, no-change-password,
-    /// no-root-search, no-me, no-user-groups, empty-list-without-resources, eq-and-only, no-search.
+    /// no-root-search, no-me, no-user-groups, empty-list-without-resources, eq-and-only, no-search,
+    /// strict-user.
     #[arg(long = "variant", value_name = "NAME,...")]
     variants: Option<String>,
 }

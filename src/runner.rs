@@ -209,10 +209,20 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
     let needs_attributes = plan
         .scenarios()
         .any(|(_, s)| s.steps.iter().any(|st| !st.attributes.is_empty()));
+    // /Schemas, read once: the optional attributes steps rely on, and what
+    // a strict server requires in every create.
+    let published = get_json(&client, &settings.target, "/Schemas")
+        .await
+        .ok()
+        .and_then(Result::ok);
     let declared = match needs_attributes {
-        true => declared_attributes(&client, &settings.target).await,
+        true => published.as_ref().and_then(declared_attributes),
         false => None,
     };
+    let required = published
+        .as_ref()
+        .map(crate::required::Required::from_schemas)
+        .filter(|r| !r.is_empty());
     let run_id = settings.run_id.unwrap_or_else(new_run_id);
     let secrets = settings.target.secrets();
     let ctx = RunContext {
@@ -226,6 +236,7 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         secrets,
         observer: settings.observer,
         declared,
+        required,
         deleted: Default::default(),
     };
     let results = run_plan(&ctx, plan, settings.concurrency).await;
@@ -423,7 +434,7 @@ pub fn builtin_checks() -> Result<Plan, String> {
         let list = |resources: Vec<Value>| serde_json::json!({ "Resources": resources });
         let config = discovery::service_provider_config(base, &Default::default());
         let generated = plan_schema_driven(
-            &list(discovery::schemas(base)),
+            &list(discovery::schemas(base, &Default::default())),
             Some(&list(discovery::resource_types(base))),
             Some(&config),
             base,
@@ -514,11 +525,7 @@ async fn answer_of(client: &Client, target: &Target, path: &str) -> Answer {
 /// each `parent.sub`, lower-case, from the core User schema and its
 /// extensions. None when /Schemas cannot be read or lists no User schema:
 /// then RFC 7643's core is assumed and nothing is left out for it.
-async fn declared_attributes(
-    client: &Client,
-    target: &Target,
-) -> Option<std::collections::BTreeSet<String>> {
-    let schemas = get_json(client, target, "/Schemas").await.ok()?.ok()?;
+fn declared_attributes(schemas: &Value) -> Option<std::collections::BTreeSet<String>> {
     let mut out = std::collections::BTreeSet::new();
     let user_schemas = schemas.get("Resources")?.as_array()?.iter().filter(|s| {
         s.get("id").and_then(Value::as_str).is_some_and(|id| {

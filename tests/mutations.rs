@@ -31,17 +31,10 @@ enum Fault {
     EmptyBody,
 }
 
-/// The run's preflight before the scenario: GET /ServiceProviderConfig and
-/// GET /Users?count=1 (and GET /Schemas when a step names the optional
-/// attributes it relies on, see [`preflight_requests`]).
-const PREFLIGHT_REQUESTS: usize = 2;
-
-fn preflight_requests(plan: &Plan) -> usize {
-    let reads_schemas = plan
-        .scenarios()
-        .any(|(_, s)| s.steps.iter().any(|st| !st.attributes.is_empty()));
-    PREFLIGHT_REQUESTS + usize::from(reads_schemas)
-}
+/// The run's preflight before the scenario: GET /ServiceProviderConfig,
+/// GET /Users?count=1 and GET /Schemas (read once for the optional
+/// attributes steps rely on and what the server requires in a create).
+const PREFLIGHT_REQUESTS: usize = 3;
 
 /// The double, except for the requests numbered `targets` of the scenario
 /// (the preflight's do not count).
@@ -119,7 +112,7 @@ fn run(
             .respond_with(FaultAt {
                 service: double.service(),
                 targets,
-                preflight: preflight_requests(plan),
+                preflight: PREFLIGHT_REQUESTS,
                 seen: AtomicUsize::new(0),
                 fault,
             })

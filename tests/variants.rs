@@ -57,6 +57,7 @@ variant_tests! {
     empty_list_without_resources => Variant::EmptyListWithoutResources,
     only_eq_and_and_in_filters => Variant::EqAndOnly,
     no_search_by_post => Variant::NoSearch,
+    name_and_active_required => Variant::StrictUser,
 }
 
 #[tokio::test]
@@ -67,5 +68,5 @@ async fn every_variant_at_once() {
 #[test]
 fn every_variant_has_a_test() {
     // The macro above names each; this keeps a new variant from going untested.
-    assert_eq!(Variant::ALL.len(), 12);
+    assert_eq!(Variant::ALL.len(), 13);
 }

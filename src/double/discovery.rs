@@ -57,8 +57,24 @@ pub fn resource_types(base_url: &str) -> Vec<Value> {
         .collect()
 }
 
-pub fn schemas(base_url: &str) -> Vec<Value> {
+/// What the `strict-user` variant requires beyond RFC 7643: a name and
+/// `active`, as canaille does.
+pub const STRICT_USER_REQUIRES: [&str; 2] = ["name", "active"];
+
+/// Marks the strict variant's extra User attributes required.
+pub fn make_strict(user: &mut crate::scim::schema::Schema) {
+    for attr in user.attrs.iter_mut() {
+        if STRICT_USER_REQUIRES.contains(&attr.name) {
+            attr.required = true;
+        }
+    }
+}
+
+pub fn schemas(base_url: &str, variants: &Variants) -> Vec<Value> {
     let mut user = user();
+    if variants.has(Variant::StrictUser) {
+        make_strict(&mut user);
+    }
     let mut group = group();
     // The common attributes are part of every resource's schema representation.
     user.attrs.splice(

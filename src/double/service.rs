@@ -140,6 +140,9 @@ impl Service {
 
     /// The double with some RFC-legal variants ([`Variant`]).
     pub fn with_variants(mut self, variants: Variants) -> Service {
+        if variants.has(Variant::StrictUser) {
+            discovery::make_strict(&mut self.users.core);
+        }
         self.variants = variants;
         self
     }
@@ -254,9 +257,9 @@ impl Service {
                 .ok_or_else(|| ScimError::not_found(format!("no resource type `{name}`"))),
             ("GET", ["Schemas"]) => Ok(Response::json(
                 200,
-                list_of(discovery::schemas(&self.base_url)),
+                list_of(discovery::schemas(&self.base_url, &self.variants)),
             )),
-            ("GET", ["Schemas", urn]) => discovery::schemas(&self.base_url)
+            ("GET", ["Schemas", urn]) => discovery::schemas(&self.base_url, &self.variants)
                 .into_iter()
                 .find(|s| s["id"] == *urn)
                 .map(|s| Response::json(200, s))

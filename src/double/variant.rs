@@ -41,10 +41,14 @@ pub enum Variant {
     /// No search by POST: `POST /Users/.search` and `/Groups/.search` answered
     /// 501 (RFC 7644 3.4.3 offers it; nothing requires it).
     NoSearch,
+    /// A strict server: `/Schemas` makes a User's `name` and `active`
+    /// required, and creates and replacements without them are refused
+    /// (RFC 7643 7 lets a schema mark any attribute required; canaille does).
+    StrictUser,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 12] = [
+    pub const ALL: [Variant; 13] = [
         Variant::Patch204,
         Variant::ShortIds,
         Variant::NoEtag,
@@ -57,6 +61,7 @@ impl Variant {
         Variant::EmptyListWithoutResources,
         Variant::EqAndOnly,
         Variant::NoSearch,
+        Variant::StrictUser,
     ];
 
     /// What `--variant` takes.
@@ -74,6 +79,7 @@ impl Variant {
             Variant::EmptyListWithoutResources => "empty-list-without-resources",
             Variant::EqAndOnly => "eq-and-only",
             Variant::NoSearch => "no-search",
+            Variant::StrictUser => "strict-user",
         }
     }
 
@@ -98,6 +104,7 @@ impl Variant {
             Variant::NoSearch => {
                 "POST /Users/.search and /Groups/.search answered 501 (RFC 7644 3.4.3)"
             }
+            Variant::StrictUser => "a User's name and active are required (RFC 7643 7)",
         }
     }
 

@@ -176,6 +176,7 @@ struct VerdictOut {
     setup: Vec<FindingOut>,
     not_assessed: Vec<String>,
     not_applicable: Vec<String>,
+    steps_not_applicable: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -340,6 +341,7 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             setup: v.setup.iter().map(finding).collect(),
             not_assessed: v.not_assessed.clone(),
             not_applicable: v.not_applicable.clone(),
+            steps_not_applicable: v.steps_not_applicable.clone(),
         })
         .collect();
     let mut coverage = Coverage::default();

@@ -120,6 +120,15 @@ fn not_run(result: &ScenarioResult) -> String {
             ids.join(", ")
         );
     }
+    for (why, ids) in result.not_applicable_groups() {
+        let _ = writeln!(
+            out,
+            "  not applicable ({why}): {} step{}: {}",
+            ids.len(),
+            if ids.len() == 1 { "" } else { "s" },
+            ids.join(", ")
+        );
+    }
     out
 }
 

@@ -52,6 +52,10 @@ pub struct Verdict {
     pub not_assessed: Vec<String>,
     /// Scenarios of optional features the service provider does not claim.
     pub not_applicable: Vec<String>,
+    /// Steps left out as not applicable (a feature not offered, an optional
+    /// attribute not declared), per scenario and cause: named, since what
+    /// they would have checked was not assessed.
+    pub steps_not_applicable: Vec<String>,
 }
 
 impl Verdict {
@@ -91,6 +95,7 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                 setup: Vec::new(),
                 not_assessed: Vec::new(),
                 not_applicable: Vec::new(),
+                steps_not_applicable: Vec::new(),
             };
             for result in mine {
                 if let Outcome::Skipped(reason) = &result.outcome {
@@ -104,6 +109,20 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                     }
                 }
                 verdict.not_assessed.extend(not_assessed(result));
+                verdict.steps_not_applicable.extend(
+                    result
+                        .not_applicable_groups()
+                        .into_iter()
+                        .map(|(why, ids)| {
+                            format!(
+                                "{}: {} step{} not applicable ({why}): {}",
+                                result.full_name,
+                                ids.len(),
+                                if ids.len() == 1 { "" } else { "s" },
+                                ids.join(", ")
+                            )
+                        }),
+                );
                 for step in &result.steps {
                     let place = format!("{} › {}", result.full_name, step.id);
                     // One finding per step and level: its checks are one problem seen several ways.
@@ -297,6 +316,9 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
         }
         for line in &v.not_applicable {
             let _ = writeln!(out, "    not applicable (optional, not claimed): {line}");
+        }
+        for line in &v.steps_not_applicable {
+            let _ = writeln!(out, "    not applicable: {line}");
         }
         if !v.not_assessed.is_empty() {
             let _ = writeln!(out, "    not assessed (steps not run):");

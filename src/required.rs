@@ -1,0 +1,279 @@
+//! What a strict server declares required, so that scimcheck's create and
+//! replace bodies carry it.
+//!
+//! RFC 7643 requires only `userName` of a User and `displayName` of a
+//! Group, but a server may declare more (canaille requires `name` and
+//! `active`). A body without them is refused, and every check after the
+//! create goes untested for a reason of scimcheck's own making. So the
+//! core attributes the target's `/Schemas` marks `required` (and not
+//! readOnly) are added, with a valid value of the declared type, to every
+//! POST and PUT body of a User or Group that lacks them, on top of what the
+//! client sends. Bodies of steps that expect a refusal are left as written.
+
+use serde_json::{Map, Value, json};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// One attribute the server requires, as its schema describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequiredAttr {
+    pub name: String,
+    pub ty: String,
+    pub multi: bool,
+    /// For a complex attribute: the sub-attributes a value is made of.
+    pub sub: Vec<RequiredAttr>,
+}
+
+/// The required attributes of the core User and Group schemas.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Required {
+    pub user: Vec<RequiredAttr>,
+    pub group: Vec<RequiredAttr>,
+}
+
+impl Required {
+    /// From a `/Schemas` answer (a ListResponse, or a bare array).
+    pub fn from_schemas(schemas: &Value) -> Required {
+        let list = schemas
+            .get("Resources")
+            .or(Some(schemas))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let of = |urn: &str| {
+            list.iter()
+                .find(|s| s.get("id").and_then(Value::as_str) == Some(urn))
+                .and_then(|s| s.get("attributes"))
+                .and_then(Value::as_array)
+                .map(|attrs| {
+                    attrs
+                        .iter()
+                        .filter(|a| client_required(a))
+                        .map(describe)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Required {
+            user: of(USER),
+            group: of(GROUP),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.user.is_empty() && self.group.is_empty()
+    }
+
+    /// Adds to the body of a create (`/Users`, `/Groups`) or a replacement
+    /// (`/Users/{id}`) each required attribute it lacks; the names added.
+    /// `path` is relative to the base URL; a search (`/Users/.search`) or
+    /// anything else is left alone, and a bulk request is completed per
+    /// operation.
+    pub fn complete(&self, path: &str, body: &mut Value) -> Vec<String> {
+        let path = path.split('?').next().unwrap_or(path);
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let attrs = match segments.as_slice() {
+            ["Bulk"] => return self.complete_bulk(body),
+            ["Users"] => &self.user,
+            ["Groups"] => &self.group,
+            ["Users", id] if !id.starts_with('.') => &self.user,
+            ["Groups", id] if !id.starts_with('.') => &self.group,
+            _ => return Vec::new(),
+        };
+        let Some(object) = body.as_object_mut() else {
+            return Vec::new();
+        };
+        let mut added = Vec::new();
+        for attr in attrs {
+            let present = object
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(&attr.name) && !v.is_null());
+            if !present {
+                object.insert(attr.name.clone(), value_of(attr));
+                added.push(attr.name.clone());
+            }
+        }
+        added
+    }
+}
+
+impl Required {
+    /// The data of each POST and PUT operation of a bulk request.
+    fn complete_bulk(&self, body: &mut Value) -> Vec<String> {
+        let mut added = Vec::new();
+        let operations = body
+            .get_mut("Operations")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten();
+        for operation in operations {
+            let method = operation
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !(method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PUT")) {
+                continue;
+            }
+            let path = operation
+                .get("path")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if let Some(data) = operation.get_mut("data") {
+                added.extend(self.complete(&path, data));
+            }
+        }
+        added
+    }
+}
+
+/// Required of the client: required, and writable (`id`, often declared
+/// required, is the server's).
+fn client_required(attr: &Value) -> bool {
+    let required = attr.get("required").and_then(Value::as_bool) == Some(true);
+    let mutability = attr
+        .get("mutability")
+        .and_then(Value::as_str)
+        .unwrap_or("readWrite");
+    let name = attr.get("name").and_then(Value::as_str).unwrap_or("");
+    required && mutability != "readOnly" && !name.is_empty() && name != "id"
+}
+
+fn describe(attr: &Value) -> RequiredAttr {
+    let text = |key: &str| {
+        attr.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let subs: Vec<&Value> = attr
+        .get("subAttributes")
+        .and_then(Value::as_array)
+        .map(|s| s.iter().collect())
+        .unwrap_or_default();
+    let writable = |s: &&Value| s.get("mutability").and_then(Value::as_str) != Some("readOnly");
+    let required_subs: Vec<&Value> = subs
+        .iter()
+        .copied()
+        .filter(writable)
+        .filter(|s| s.get("required").and_then(Value::as_bool) == Some(true))
+        .collect();
+    // Without required sub-attributes a complex value still needs some:
+    // the names people have (givenName, familyName), else a value, else the first.
+    let chosen = if required_subs.is_empty() {
+        let named = |n: &str| {
+            subs.iter()
+                .copied()
+                .filter(writable)
+                .find(|s| s.get("name").and_then(Value::as_str) == Some(n))
+        };
+        let people: Vec<&Value> = ["givenName", "familyName"]
+            .into_iter()
+            .filter_map(named)
+            .collect();
+        if !people.is_empty() {
+            people
+        } else {
+            named("value")
+                .or_else(|| subs.iter().copied().find(writable))
+                .into_iter()
+                .collect()
+        }
+    } else {
+        required_subs
+    };
+    RequiredAttr {
+        name: text("name"),
+        ty: text("type"),
+        multi: attr.get("multiValued").and_then(Value::as_bool) == Some(true),
+        sub: if text("type") == "complex" {
+            chosen.into_iter().map(describe).collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// A valid value of the attribute's declared type.
+fn value_of(attr: &RequiredAttr) -> Value {
+    let one = match attr.ty.as_str() {
+        "boolean" => json!(true),
+        "integer" => json!(1),
+        "decimal" => json!(1.5),
+        "dateTime" => json!("2026-01-01T00:00:00Z"),
+        "reference" => json!("https://scimcheck.invalid/"),
+        "binary" => json!("c2NpbWNoZWNr"),
+        "complex" => {
+            let mut object = Map::new();
+            for sub in &attr.sub {
+                object.insert(sub.name.clone(), value_of(sub));
+            }
+            Value::Object(object)
+        }
+        _ => json!(format!("Scimcheck {}", attr.name)),
+    };
+    if attr.multi { json!([one]) } else { one }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canaille_like() -> Value {
+        json!({ "Resources": [{
+            "id": USER,
+            "attributes": [
+                { "name": "id", "type": "string", "required": true, "mutability": "readOnly" },
+                { "name": "userName", "type": "string", "required": true },
+                { "name": "name", "type": "complex", "required": true, "subAttributes": [
+                    { "name": "formatted", "type": "string" },
+                    { "name": "familyName", "type": "string" },
+                    { "name": "givenName", "type": "string" }
+                ]},
+                { "name": "active", "type": "boolean", "required": true },
+                { "name": "emails", "type": "complex", "multiValued": true, "required": true, "subAttributes": [
+                    { "name": "value", "type": "string", "required": true },
+                    { "name": "type", "type": "string" }
+                ]},
+                { "name": "title", "type": "string" }
+            ]
+        }]})
+    }
+
+    #[test]
+    fn what_a_strict_server_requires_is_added_with_values_of_its_types() {
+        let required = Required::from_schemas(&canaille_like());
+        let names: Vec<&str> = required.user.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["userName", "name", "active", "emails"]);
+        let mut body = json!({ "schemas": [USER], "userName": "u", "active": false });
+        let added = required.complete("/Users", &mut body);
+        assert_eq!(added, ["name", "emails"]);
+        assert_eq!(body["active"], false, "a value the client sent is kept");
+        assert_eq!(
+            body["name"],
+            json!({ "givenName": "Scimcheck givenName", "familyName": "Scimcheck familyName" })
+        );
+        assert_eq!(body["emails"], json!([{ "value": "Scimcheck value" }]));
+    }
+
+    #[test]
+    fn bulk_creates_are_completed_and_lenient_servers_left_alone() {
+        let required = Required::from_schemas(&canaille_like());
+        let mut body = json!({ "Operations": [
+            { "method": "POST", "path": "/Users", "data": { "userName": "u", "active": true } },
+            { "method": "PATCH", "path": "/Users/1", "data": { "Operations": [] } }
+        ]});
+        assert_eq!(required.complete("/Bulk", &mut body), ["name", "emails"]);
+        assert!(body["Operations"][1]["data"].get("name").is_none());
+        let lenient = Required::from_schemas(&json!({ "Resources": [{ "id": USER, "attributes": [
+            { "name": "userName", "type": "string", "required": true }
+        ]}]}));
+        let mut user = json!({ "userName": "u" });
+        assert!(lenient.complete("/Users/42?x=1", &mut user).is_empty());
+        let mut search = json!({ "filter": "userName eq \"u\"" });
+        assert!(required.complete("/Users/.search", &mut search).is_empty());
+        assert!(required.complete("/Users/42/x", &mut search).is_empty());
+        assert_eq!(user, json!({ "userName": "u" }));
+    }
+}
