@@ -1306,13 +1306,15 @@ fn labels(names: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
-/// A create or replace body completed with what the server declares
-/// required, unless the step expects a 400 (its body is what it tests: a
-/// missing or wrong value). A 409 or 412 is asked of a valid body.
+/// A create or replace body fitted to what the server declares (see
+/// [`crate::required`]): what it requires added, the optional attributes it
+/// does not declare left out; unless the step expects a 400 (its body is
+/// what it tests: a missing or wrong value). A 409 or 412 is asked of a
+/// valid body.
 fn with_required(ctx: &RunContext, step: &StepPlan, mut request: SentRequest) -> SentRequest {
-    let Some(required) = &ctx.required else {
+    if ctx.required.is_none() && ctx.declared.is_none() {
         return request;
-    };
+    }
     if !matches!(request.method, http::Method::POST | http::Method::PUT) {
         return request;
     }
@@ -1331,7 +1333,14 @@ fn with_required(ctx: &RunContext, step: &StepPlan, mut request: SentRequest) ->
         return request;
     };
     let path = relative_path(&ctx.target, &request.url).to_string();
-    if !required.complete(&path, &mut body).is_empty() {
+    let mut changed = false;
+    if let Some(declared) = &ctx.declared {
+        changed |= !crate::required::leave_out_undeclared(&path, &mut body, declared).is_empty();
+    }
+    if let Some(required) = &ctx.required {
+        changed |= !required.complete(&path, &mut body).is_empty();
+    }
+    if changed {
         request.body = Some(body.to_string().into_bytes());
     }
     request

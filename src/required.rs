@@ -1,5 +1,6 @@
-//! What a strict server declares required, so that scimcheck's create and
-//! replace bodies carry it.
+//! Create and replace bodies fitted to what the server declares: what a
+//! strict server requires is added, and optional attributes it does not
+//! declare are left out.
 //!
 //! RFC 7643 requires only `userName` of a User and `displayName` of a
 //! Group, but a server may declare more (canaille requires `name` and
@@ -126,6 +127,107 @@ impl Required {
         }
         added
     }
+}
+
+/// Attributes a body always keeps: the protocol's own, and the id the
+/// run's ownership rule reads.
+const ALWAYS_KEPT: [&str; 5] = ["schemas", "id", "externalid", "meta", "username"];
+
+/// Leaves out of a User create or replace body (and of a bulk request's)
+/// the optional attributes and sub-attributes the server's /Schemas does not
+/// declare (`declared`: lower-case names and `parent.sub`, core and
+/// enterprise), so that a fixture fails only for what the server offers; the
+/// steps that rely on such an attribute say so (`attributes:`) and are not
+/// applicable. The names left out.
+pub fn leave_out_undeclared(
+    path: &str,
+    body: &mut Value,
+    declared: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["Bulk"] => {
+            let mut left_out = Vec::new();
+            for operation in body
+                .get_mut("Operations")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let path = operation
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let method = operation
+                    .get("method")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let writes =
+                    method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PUT");
+                if writes && let Some(data) = operation.get_mut("data") {
+                    left_out.extend(leave_out_undeclared(&path, data, declared));
+                }
+            }
+            left_out
+        }
+        ["Users"] => strip(body, declared),
+        ["Users", id] if !id.starts_with('.') => strip(body, declared),
+        _ => Vec::new(),
+    }
+}
+
+fn strip(body: &mut Value, declared: &std::collections::BTreeSet<String>) -> Vec<String> {
+    let mut left_out = Vec::new();
+    let Some(object) = body.as_object_mut() else {
+        return left_out;
+    };
+    object.retain(|key, value| {
+        let name = key.to_ascii_lowercase();
+        if ALWAYS_KEPT.contains(&name.as_str()) {
+            return true;
+        }
+        if name.starts_with("urn:") {
+            // An extension's container: its attributes are declared by bare name.
+            if let Some(inner) = value.as_object_mut() {
+                inner.retain(|k, _| {
+                    let keep = declared.contains(&k.to_ascii_lowercase());
+                    if !keep {
+                        left_out.push(k.clone());
+                    }
+                    keep
+                });
+            }
+            return true;
+        }
+        if !declared.contains(&name) {
+            left_out.push(key.clone());
+            return false;
+        }
+        let mut subs = |v: &mut Value| {
+            if let Some(inner) = v.as_object_mut() {
+                inner.retain(|k, _| {
+                    let full = format!("{name}.{}", k.to_ascii_lowercase());
+                    // A sub-attribute is left out only when its parent lists sub-attributes.
+                    let parent_lists = declared.iter().any(|d| d.starts_with(&format!("{name}.")));
+                    let keep = !parent_lists || declared.contains(&full);
+                    if !keep {
+                        left_out.push(full);
+                    }
+                    keep
+                });
+            }
+        };
+        match value {
+            Value::Array(items) => items.iter_mut().for_each(&mut subs),
+            other => subs(other),
+        }
+        true
+    });
+    left_out.sort();
+    left_out.dedup();
+    left_out
 }
 
 /// Required of the client: required, and writable (`id`, often declared
@@ -255,6 +357,38 @@ mod tests {
             json!({ "givenName": "Scimcheck givenName", "familyName": "Scimcheck familyName" })
         );
         assert_eq!(body["emails"], json!([{ "value": "Scimcheck value" }]));
+    }
+
+    #[test]
+    fn undeclared_optional_attributes_are_left_out_of_user_bodies() {
+        let declared: std::collections::BTreeSet<String> = [
+            "username",
+            "name",
+            "name.givenname",
+            "emails",
+            "emails.value",
+            "active",
+            "employeenumber",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        let mut body = json!({
+            "schemas": [USER], "userName": "u", "externalId": "x", "title": "Engineer", "active": true,
+            "name": { "givenName": "A", "familyName": "B" },
+            "emails": [{ "value": "a@example.com", "type": "work" }],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { "employeeNumber": "1", "department": "S" }
+        });
+        let left_out = leave_out_undeclared("/Users", &mut body, &declared);
+        assert_eq!(
+            left_out,
+            ["department", "emails.type", "name.familyname", "title"]
+        );
+        assert_eq!(body["name"], json!({ "givenName": "A" }));
+        assert_eq!(body["emails"], json!([{ "value": "a@example.com" }]));
+        assert_eq!(body["externalId"], "x");
+        let mut group = json!({ "displayName": "g", "title": "x" });
+        assert!(leave_out_undeclared("/Groups", &mut group, &declared).is_empty());
     }
 
     #[test]

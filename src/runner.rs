@@ -206,19 +206,13 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         None => probe(&client, &settings.target).await?,
     };
     let needs_features = plan.scenarios().any(|(_, s)| !s.requires.is_empty());
-    let needs_attributes = plan
-        .scenarios()
-        .any(|(_, s)| s.steps.iter().any(|st| !st.attributes.is_empty()));
     // /Schemas, read once: the optional attributes steps rely on, and what
     // a strict server requires in every create.
     let published = get_json(&client, &settings.target, "/Schemas")
         .await
         .ok()
         .and_then(Result::ok);
-    let declared = match needs_attributes {
-        true => published.as_ref().and_then(declared_attributes),
-        false => None,
-    };
+    let declared = published.as_ref().and_then(declared_attributes);
     let required = published
         .as_ref()
         .map(crate::required::Required::from_schemas)
