@@ -132,6 +132,9 @@ pub struct StepResult {
     pub notes: Vec<Failure>,
     pub impact: Option<String>,
     pub fix: Option<String>,
+    /// Texts for a status other than the one asked, where they differ.
+    pub status_impact: Option<String>,
+    pub status_fix: Option<String>,
     pub advice_text: Option<String>,
     /// What the INFO observations mean.
     pub note_text: Option<String>,
@@ -177,6 +180,8 @@ impl StepResult {
             notes: Vec::new(),
             impact: None,
             fix: None,
+            status_impact: None,
+            status_fix: None,
             advice_text: None,
             note_text: None,
             checks: Vec::new(),
@@ -198,11 +203,28 @@ impl StepResult {
         let mut result = StepResult::new(&step.id, step.span.clone(), step.spec.clone());
         result.impact = step.impact.clone();
         result.fix = step.fix.clone();
+        result.status_impact = step.status_impact.clone();
+        result.status_fix = step.status_fix.clone();
         result.advice_text = step.advice.clone();
         result.note_text = step.note.clone();
         result.setup = step.setup;
         result.verifies = step.verifies.clone();
         result
+    }
+
+    /// What the client does and how to fix it, for the check that failed
+    /// first: a refusal (the status) has texts of its own where the step
+    /// gives them.
+    pub fn texts(&self) -> (Option<&str>, Option<&str>) {
+        let refused = self.failures.first().is_some_and(|f| f.check == "status");
+        if refused {
+            (
+                self.status_impact.as_deref().or(self.impact.as_deref()),
+                self.status_fix.as_deref().or(self.fix.as_deref()),
+            )
+        } else {
+            (self.impact.as_deref(), self.fix.as_deref())
+        }
     }
 
     /// Whether the step ran and a check of its MUST level did not hold.

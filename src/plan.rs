@@ -83,6 +83,9 @@ pub struct StepPlan {
     pub observations: Vec<Expectation>,
     pub impact: Option<String>,
     pub fix: Option<String>,
+    /// Texts for a status other than the one asked, where they differ.
+    pub status_impact: Option<String>,
+    pub status_fix: Option<String>,
     pub advice: Option<String>,
     pub note: Option<String>,
     pub captures: Vec<Capture>,
@@ -537,6 +540,8 @@ impl<'a> Planner<'a> {
             advisories,
             observations,
             impact: raw.impact.clone(),
+            status_impact: raw.on_wrong_status.as_ref().and_then(|t| t.impact.clone()),
+            status_fix: raw.on_wrong_status.as_ref().and_then(|t| t.fix.clone()),
             fix: raw.fix.clone(),
             advice: raw.advice.clone(),
             note: raw.note.clone(),

@@ -374,6 +374,10 @@ fn returned_never_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
         );
         let fix = format!("Never return {}, as its returned never declares.", a.name);
         let mut create = r.create("create", body.clone(), "created");
+        create["on_wrong_status"] = json!({
+            "impact": format!("A {} carrying {} cannot be created, so whether {} is ever returned could not be assessed.", r.tag, a.name, a.name),
+            "fix": format!("Accept a {} with a {} its rules allow, or say which rule it breaks in the error's detail.", r.tag, a.name),
+        });
         create["spec"] = json!(["RFC7643 7", "RFC7644 3.3"]);
         create["verifies"] = json!([
             "RFC7643-7/schema-declares-never-returned",

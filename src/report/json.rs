@@ -306,8 +306,8 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
                     not_run: s.not_run.clone(),
                     setup: s.setup,
                     spec: s.spec.clone(),
-                    impact: s.impact.clone(),
-                    fix: s.fix.clone(),
+                    impact: s.texts().0.map(str::to_owned),
+                    fix: s.texts().1.map(str::to_owned),
                     exchange: s.exchange.as_ref().map(|e| ExchangeOut {
                         method: e.request.method.to_string(),
                         url: e.request.url.clone(),

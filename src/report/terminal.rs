@@ -73,10 +73,11 @@ fn failed_step(scenario: &str, step: &StepResult) -> String {
     // What the client does, and the fix, as the verdict says them: the
     // user's own suites' texts too. A fixture has neither.
     if !step.is_setup_failure() {
-        if let Some(impact) = &step.impact {
+        let (impact, fix) = step.texts();
+        if let Some(impact) = impact {
             let _ = writeln!(out, "  impact: {}", impact.trim());
         }
-        if let Some(fix) = &step.fix {
+        if let Some(fix) = fix {
             let _ = writeln!(out, "  fix: {}", fix.trim());
         }
     }

@@ -27,6 +27,8 @@ pub struct Finding {
     pub impact: Option<String>,
     pub fix: Option<String>,
     pub spec: Vec<String>,
+    /// What makes two findings one cause (see [`cause_of`]).
+    pub cause: String,
 }
 
 impl Finding {
@@ -131,7 +133,8 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                             failures.first().map(|first| Finding {
                                 place: place.clone(),
                                 also: Vec::new(),
-                                what: format!("{}: {}", first.check, first_line(&first.message)),
+                                cause: cause_of(step, first),
+                                what: format!("{}: {}", first.check, whole_line(&first.message)),
                                 more: failures.len() - 1,
                                 impact: impact.clone(),
                                 fix,
@@ -143,7 +146,12 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                         let failed = finding(&step.failures, &None, None);
                         add(&mut verdict.setup, failed);
                     } else {
-                        let failed = finding(&step.failures, &step.impact, step.fix.clone());
+                        let (impact, fix) = step.texts();
+                        let failed = finding(
+                            &step.failures,
+                            &impact.map(str::to_owned),
+                            fix.map(str::to_owned),
+                        );
                         add(&mut verdict.blocking, failed);
                     }
                     add(
@@ -181,11 +189,53 @@ fn not_assessed(result: &ScenarioResult) -> Vec<String> {
 /// Adds a finding, folding it into one of the same cause.
 fn add(findings: &mut Vec<Finding>, finding: Option<Finding>) {
     let Some(finding) = finding else { return };
-    let key = cause_key(&finding.what);
-    match findings.iter_mut().find(|f| cause_key(&f.what) == key) {
+    match findings.iter_mut().find(|f| f.cause == finding.cause) {
         Some(same) => same.also.push(finding.place),
         None => findings.push(finding),
     }
+}
+
+/// What one cause is. A status the server answered where another was asked
+/// is told by that answer (its status, scimType and detail): one refusal is
+/// one cause wherever it is met, and different refusals are different causes
+/// even where the check reads the same. Any other check is told by the
+/// requirement it verifies (else its citation), the check and its message.
+/// What changes from place to place (names, ids) is left out.
+pub fn cause_of(step: &crate::exec::StepResult, failure: &crate::check::Failure) -> String {
+    let answer = step
+        .exchange
+        .as_ref()
+        .and_then(|e| e.response.as_ref().ok());
+    if failure.check == "status"
+        && let Some(response) = answer
+    {
+        let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+        let said = |key: &str| {
+            body.get(key)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let detail = match said("detail") {
+            d if d.is_empty() => crate::check::excerpt(&response.body),
+            d => d,
+        };
+        return cause_key(&format!(
+            "answered {} {} {}",
+            response.status,
+            said("scimType"),
+            whole_line(&detail)
+        ));
+    }
+    let requirement = match step.verifies.first() {
+        Some(id) => id.clone(),
+        None => step.spec.join(", "),
+    };
+    cause_key(&format!(
+        "{requirement}: {}: {}",
+        failure.check,
+        whole_line(&failure.message)
+    ))
 }
 
 /// A failure's text without what changes from place to place (the names a
@@ -207,8 +257,7 @@ pub fn distinct_causes(results: &[ScenarioResult]) -> usize {
         .iter()
         .flat_map(|r| &r.steps)
         .filter(|s| !s.is_setup_failure())
-        .filter_map(|s| s.failures.first())
-        .map(|f| cause_key(&format!("{}: {}", f.check, first_line(&f.message))))
+        .filter_map(|s| s.failures.first().map(|f| cause_of(s, f)))
         .collect();
     keys.sort();
     keys.dedup();
@@ -236,8 +285,16 @@ fn places(f: &Finding) -> String {
     }
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
+/// A message on one line: its lines joined, so that a detail after the
+/// first newline (a schema violation, a server's words) is not lost.
+fn whole_line(text: &str) -> String {
+    let joined = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    crate::check::shorten(&joined, 400)
 }
 
 fn plural(n: usize, word: &str) -> String {

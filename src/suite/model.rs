@@ -108,6 +108,11 @@ pub struct RawStep {
     /// How to fix the endpoint when `expect` fails here.
     #[serde(default)]
     pub fix: Option<String>,
+    /// `impact` and `fix` for when the answer's status is not the one asked
+    /// (a refusal), where they differ from those of the step's other checks:
+    /// a create refused discloses no password.
+    #[serde(default)]
+    pub on_wrong_status: Option<RawTexts>,
     /// Why the `advise` checks matter, and what to change.
     #[serde(default)]
     pub advice: Option<String>,
@@ -126,6 +131,15 @@ pub struct RawStep {
     /// is not left with what it wrongly created.
     #[serde(default)]
     pub cleanup_if_created: Option<Spanned<RawRequest>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTexts {
+    #[serde(default)]
+    pub impact: Option<String>,
+    #[serde(default)]
+    pub fix: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
