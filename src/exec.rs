@@ -275,9 +275,31 @@ pub struct ScenarioResult {
     pub elapsed: Duration,
     /// The catalogue requirements its steps verify, run or not.
     pub verifies: Vec<String>,
+    /// 5xx answers it met while other scenarios ran beside it, which did
+    /// not recur when it ran again alone: `step: answered 500 (detail)`.
+    /// Told apart from conformance findings (the result is the one alone).
+    pub under_concurrency: Vec<String>,
 }
 
 impl ScenarioResult {
+    /// Its steps that failed on a 5xx answer, as `step: answered 500 (detail)`.
+    pub fn server_errors(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter(|s| s.failed())
+            .filter_map(|s| {
+                let response = s.exchange.as_ref()?.response.as_ref().ok()?;
+                (response.status >= 500).then(|| {
+                    let detail = crate::check::excerpt(&response.body);
+                    match detail.is_empty() {
+                        true => format!("{}: answered {}", s.id, response.status),
+                        false => format!("{}: answered {} ({detail})", s.id, response.status),
+                    }
+                })
+            })
+            .collect()
+    }
+
     /// The steps not run (not applicable ones aside), grouped by what
     /// stopped them, in order: `(blocked by `create`, [get, update])`.
     pub fn not_run_groups(&self) -> Vec<(String, Vec<&str>)> {
@@ -477,6 +499,7 @@ pub async fn run_scenario(
             ids.dedup();
             ids
         },
+        under_concurrency: Vec::new(),
     };
     if ctx.interrupt.is_set() {
         result.interrupted = true;

@@ -233,17 +233,65 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         required,
         deleted: Default::default(),
     };
-    let results = run_plan(&ctx, plan, settings.concurrency).await;
-    let swept =
-        match creates_with_unknown_outcome(&results, &ctx.target) + ids_not_the_runs(&results) {
-            0 => None,
-            _ => Some(sweep(&ctx, &run_id).await),
-        };
+    let first = run_plan(&ctx, plan, settings.concurrency).await;
+    let (results, replaced) = match settings.concurrency > 1 {
+        true => again_alone(&ctx, plan, first).await,
+        false => (first, Vec::new()),
+    };
+    // The runs replaced by a run alone created things too.
+    let all: Vec<&ScenarioResult> = results.iter().chain(&replaced).collect();
+    let unknown = all
+        .iter()
+        .map(|r| creates_with_unknown_outcome(std::slice::from_ref(*r), &ctx.target))
+        .sum::<usize>();
+    let not_the_runs: usize = all
+        .iter()
+        .map(|r| ids_not_the_runs(std::slice::from_ref(*r)))
+        .sum();
+    let swept = match unknown + not_the_runs {
+        0 => None,
+        _ => Some(sweep(&ctx, &run_id).await),
+    };
     Ok(RunReport {
         run_id,
         results,
         swept,
     })
+}
+
+/// Scenarios that failed on a 5xx while others ran beside them, run again
+/// alone, one after another. Servers on a single-writer store (SQLite)
+/// answer some concurrent writes with 500; such an answer that does not
+/// recur alone is told as "under concurrency", apart from conformance, and
+/// the result alone stands. One that recurs is a finding as it was. Gives
+/// the results, and the first runs that were replaced.
+async fn again_alone(
+    ctx: &RunContext,
+    plan: &Plan,
+    mut results: Vec<ScenarioResult>,
+) -> (Vec<ScenarioResult>, Vec<ScenarioResult>) {
+    let scenarios: Vec<_> = plan.scenarios().collect();
+    let mut replaced = Vec::new();
+    for (i, (suite, scenario)) in scenarios.iter().enumerate() {
+        let errors = results[i].server_errors();
+        if errors.is_empty() || ctx.interrupt.is_set() {
+            continue;
+        }
+        // An index of its own: the run alone creates under names of its own.
+        let alone =
+            crate::exec::run_scenario(ctx, plan, suite, scenario, scenarios.len() + i).await;
+        if alone.server_errors().is_empty() {
+            let mut alone = alone;
+            alone.under_concurrency = errors;
+            if let Some(observer) = &ctx.observer {
+                observer.scenario_finished(&alone);
+            }
+            replaced.push(std::mem::replace(&mut results[i], alone));
+        } else {
+            replaced.push(alone);
+        }
+    }
+    (results, replaced)
 }
 
 /// How many creates may have made something the run holds no id of: a

@@ -211,6 +211,7 @@ mod tests {
             }],
             elapsed: Duration::from_millis(9),
             verifies: Vec::new(),
+            under_concurrency: Vec::new(),
         }
     }
 

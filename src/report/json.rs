@@ -177,6 +177,7 @@ struct VerdictOut {
     not_assessed: Vec<String>,
     not_applicable: Vec<String>,
     steps_not_applicable: Vec<String>,
+    under_concurrency: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -342,6 +343,7 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             not_assessed: v.not_assessed.clone(),
             not_applicable: v.not_applicable.clone(),
             steps_not_applicable: v.steps_not_applicable.clone(),
+            under_concurrency: v.under_concurrency.clone(),
         })
         .collect();
     let mut coverage = Coverage::default();

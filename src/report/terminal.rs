@@ -26,6 +26,12 @@ pub fn scenario(result: &ScenarioResult, secrets: &[String]) -> String {
             }
         }
     }
+    for error in &result.under_concurrency {
+        let _ = writeln!(
+            out,
+            "  under concurrency (no conformance finding: it did not recur when the scenario ran again alone, as above): {error}"
+        );
+    }
     out.push_str(&not_run(result));
     // SHOULD and INFO findings, one line each, whatever the outcome.
     for step in &result.steps {

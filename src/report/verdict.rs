@@ -58,6 +58,9 @@ pub struct Verdict {
     /// attribute not declared), per scenario and cause: named, since what
     /// they would have checked was not assessed.
     pub steps_not_applicable: Vec<String>,
+    /// 5xx answers met only while other scenarios ran beside (see
+    /// [`crate::exec::ScenarioResult::under_concurrency`]).
+    pub under_concurrency: Vec<String>,
 }
 
 impl Verdict {
@@ -98,6 +101,7 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                 not_assessed: Vec::new(),
                 not_applicable: Vec::new(),
                 steps_not_applicable: Vec::new(),
+                under_concurrency: Vec::new(),
             };
             for result in mine {
                 if let Outcome::Skipped(reason) = &result.outcome {
@@ -111,6 +115,12 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                     }
                 }
                 verdict.not_assessed.extend(not_assessed(result));
+                verdict.under_concurrency.extend(
+                    result
+                        .under_concurrency
+                        .iter()
+                        .map(|e| format!("{} › {e}", result.full_name)),
+                );
                 verdict.steps_not_applicable.extend(
                     result
                         .not_applicable_groups()
@@ -376,6 +386,15 @@ pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
         }
         for line in &v.steps_not_applicable {
             let _ = writeln!(out, "    not applicable: {line}");
+        }
+        if !v.under_concurrency.is_empty() {
+            let _ = writeln!(
+                out,
+                "    under concurrency (5xx only while other scenarios ran; each passed alone, so no conformance finding; --concurrency 1 runs scenarios one at a time):"
+            );
+            for line in &v.under_concurrency {
+                let _ = writeln!(out, "    - {line}");
+            }
         }
         if !v.not_assessed.is_empty() {
             let _ = writeln!(out, "    not assessed (steps not run):");
