@@ -180,6 +180,7 @@ pub fn leave_out_undeclared(
 
 fn strip(body: &mut Value, declared: &std::collections::BTreeSet<String>) -> Vec<String> {
     let mut left_out = Vec::new();
+    let mut emptied: Vec<String> = Vec::new();
     let Some(object) = body.as_object_mut() else {
         return left_out;
     };
@@ -189,15 +190,21 @@ fn strip(body: &mut Value, declared: &std::collections::BTreeSet<String>) -> Vec
             return true;
         }
         if name.starts_with("urn:") {
-            // An extension's container: its attributes are declared by bare name.
-            if let Some(inner) = value.as_object_mut() {
-                inner.retain(|k, _| {
-                    let keep = declared.contains(&k.to_ascii_lowercase());
-                    if !keep {
-                        left_out.push(k.clone());
-                    }
-                    keep
-                });
+            // An extension's container: its attributes are declared by bare
+            // name; one left with none of them is left out whole.
+            let Some(inner) = value.as_object_mut() else {
+                return true;
+            };
+            inner.retain(|k, _| {
+                let keep = declared.contains(&k.to_ascii_lowercase());
+                if !keep {
+                    left_out.push(k.clone());
+                }
+                keep
+            });
+            if inner.is_empty() {
+                emptied.push(key.clone());
+                return false;
             }
             return true;
         }
@@ -225,6 +232,14 @@ fn strip(body: &mut Value, declared: &std::collections::BTreeSet<String>) -> Vec
         }
         true
     });
+    // An extension no longer present is no longer named in schemas either.
+    if let Some(schemas) = object.get_mut("schemas").and_then(Value::as_array_mut) {
+        schemas.retain(|s| {
+            !s.as_str()
+                .is_some_and(|s| emptied.iter().any(|e| e.eq_ignore_ascii_case(s)))
+        });
+    }
+    left_out.extend(emptied);
     left_out.sort();
     left_out.dedup();
     left_out
@@ -387,6 +402,12 @@ mod tests {
         assert_eq!(body["name"], json!({ "givenName": "A" }));
         assert_eq!(body["emails"], json!([{ "value": "a@example.com" }]));
         assert_eq!(body["externalId"], "x");
+        // An extension with nothing declared goes, and so does its URN.
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let mut body =
+            json!({ "schemas": [USER, ext], "userName": "u", ext: { "department": "S" } });
+        leave_out_undeclared("/Users", &mut body, &declared);
+        assert_eq!(body, json!({ "schemas": [USER], "userName": "u" }));
         let mut group = json!({ "displayName": "g", "title": "x" });
         assert!(leave_out_undeclared("/Groups", &mut group, &declared).is_empty());
     }
