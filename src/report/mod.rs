@@ -34,6 +34,21 @@ impl RunInfo {
 }
 
 /// The reason phrase of a status code (`Created`), or nothing for an unknown one.
+/// Steps left out, grouped by why, as reports list them:
+/// `scenario: 2 steps not run (why): a, b` (without the scenario when it is
+/// `None`).
+pub fn left_out(scenario: Option<&str>, how: &str, why: &str, ids: &[&str]) -> String {
+    let count = format!(
+        "{} step{}",
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" }
+    );
+    match scenario {
+        Some(name) => format!("{name}: {count} {how} ({why}): {}", ids.join(", ")),
+        None => format!("{how} ({why}): {count}: {}", ids.join(", ")),
+    }
+}
+
 pub fn reason_phrase(status: u16) -> &'static str {
     http::StatusCode::from_u16(status)
         .ok()

@@ -119,21 +119,13 @@ fn not_run(result: &ScenarioResult) -> String {
         }
     }
     for (why, ids) in result.not_run_groups() {
-        let _ = writeln!(
-            out,
-            "  not run ({why}): {} step{}: {}",
-            ids.len(),
-            if ids.len() == 1 { "" } else { "s" },
-            ids.join(", ")
-        );
+        let _ = writeln!(out, "  {}", super::left_out(None, "not run", &why, &ids));
     }
     for (why, ids) in result.not_applicable_groups() {
         let _ = writeln!(
             out,
-            "  not applicable ({why}): {} step{}: {}",
-            ids.len(),
-            if ids.len() == 1 { "" } else { "s" },
-            ids.join(", ")
+            "  {}",
+            super::left_out(None, "not applicable", &why, &ids)
         );
     }
     out

@@ -126,13 +126,7 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                         .not_applicable_groups()
                         .into_iter()
                         .map(|(why, ids)| {
-                            format!(
-                                "{}: {} step{} not applicable ({why}): {}",
-                                result.full_name,
-                                ids.len(),
-                                if ids.len() == 1 { "" } else { "s" },
-                                ids.join(", ")
-                            )
+                            super::left_out(Some(&result.full_name), "not applicable", &why, &ids)
                         }),
                 );
                 for step in &result.steps {
@@ -184,15 +178,7 @@ fn not_assessed(result: &ScenarioResult) -> Vec<String> {
     result
         .not_run_groups()
         .into_iter()
-        .map(|(why, ids)| {
-            format!(
-                "{}: {} step{} not run ({why}): {}",
-                result.full_name,
-                ids.len(),
-                if ids.len() == 1 { "" } else { "s" },
-                ids.join(", ")
-            )
-        })
+        .map(|(why, ids)| super::left_out(Some(&result.full_name), "not run", &why, &ids))
         .collect()
 }
 

@@ -1,0 +1,34 @@
+# Shared by the interop scripts that start a real server on loopback and
+# hold scimcheck's outcome against it to an expectation. Source it.
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits (10 s at most) until something listens on 127.0.0.1:$1.
+wait_for_port() {
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+
+# Judges a run: scimcheck must have exited 1 (the known deviations), and its
+# JSON report must hold exactly the expected outcome.
+# Arguments: exit status, out dir (run.txt, server.log, report.json), expectation file.
+judge_run() {
+  local status=$1 out=$2 expected=$3
+  if [ "$status" -ne 1 ]; then
+    echo "scimcheck exited $status, expected 1 (the known deviations):"
+    cat "$out/run.txt"
+    echo "--- server log:"; tail -20 "$out/server.log"
+    return 1
+  fi
+  if ! python3 tests/interop/scim2_server_check.py "$out/report.json" "$expected"; then
+    grep -E '^(FAIL|SKIP)' -A12 "$out/run.txt" || true
+    return 1
+  fi
+}
