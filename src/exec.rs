@@ -227,6 +227,21 @@ impl StepResult {
         }
     }
 
+    /// A write whose failures are none of its status, its captures, its
+    /// sending or the ownership rule: what it wrote is there to build on.
+    pub fn wrote_as_asked(&self, method: &http::Method) -> bool {
+        *method != http::Method::GET
+            && self.exchange.as_ref().is_some_and(|e| e.response.is_ok())
+            && self.failures.iter().all(|f| {
+                !(f.check == "status"
+                    || f.check.starts_with("capture")
+                    || f.check == "transport"
+                    || f.check == "request"
+                    || f.check == OWNERSHIP_CHECK
+                    || f.check == REUSED_ID_CHECK)
+            })
+    }
+
     /// Whether the step ran and a check of its MUST level did not hold.
     pub fn failed(&self) -> bool {
         !self.failures.is_empty()
@@ -737,7 +752,13 @@ async fn run_steps(
         }
         if step_result.failed() {
             result.outcome = Outcome::Failed;
-            blocked_by.insert(&step.id, &step.id);
+            // A write answered with the status asked for did what the steps
+            // after it build on (the resource is there, its captures taken):
+            // they still run. A wrong status, a missing capture or a check
+            // of what a read saw leaves them on ground that is not there.
+            if !step_result.wrote_as_asked(&step.request.method) {
+                blocked_by.insert(&step.id, &step.id);
+            }
         } else if let Some(replaced) = &step.fallback_for {
             // The steps that build on the failed one go on from the stand-in.
             blocked_by.remove(replaced.as_str());
@@ -1080,15 +1101,17 @@ async fn run_step(
         *failures = checked.failures;
         *names = applied;
     }
-    // Captures are taken whatever the checks said: a step that failed
-    // passes none on, but its cleanup still finds what it created.
+    // Captures are taken whatever the checks said: a step answered with a
+    // wrong status passes none on, but its cleanup still finds what it
+    // created. One answered with the status asked for passes them on, so
+    // that the steps after a write that did what they build on still run.
     let taken: Vec<(&Capture, Option<Value>)> = step
         .captures
         .iter()
         .map(|capture| (capture, capture_value(capture, &response)))
         .collect();
-    let passed_checks = result.failures.is_empty();
-    if passed_checks {
+    let status_held = !result.failures.iter().any(|f| f.check == "status");
+    if status_held {
         result
             .checks
             .extend(step.captures.iter().map(|c| format!("capture {}", c.name)));
@@ -1177,7 +1200,7 @@ async fn run_step(
         && (result.failures.is_empty() || created_in.is_some())
     {
         let mut cleanup_scope = scope.clone();
-        if !passed_checks {
+        if !status_held {
             for (capture, value) in &taken {
                 if let Some(v) = value {
                     cleanup_scope.vars.insert(capture.name.clone(), v.clone());

@@ -288,3 +288,35 @@ async fn a_patch_answered_204_leaves_what_it_returns_unchecked_not_passed() {
         step.checks
     );
 }
+
+#[tokio::test]
+async fn the_steps_after_a_create_answered_201_still_run_when_its_body_is_wrong() {
+    // The kit's create_no_schemas: 201, the user made, its answer without schemas.
+    fn no_schemas(request: &Request, response: &mut Response) {
+        if request.method == "POST"
+            && let Some(body) = response.body.as_mut().and_then(|b| b.as_object_mut())
+        {
+            body.remove("schemas");
+        }
+    }
+    let double = common::double().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(Defective {
+            service: double.service(),
+            before: as_is,
+            after: no_schemas,
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    let results = common::run_builtin(&double.base_url(), "users-create::create_user").await;
+    let step = |id: &str| results[0].steps.iter().find(|s| s.id == id).unwrap();
+    assert!(step("create").failed());
+    for id in ["read_back", "optional_values_kept"] {
+        assert!(
+            step(id).not_run.is_none() && step(id).passed(),
+            "{id}: {:?}",
+            step(id).not_run
+        );
+    }
+}
