@@ -21,8 +21,7 @@ use crate::http::{Client, Exchange, ReceivedResponse, SentRequest, TransportErro
 use crate::normalize::Normalizer;
 use crate::ownership::{self, Identity, Ledger, Resource};
 use crate::plan::{
-    Body, CREATED_ID, Capture, CaptureFrom, ExpectationKind, Plan, RequestPlan, ScenarioPlan,
-    StepPlan, SuitePlan,
+    Body, CREATED_ID, Capture, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan,
 };
 use crate::target::Target;
 use crate::template::{RenderError, Scope};
@@ -318,43 +317,38 @@ impl ScenarioResult {
     /// The steps not run (not applicable ones aside), grouped by what
     /// stopped them, in order: `(blocked by `create`, [get, update])`.
     pub fn not_run_groups(&self) -> Vec<(String, Vec<&str>)> {
-        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-        for step in self.steps.iter().filter(|s| !s.not_applicable) {
-            let Some(reason) = &step.not_run else {
-                continue;
-            };
-            let why = match &step.blocked_by {
-                Some(root) => format!("blocked by `{root}`, which failed"),
-                None => reason.clone(),
-            };
-            match groups.iter_mut().find(|(w, _)| *w == why) {
-                Some((_, ids)) => ids.push(&step.id),
-                None => groups.push((why, vec![&step.id])),
-            }
-        }
-        groups
+        grouped(
+            self.steps
+                .iter()
+                .filter(|s| !s.not_applicable)
+                .filter_map(|step| {
+                    let reason = step.not_run.as_ref()?;
+                    let why = match &step.blocked_by {
+                        Some(root) => format!("blocked by `{root}`, which failed"),
+                        None => reason.clone(),
+                    };
+                    Some((why, step.id.as_str()))
+                }),
+        )
     }
 
     /// The steps left out as not applicable (an optional feature not
     /// offered, an attribute not declared), grouped by why, in order; the
     /// stand-ins that were not needed are no loss and are not listed.
     pub fn not_applicable_groups(&self) -> Vec<(String, Vec<&str>)> {
-        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-        for step in self.steps.iter().filter(|s| s.not_applicable) {
-            let Some(why) = &step.not_run else { continue };
-            if step_was_a_spare_stand_in(why) {
-                continue;
-            }
-            let why = why
-                .strip_prefix("not applicable: ")
-                .unwrap_or(why)
-                .to_string();
-            match groups.iter_mut().find(|(w, _)| *w == why) {
-                Some((_, ids)) => ids.push(&step.id),
-                None => groups.push((why, vec![&step.id])),
-            }
-        }
-        groups
+        grouped(
+            self.steps
+                .iter()
+                .filter(|s| s.not_applicable)
+                .filter_map(|step| {
+                    let why = step.not_run.as_ref()?;
+                    if step_was_a_spare_stand_in(why) {
+                        return None;
+                    }
+                    let why = why.strip_prefix("not applicable: ").unwrap_or(why);
+                    Some((why.to_string(), step.id.as_str()))
+                }),
+        )
     }
 
     /// Every exchange of the scenario in the order sent: its steps' and then
@@ -378,6 +372,18 @@ impl ScenarioResult {
             .map(|e| ("cleanup", e));
         steps.chain(cleanups)
     }
+}
+
+/// Step ids grouped by their reason, in the order each reason first came.
+fn grouped<'a>(reasons: impl Iterator<Item = (String, &'a str)>) -> Vec<(String, Vec<&'a str>)> {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for (why, id) in reasons {
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((why, vec![id])),
+        }
+    }
+    groups
 }
 
 /// A stand-in whose step passed: it had nothing to stand in for.
@@ -979,11 +985,7 @@ fn not_offered(
             response.status
         ));
     }
-    let asks_for_400 = step
-        .expectations
-        .iter()
-        .any(|e| matches!(&e.kind, ExpectationKind::Status(accepted) if accepted.contains(&400)));
-    if asks_for_400 {
+    if step.asked_statuses().contains(&400) {
         return None;
     }
     crate::offered::optional_filter_refused(request, response)
@@ -998,7 +1000,7 @@ async fn run_step(
     result: &mut StepResult,
 ) {
     let request = match render_request(ctx, &step.request, run.scope) {
-        Ok(r) => with_required(ctx, step, r),
+        Ok(r) => fitted_to_schema(ctx, step, r),
         Err(e) => {
             result.failures.push(Failure {
                 check: "request".into(),
@@ -1379,18 +1381,15 @@ fn labels(names: impl Iterator<Item = String>) -> Vec<String> {
 /// does not declare left out; unless the step expects a 400 (its body is
 /// what it tests: a missing or wrong value). A 409 or 412 is asked of a
 /// valid body.
-fn with_required(ctx: &RunContext, step: &StepPlan, mut request: SentRequest) -> SentRequest {
+fn fitted_to_schema(ctx: &RunContext, step: &StepPlan, mut request: SentRequest) -> SentRequest {
     if ctx.required.is_none() && ctx.declared.is_none() {
         return request;
     }
     if !matches!(request.method, http::Method::POST | http::Method::PUT) {
         return request;
     }
-    let expects_refusal = step
-        .expectations
-        .iter()
-        .any(|e| matches!(&e.kind, ExpectationKind::Status(s) if s.iter().all(|c| *c == 400)));
-    if expects_refusal {
+    let asked = step.asked_statuses();
+    if !asked.is_empty() && asked.iter().all(|c| *c == 400) {
         return request;
     }
     let Some(mut body) = request

@@ -109,6 +109,19 @@ pub struct StepPlan {
     pub verifies: Vec<String>,
 }
 
+impl StepPlan {
+    /// The statuses its MUST checks accept (none when it checks no status).
+    pub fn asked_statuses(&self) -> &[u16] {
+        self.expectations
+            .iter()
+            .find_map(|e| match &e.kind {
+                ExpectationKind::Status(codes) => Some(codes.as_slice()),
+                _ => None,
+            })
+            .unwrap_or(&[])
+    }
+}
+
 /// The longest `wait_ms` a step may ask for: a suite waits to cross a
 /// clock's granularity, never to slow a run down.
 pub const MAX_WAIT_MS: u64 = 5000;

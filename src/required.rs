@@ -72,15 +72,11 @@ impl Required {
     /// anything else is left alone, and a bulk request is completed per
     /// operation.
     pub fn complete(&self, path: &str, body: &mut Value) -> Vec<String> {
-        let path = path.split('?').next().unwrap_or(path);
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let attrs = match segments.as_slice() {
-            ["Bulk"] => return self.complete_bulk(body),
-            ["Users"] => &self.user,
-            ["Groups"] => &self.group,
-            ["Users", id] if !id.starts_with('.') => &self.user,
-            ["Groups", id] if !id.starts_with('.') => &self.group,
-            _ => return Vec::new(),
+        let attrs = match written(path) {
+            Some(Written::Bulk) => return each_bulk_write(body, |p, data| self.complete(p, data)),
+            Some(Written::User) => &self.user,
+            Some(Written::Group) => &self.group,
+            None => return Vec::new(),
         };
         let Some(object) = body.as_object_mut() else {
             return Vec::new();
@@ -99,34 +95,58 @@ impl Required {
     }
 }
 
-impl Required {
-    /// The data of each POST and PUT operation of a bulk request.
-    fn complete_bulk(&self, body: &mut Value) -> Vec<String> {
-        let mut added = Vec::new();
-        let operations = body
-            .get_mut("Operations")
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten();
-        for operation in operations {
-            let method = operation
-                .get("method")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if !(method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PUT")) {
-                continue;
-            }
-            let path = operation
-                .get("path")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            if let Some(data) = operation.get_mut("data") {
-                added.extend(self.complete(&path, data));
-            }
-        }
-        added
+/// What a POST or PUT body at `path` (relative to the base URL) writes: a
+/// User or Group created (`/Users`) or replaced (`/Users/{id}`), or a bulk
+/// request; None for a search (`/Users/.search`) or anything else.
+enum Written {
+    User,
+    Group,
+    Bulk,
+}
+
+fn written(path: &str) -> Option<Written> {
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["Bulk"] => Some(Written::Bulk),
+        ["Users"] => Some(Written::User),
+        ["Groups"] => Some(Written::Group),
+        ["Users", id] if !id.starts_with('.') => Some(Written::User),
+        ["Groups", id] if !id.starts_with('.') => Some(Written::Group),
+        _ => None,
     }
+}
+
+/// Applies `fit` to the data of each POST and PUT operation of a bulk
+/// request, with that operation's path; what each gave, together.
+fn each_bulk_write(
+    body: &mut Value,
+    mut fit: impl FnMut(&str, &mut Value) -> Vec<String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let operations = body
+        .get_mut("Operations")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten();
+    for operation in operations {
+        let method = operation
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !(method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PUT")) {
+            continue;
+        }
+        let path = operation
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if let Some(data) = operation.get_mut("data") {
+            out.extend(fit(&path, data));
+        }
+    }
+    out
 }
 
 /// Attributes a body always keeps: the protocol's own, and the id the
@@ -144,37 +164,12 @@ pub fn leave_out_undeclared(
     body: &mut Value,
     declared: &std::collections::BTreeSet<String>,
 ) -> Vec<String> {
-    let path = path.split('?').next().unwrap_or(path);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match segments.as_slice() {
-        ["Bulk"] => {
-            let mut left_out = Vec::new();
-            for operation in body
-                .get_mut("Operations")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-            {
-                let path = operation
-                    .get("path")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                let method = operation
-                    .get("method")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let writes =
-                    method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PUT");
-                if writes && let Some(data) = operation.get_mut("data") {
-                    left_out.extend(leave_out_undeclared(&path, data, declared));
-                }
-            }
-            left_out
+    match written(path) {
+        Some(Written::Bulk) => {
+            each_bulk_write(body, |p, data| leave_out_undeclared(p, data, declared))
         }
-        ["Users"] => strip(body, declared),
-        ["Users", id] if !id.starts_with('.') => strip(body, declared),
-        _ => Vec::new(),
+        Some(Written::User) => strip(body, declared),
+        Some(Written::Group) | None => Vec::new(),
     }
 }
 
@@ -212,12 +207,13 @@ fn strip(body: &mut Value, declared: &std::collections::BTreeSet<String>) -> Vec
             left_out.push(key.clone());
             return false;
         }
+        // A sub-attribute is left out only when its parent lists sub-attributes.
+        let prefix = format!("{name}.");
+        let parent_lists = declared.iter().any(|d| d.starts_with(&prefix));
         let mut subs = |v: &mut Value| {
             if let Some(inner) = v.as_object_mut() {
                 inner.retain(|k, _| {
-                    let full = format!("{name}.{}", k.to_ascii_lowercase());
-                    // A sub-attribute is left out only when its parent lists sub-attributes.
-                    let parent_lists = declared.iter().any(|d| d.starts_with(&format!("{name}.")));
+                    let full = format!("{prefix}{}", k.to_ascii_lowercase());
                     let keep = !parent_lists || declared.contains(&full);
                     if !keep {
                         left_out.push(full);

@@ -239,16 +239,9 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         false => (first, Vec::new()),
     };
     // The runs replaced by a run alone created things too.
-    let all: Vec<&ScenarioResult> = results.iter().chain(&replaced).collect();
-    let unknown = all
-        .iter()
-        .map(|r| creates_with_unknown_outcome(std::slice::from_ref(*r), &ctx.target))
-        .sum::<usize>();
-    let not_the_runs: usize = all
-        .iter()
-        .map(|r| ids_not_the_runs(std::slice::from_ref(*r)))
-        .sum();
-    let swept = match unknown + not_the_runs {
+    let in_doubt =
+        |r: &[ScenarioResult]| creates_with_unknown_outcome(r, &ctx.target) + ids_not_the_runs(r);
+    let swept = match in_doubt(&results) + in_doubt(&replaced) {
         0 => None,
         _ => Some(sweep(&ctx, &run_id).await),
     };

@@ -37,6 +37,21 @@ impl wiremock::Respond for Defective {
     }
 }
 
+/// The double with one defect, bending every exchange it serves.
+async fn defective(before: Bend, after: BendAnswer) -> Double {
+    let double = common::double().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(Defective {
+            service: double.service(),
+            before,
+            after,
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    double
+}
+
 fn as_is(_: &mut Request, _: &Mutex<Service>) -> Option<Response> {
     None
 }
@@ -64,16 +79,7 @@ async fn caught(scenario: &str, before: Bend, after: BendAnswer) -> Vec<String> 
     assert!(!passed.is_empty(), "no scenario matches {scenario}");
     assert_eq!(failures(&passed), Vec::<String>::new(), "the double itself");
 
-    let double: Double = common::double().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(Defective {
-            service: double.service(),
-            before,
-            after,
-        })
-        .with_priority(1)
-        .mount(double.server())
-        .await;
+    let double = defective(before, after).await;
     let results = common::run_builtin(&double.base_url(), scenario).await;
     let found = failures(&results);
     assert!(!found.is_empty(), "the defect went unseen by {scenario}");
@@ -263,16 +269,7 @@ async fn a_patch_answered_204_leaves_what_it_returns_unchecked_not_passed() {
             response.body = None;
         }
     }
-    let double = common::double().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(Defective {
-            service: double.service(),
-            before: as_is,
-            after: no_content,
-        })
-        .with_priority(1)
-        .mount(double.server())
-        .await;
+    let double = defective(as_is, no_content).await;
     let results = common::run_builtin(&double.base_url(), "patch::operations_and_errors").await;
     assert_eq!(failures(&results), Vec::<String>::new());
     let step = results[0]
@@ -299,16 +296,7 @@ async fn the_steps_after_a_create_answered_201_still_run_when_its_body_is_wrong(
             body.remove("schemas");
         }
     }
-    let double = common::double().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(Defective {
-            service: double.service(),
-            before: as_is,
-            after: no_schemas,
-        })
-        .with_priority(1)
-        .mount(double.server())
-        .await;
+    let double = defective(as_is, no_schemas).await;
     let results = common::run_builtin(&double.base_url(), "users-create::create_user").await;
     let step = |id: &str| results[0].steps.iter().find(|s| s.id == id).unwrap();
     assert!(step("create").failed());

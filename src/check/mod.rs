@@ -269,9 +269,9 @@ fn check_each<'e>(
     failures
 }
 
-/// A server's multi-line text on one line, whole, so that a verdict that
-/// shows a failure's first line still shows all of it.
-fn one_line(text: &str) -> String {
+/// A multi-line text on one line, whole: a server's words, or a failure's
+/// message whose detail follows its first newline.
+pub fn one_line(text: &str) -> String {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())

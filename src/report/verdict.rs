@@ -281,16 +281,10 @@ fn places(f: &Finding) -> String {
     }
 }
 
-/// A message on one line: its lines joined, so that a detail after the
-/// first newline (a schema violation, a server's words) is not lost.
+/// A message on one line, whole, so that a detail after its first newline
+/// (a schema violation, a server's words) is not lost.
 fn whole_line(text: &str) -> String {
-    let joined = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    crate::check::shorten(&joined, 400)
+    crate::check::shorten(&crate::check::one_line(text), 400)
 }
 
 fn plural(n: usize, word: &str) -> String {

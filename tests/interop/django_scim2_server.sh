@@ -11,10 +11,7 @@ cd "$(dirname "$0")/../.."
 . tests/interop/loopback.sh
 
 venv=target/interop-django-venv
-if [ ! -x "$venv/bin/django-admin" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements-django.txt
+venv_with "$venv" tests/interop/requirements-django.txt
 
 cargo build --locked --quiet --bin scimcheck
 port=$(free_port)

@@ -1,6 +1,12 @@
 # Shared by the interop scripts that start a real server on loopback and
 # hold scimcheck's outcome against it to an expectation. Source it.
 
+# A venv at $1 (made once, kept under target/) holding the pinned requirements file $2.
+venv_with() {
+  [ -x "$1/bin/python" ] || python3 -m venv "$1"
+  "$1/bin/pip" install --quiet --disable-pip-version-check -r "$2"
+}
+
 # A free TCP port on 127.0.0.1.
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

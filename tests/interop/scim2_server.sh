@@ -8,10 +8,7 @@ cd "$(dirname "$0")/../.."
 . tests/interop/loopback.sh
 
 venv=target/interop-server-venv
-if [ ! -x "$venv/bin/scim2-server" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements-server.txt
+venv_with "$venv" tests/interop/requirements-server.txt
 
 cargo build --locked --quiet --bin scimcheck
 port=$(free_port)
