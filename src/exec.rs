@@ -42,7 +42,7 @@ pub struct RunContext {
     pub run_id: String,
     pub schemas: Arc<SchemaSet>,
     pub snapshots: SnapshotStore,
-    /// ServiceProviderConfig features, when some scenario requires any.
+    /// ServiceProviderConfig features, when some scenario or step requires any.
     pub features: Option<Result<Value, String>>,
     pub interrupt: Interrupt,
     /// The target's secrets, computed once: snapshots redact them.
@@ -226,14 +226,14 @@ impl StepResult {
         }
     }
 
-    /// A write whose failures are none of its status, its captures, its
-    /// sending or the ownership rule: what it wrote is there to build on.
+    /// A write whose failures are none of its status, its sending or the
+    /// ownership rule: what it wrote is there to build on. A capture it
+    /// could not take stops only the steps that use it.
     pub fn wrote_as_asked(&self, method: &http::Method) -> bool {
         *method != http::Method::GET
             && self.exchange.as_ref().is_some_and(|e| e.response.is_ok())
             && self.failures.iter().all(|f| {
                 !(f.check == "status"
-                    || f.check.starts_with("capture")
                     || f.check == "transport"
                     || f.check == "request"
                     || f.check == OWNERSHIP_CHECK
@@ -679,6 +679,8 @@ async fn run_steps(
     // Steps not applicable (an optional feature not offered, an attribute not
     // declared), and those that need them, with why.
     let mut not_applicable: std::collections::BTreeMap<&str, String> = Default::default();
+    // Each capture a step could not take, with that step.
+    let mut uncaptured: std::collections::BTreeMap<&str, &str> = Default::default();
     let mut interrupted = false;
     for step in &scenario.steps {
         let mut step_result = StepResult::planned(step);
@@ -691,6 +693,7 @@ async fn run_steps(
         }
         if let Some(replaced) = &step.fallback_for
             && !blocked_by.contains_key(replaced.as_str())
+            && !uncaptured.values().any(|by| by == replaced)
         {
             step_result.not_run = Some(format!("not needed: `{replaced}` did not fail"));
             step_result.not_applicable = true;
@@ -713,6 +716,19 @@ async fn run_steps(
             result.steps.push(step_result);
             continue;
         }
+        if let Some((name, by)) = step
+            .uses
+            .iter()
+            .find_map(|u| uncaptured.get_key_value(u.as_str()))
+        {
+            step_result.not_run = Some(format!(
+                "it uses `{name}`, which step `{by}` could not capture"
+            ));
+            blocked_by.insert(&step.id, by);
+            step_result.blocked_by = Some(by.to_string());
+            result.steps.push(step_result);
+            continue;
+        }
         let inherited = step
             .needs
             .iter()
@@ -724,7 +740,15 @@ async fn run_steps(
                 )
             })
         });
-        if let Some(why) = inherited.or(undeclared) {
+        // An unreadable ServiceProviderConfig leaves the step to run: nothing
+        // the server may claim goes unchecked.
+        let unclaimed_feature = match &ctx.features {
+            Some(Ok(config)) => {
+                unclaimed(&step.requires, config).map(|why| format!("not applicable: {why}"))
+            }
+            _ => None,
+        };
+        if let Some(why) = inherited.or(undeclared).or(unclaimed_feature) {
             step_result.not_run = Some(why.clone());
             step_result.not_applicable = true;
             not_applicable.insert(&step.id, why);
@@ -765,9 +789,19 @@ async fn run_steps(
             if !step_result.wrote_as_asked(&step.request.method) {
                 blocked_by.insert(&step.id, &step.id);
             }
+            for capture in &step.captures {
+                let check = format!("capture {}", capture.name);
+                if step_result.failures.iter().any(|f| f.check == check) {
+                    uncaptured.insert(&capture.name, &step.id);
+                }
+            }
         } else if let Some(replaced) = &step.fallback_for {
-            // The steps that build on the failed one go on from the stand-in.
+            // The steps that build on the failed one go on from the stand-in,
+            // with what it captured in place of what that one could not.
             blocked_by.remove(replaced.as_str());
+            uncaptured.retain(|name, by| {
+                by != replaced || !step.captures.iter().any(|c| c.name == *name)
+            });
             step_result.stood_in_for = Some(replaced.clone());
         } else if step_result.feature_not_offered {
             not_applicable.insert(

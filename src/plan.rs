@@ -103,6 +103,11 @@ pub struct StepPlan {
     pub fallback_for: Option<String>,
     /// Optional User attributes it relies on, lower-case (`emails.type`).
     pub attributes: Vec<String>,
+    /// Optional features it relies on (`filter`).
+    pub requires: Vec<String>,
+    /// The variables its request and checks use: one an earlier step could
+    /// not capture keeps it from running.
+    pub uses: Vec<String>,
     /// How long to wait before sending.
     pub wait: Option<std::time::Duration>,
     /// The catalogue requirements its checks verify.
@@ -472,6 +477,9 @@ impl<'a> Planner<'a> {
     ) -> Option<StepPlan> {
         let span = Self::span(source, &raw.id);
         self.used.clear();
+        for feature in &raw.requires {
+            self.feature(source, feature);
+        }
         let request = self.request(source, &raw.request, known);
         let expectations = self.expect(source, &raw.expect, known);
         let advisories = self.expect(source, &raw.advise, known);
@@ -504,6 +512,7 @@ impl<'a> Planner<'a> {
             (Some(replaced), None) => step_needs.get(replaced).cloned().unwrap_or_default(),
             _ => self.needs(source, raw, known, earlier),
         };
+        let uses: Vec<String> = self.used.iter().cloned().collect();
         // The cleanup may use what this step captured; later steps may too.
         // A stand-in's captures take the place of its step's: later steps
         // keep needing that step, which the stand-in satisfies.
@@ -574,6 +583,8 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|a| a.value.to_ascii_lowercase())
                 .collect(),
+            requires: strings(&raw.requires),
+            uses,
         })
     }
 

@@ -20,6 +20,9 @@ const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequiredAttr {
     pub name: String,
+    /// Required itself; false for an optional complex attribute listed only
+    /// for the sub-attributes a value of it must carry.
+    pub required: bool,
     pub ty: String,
     pub multi: bool,
     /// For a complex attribute: the sub-attributes a value is made of.
@@ -50,7 +53,7 @@ impl Required {
                 .map(|attrs| {
                     attrs
                         .iter()
-                        .filter(|a| client_required(a))
+                        .filter(|a| client_required(a) || has_required_sub(a))
                         .map(describe)
                         .collect()
                 })
@@ -67,7 +70,9 @@ impl Required {
     }
 
     /// Adds to the body of a create (`/Users`, `/Groups`) or a replacement
-    /// (`/Users/{id}`) each required attribute it lacks; the names added.
+    /// (`/Users/{id}`) each required attribute it lacks, and to each value of
+    /// a complex attribute it has the required sub-attributes that value
+    /// lacks (canaille requires `name.formatted`); the names added.
     /// `path` is relative to the base URL; a search (`/Users/.search`) or
     /// anything else is left alone, and a bulk request is completed per
     /// operation.
@@ -84,11 +89,15 @@ impl Required {
         let mut added = Vec::new();
         for attr in attrs {
             let present = object
-                .iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case(&attr.name) && !v.is_null());
-            if !present {
-                object.insert(attr.name.clone(), value_of(attr));
-                added.push(attr.name.clone());
+                .iter_mut()
+                .find(|(k, v)| k.eq_ignore_ascii_case(&attr.name) && !v.is_null());
+            match present {
+                Some((_, value)) => added.extend(complete_values(attr, value)),
+                None if attr.required => {
+                    object.insert(attr.name.clone(), value_of(attr));
+                    added.push(attr.name.clone());
+                }
+                None => {}
             }
         }
         added
@@ -241,6 +250,39 @@ fn strip(body: &mut Value, declared: &std::collections::BTreeSet<String>) -> Vec
     left_out
 }
 
+/// The required sub-attributes each value of a complex attribute lacks,
+/// added; their names as `parent.sub`.
+fn complete_values(attr: &RequiredAttr, value: &mut Value) -> Vec<String> {
+    let mut added = Vec::new();
+    let mut one = |item: &mut Value| {
+        let Some(object) = item.as_object_mut() else {
+            return;
+        };
+        for sub in attr.sub.iter().filter(|s| s.required) {
+            let present = object
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(&sub.name) && !v.is_null());
+            if !present {
+                object.insert(sub.name.clone(), value_of(sub));
+                added.push(format!("{}.{}", attr.name, sub.name));
+            }
+        }
+    };
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(&mut one),
+        other => one(other),
+    }
+    added.dedup();
+    added
+}
+
+/// A complex attribute with a sub-attribute the client must write.
+fn has_required_sub(attr: &Value) -> bool {
+    attr.get("subAttributes")
+        .and_then(Value::as_array)
+        .is_some_and(|subs| subs.iter().any(client_required))
+}
+
 /// Required of the client: required, and writable (`id`, often declared
 /// required, is the server's).
 fn client_required(attr: &Value) -> bool {
@@ -298,6 +340,7 @@ fn describe(attr: &Value) -> RequiredAttr {
     };
     RequiredAttr {
         name: text("name"),
+        required: client_required(attr),
         ty: text("type"),
         multi: attr.get("multiValued").and_then(Value::as_bool) == Some(true),
         sub: if text("type") == "complex" {
@@ -368,6 +411,44 @@ mod tests {
             json!({ "givenName": "Scimcheck givenName", "familyName": "Scimcheck familyName" })
         );
         assert_eq!(body["emails"], json!([{ "value": "Scimcheck value" }]));
+    }
+
+    #[test]
+    fn required_sub_attributes_are_added_to_the_values_a_body_has() {
+        // canaille: name and name.formatted are required; phoneNumbers is
+        // optional, but a number must have its value.
+        let schemas = json!({ "Resources": [{ "id": USER, "attributes": [
+            { "name": "userName", "type": "string", "required": true },
+            { "name": "name", "type": "complex", "required": true, "subAttributes": [
+                { "name": "formatted", "type": "string", "required": true },
+                { "name": "familyName", "type": "string", "required": true },
+                { "name": "givenName", "type": "string" }
+            ]},
+            { "name": "phoneNumbers", "type": "complex", "multiValued": true, "subAttributes": [
+                { "name": "value", "type": "string", "required": true },
+                { "name": "type", "type": "string" }
+            ]}
+        ]}]});
+        let required = Required::from_schemas(&schemas);
+        let mut body = json!({
+            "userName": "u", "name": { "givenName": "Ada", "familyName": "Lovelace" },
+            "phoneNumbers": [{ "type": "work" }, { "value": "+1 555", "type": "home" }]
+        });
+        let added = required.complete("/Users", &mut body);
+        assert_eq!(added, ["name.formatted", "phoneNumbers.value"]);
+        assert_eq!(
+            body["name"],
+            json!({ "givenName": "Ada", "familyName": "Lovelace", "formatted": "Scimcheck formatted" })
+        );
+        assert_eq!(
+            body["phoneNumbers"][1]["value"], "+1 555",
+            "a value sent is kept"
+        );
+        // An optional attribute absent stays absent.
+        let mut minimal =
+            json!({ "userName": "u", "name": { "formatted": "A B", "familyName": "B" } });
+        assert!(required.complete("/Users", &mut minimal).is_empty());
+        assert!(minimal.get("phoneNumbers").is_none());
     }
 
     #[test]

@@ -205,7 +205,9 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
         Some(probed) => probed,
         None => probe(&client, &settings.target).await?,
     };
-    let needs_features = plan.scenarios().any(|(_, s)| !s.requires.is_empty());
+    let needs_features = plan
+        .scenarios()
+        .any(|(_, s)| !s.requires.is_empty() || s.steps.iter().any(|st| !st.requires.is_empty()));
     // /Schemas, read once: the optional attributes steps rely on, and what
     // a strict server requires in every create.
     let published = get_json(&client, &settings.target, "/Schemas")

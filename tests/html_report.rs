@@ -82,11 +82,14 @@ fn real_load_report() -> String {
         let report = load::run(&target, &options, &scimcheck::exec::Interrupt::default())
             .await
             .unwrap();
+        // Judged against bounds no busy machine misses (1 request a second,
+        // a p99 of a minute), so that the summary "holds" on every run: the
+        // test is about what the page shows, not how fast the double is.
         let lines = verdict::judge(
             &report,
             &verdict::Expectations {
-                rate: options.rate,
-                p99: std::time::Duration::from_secs(1),
+                rate: 1.0,
+                p99: std::time::Duration::from_secs(60),
                 project: Some(50_000),
             },
         );
@@ -97,7 +100,7 @@ fn real_load_report() -> String {
                 target: double.base_url(),
                 run_id: options.run_id.clone(),
                 asked: "600 users".into(),
-                p99_threshold_ms: 1000.0,
+                p99_threshold_ms: 60_000.0,
             },
         );
         scimcheck::target::redact(&html, &target.secrets())

@@ -419,6 +419,117 @@ async fn a_missing_capture_fails_the_step() {
     assert!(run.results[0].cleanups[0].exchange.is_none());
 }
 
+/// (step id, why it did not run) for each step of the first scenario.
+fn not_run(run: &Run) -> Vec<(String, Option<String>)> {
+    run.results[0]
+        .steps
+        .iter()
+        .map(|s| (s.id.clone(), s.not_run.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_missing_capture_stops_only_the_steps_that_use_it() {
+    // User 1 is created without a Location header: the read-back by id still
+    // runs; only the step comparing Location with meta.location does not.
+    let server = server_creating_user_1().await;
+    let suite = r#"
+name: capture
+scenarios:
+  - id: s
+    steps:
+      - id: create
+        request: { method: POST, path: /Users, json: { userName: a } }
+        expect: { status: 201 }
+        capture: { id: /id, location: "header:Location" }
+        cleanup: { method: DELETE, path: "/Users/{{ id }}" }
+      - id: read_back
+        request: { method: GET, path: "/Users/{{ id }}" }
+        expect: { status: 200, json: { /userName: a } }
+      - id: same_location
+        request: { method: GET, path: "/Users/{{ id }}" }
+        expect: { status: 200, json: { /meta/location: "{{ location }}" } }
+"#;
+    let run = run_yaml(suite, &server.uri(), &[]).await;
+    assert_eq!(
+        run.failures(),
+        ["capture location: no Location header in the response"]
+    );
+    assert_eq!(
+        not_run(&run),
+        [
+            ("create".to_string(), None),
+            ("read_back".to_string(), None),
+            (
+                "same_location".to_string(),
+                Some("it uses `location`, which step `create` could not capture".to_string())
+            ),
+        ]
+    );
+    assert!(run.results[0].steps[1].passed());
+}
+
+#[tokio::test]
+async fn a_step_needing_an_unclaimed_feature_alone_is_not_applicable() {
+    let server = common::scim_server().await;
+    Mock::given(method("GET"))
+        .and(path("/ServiceProviderConfig"))
+        .respond_with(scim(
+            200,
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+                "filter": { "supported": false, "maxResults": 0 }
+            }),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Users/1"))
+        .respond_with(scim(200, user(true.into())))
+        .expect(2)
+        .mount(&server)
+        .await;
+    // Were it sent, the filter would find nothing: the step would fail.
+    Mock::given(method("GET"))
+        .and(path("/Users"))
+        .and(query_param_contains("filter", "userName"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let suite = r#"
+name: feature
+scenarios:
+  - id: s
+    steps:
+      - id: read
+        request: { method: GET, path: /Users/1 }
+        expect: { status: 200 }
+      - id: by_filter
+        requires: [filter]
+        request: { method: GET, path: /Users, query: { filter: 'userName eq "a"' } }
+        expect: { status: 200, json: { /totalResults: 1 } }
+      - id: read_again
+        needs: [read]
+        request: { method: GET, path: /Users/1 }
+        expect: { status: 200 }
+"#;
+    let run = run_yaml(suite, &server.uri(), &[]).await;
+    assert_eq!(run.outcome(), &Outcome::Passed);
+    assert_eq!(
+        not_run(&run),
+        [
+            ("read".to_string(), None),
+            (
+                "by_filter".to_string(),
+                Some("not applicable: filter.supported is false".to_string())
+            ),
+            ("read_again".to_string(), None),
+        ]
+    );
+    assert!(run.results[0].steps[1].not_applicable);
+}
+
 // The built-in suites against a double with one defect each.
 
 async fn builtin_against(double: &Double, filter: &str) -> Run {

@@ -83,6 +83,11 @@ pub struct RawStep {
     /// applicable (a server need not have every optional attribute).
     #[serde(default)]
     pub attributes: Vec<Spanned<String>>,
+    /// Optional features the step relies on (`filter`), as a scenario's
+    /// `requires`: when the ServiceProviderConfig does not claim one, the
+    /// step alone is not applicable and the rest of its scenario runs.
+    #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
     /// Milliseconds to wait before sending (at most 5000): a server may
     /// record times to the second, so a change made within the second of a
     /// create could not show in `meta.lastModified`.
