@@ -13,9 +13,13 @@
 //! - [`double`] is the built-in SCIM service provider (feature `double`, on by default).
 //! - [`report`] renders results; [`runner`] ties it together for the CLI and tests.
 //! - [`gate`] turns scenarios into libtest-mimic trials against a server under test.
+//! - `cli` is the command line: one module per mode, each a function of its
+//!   typed arguments returning an `Exit` (features `double` and `tls`).
 
 pub mod check;
 pub mod cleanup;
+#[cfg(all(feature = "double", feature = "tls"))]
+pub mod cli;
 pub mod diagnostic;
 #[cfg(feature = "double")]
 pub mod double;

@@ -15,16 +15,6 @@ use crate::plan::{Plan, SuiteInput, plan};
 use crate::suite;
 use crate::target::Target;
 
-/// Exit codes, as documented in the README.
-pub mod exit {
-    pub const PASSED: u8 = 0;
-    pub const FAILED: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const UNREACHABLE: u8 = 3;
-    /// 128 + SIGINT, as shells report an interrupted command.
-    pub const INTERRUPTED: u8 = 130;
-}
-
 /// Where suites come from.
 #[derive(Debug, Clone, Default)]
 pub struct SuiteSources {

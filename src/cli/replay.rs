@@ -1,0 +1,258 @@
+//! `scimcheck replay`: a customer's Entra export or provisioning log, or
+//! an Okta mapping, derived into suites, written, and run as `run` would.
+
+use super::run::{RunArgs, run};
+use super::*;
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// The provisioning configuration: the schema editor's Download, or Graph's
+    /// GET /servicePrincipals/{id}/synchronization/jobs/{jobId}/schema.
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["entra_log", "okta_mapping"])]
+    pub entra_schema: Option<PathBuf>,
+    /// Okta's profile mapping (GET /api/v1/mappings/{id}): Okta's traffic for
+    /// the users instead of Entra's.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["entra_schema", "entra_log"])]
+    pub okta_mapping: Option<PathBuf>,
+    /// The provisioning logs' JSON download (or Graph's provisioningObjectSummary
+    /// list), or the first file of the CSV download (the other two are read
+    /// from beside it): the chosen changes are replayed, beside what the app
+    /// answered then.
+    #[arg(long, value_name = "FILE")]
+    pub entra_log: Option<PathBuf>,
+    /// With --entra-log: the change to replay, by its changeId.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "entra_log",
+        conflicts_with = "user"
+    )]
+    pub change_id: Option<String>,
+    /// With --entra-log: every change of this user (user principal name or display name).
+    #[arg(long, value_name = "UPN", requires = "entra_log")]
+    pub user: Option<String>,
+    /// The users to provision: a JSON list of user objects as Graph returns them
+    /// (default: a built-in set).
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<PathBuf>,
+    /// Where the derived suites are written, to run again with
+    /// `scimcheck run --no-builtin --suites DIR` (an edited file is never overwritten).
+    #[arg(long, value_name = "DIR", default_value = "scimcheck-replay")]
+    pub emit_suite: PathBuf,
+    /// Seeds Guid(), RandomString() and Test Connection's random id (default: from the export).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Derives the suites of an Entra export, writes them, and runs them as
+/// `run --no-builtin --suites DIR` would. Bad input stops before anything is sent.
+pub fn replay(args: ReplayArgs) -> Exit {
+    use crate::generate::entra::{export, traffic, users};
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    if let Some(mapping) = args.okta_mapping.clone() {
+        let files = match okta_suite(&mapping) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("scimcheck: {}: {e}\nnothing was sent", mapping.display());
+                return Exit::Usage;
+            }
+        };
+        return write_and_run(args, files);
+    }
+    let config = match &args.entra_schema {
+        None => None,
+        Some(path) => {
+            let file = path.display().to_string();
+            match read(path).and_then(|text| {
+                export::read(&text)
+                    .map(|c| (c, text))
+                    .map_err(|e| e.to_string())
+            }) {
+                Ok(c) => Some((c, file)),
+                Err(e) => {
+                    eprintln!("scimcheck: {file}: {e}\nnothing was sent");
+                    return Exit::Usage;
+                }
+            }
+        }
+    };
+    if let Some(log) = args.entra_log.clone() {
+        let files = match log_suite(&log, config.as_ref().map(|(c, _)| &c.0), &args) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("scimcheck: {}: {e}\nnothing was sent", log.display());
+                return Exit::Usage;
+            }
+        };
+        return write_and_run(args, files);
+    }
+    let Some(((config, text), file)) = config else {
+        unreachable!("clap requires --entra-schema without --entra-log")
+    };
+    let matching: Vec<String> = config
+        .object_mappings
+        .iter()
+        .flat_map(|m| m.attributes.iter().filter(|a| a.matching_priority > 0))
+        .flat_map(|a| a.tree_attributes())
+        .collect();
+    let sample_users = match &args.users {
+        None => users::builtin_users(&matching),
+        Some(path) => match read(path).and_then(|t| users::read_users(&t, &matching)) {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("scimcheck: {}: {e}\nnothing was sent", path.display());
+                return Exit::Usage;
+            }
+        },
+    };
+    let seed = args
+        .seed
+        .unwrap_or_else(|| crate::generate::write::seed_of(&text));
+    let options = traffic::Options {
+        seed,
+        now: time::OffsetDateTime::now_utc(),
+        export_name: file_name(&file),
+    };
+    let derivation =
+        match traffic::derive(&config, &sample_users, &users::builtin_groups(), &options) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("scimcheck: {file}: {e}\nnothing was sent");
+                return Exit::Usage;
+            }
+        };
+    for note in &derivation.notes {
+        outln!("scimcheck: {note}");
+    }
+    if derivation.suites.is_empty() {
+        eprintln!(
+            "scimcheck: {file}: no enabled object mapping provisions anything: nothing to replay"
+        );
+        return Exit::Usage;
+    }
+    let files: Vec<(String, String, String)> = derivation
+        .suites
+        .iter()
+        .map(|s| {
+            (
+                s.file_name.clone(),
+                s.text(),
+                format!("{} scenarios, {} steps", s.scenarios, s.steps),
+            )
+        })
+        .collect();
+    write_and_run(args, files)
+}
+
+pub fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// The suite of the logged changes chosen, as (file name, text, summary).
+pub fn log_suite(
+    log: &std::path::Path,
+    config: Option<&crate::generate::entra::export::Export>,
+    args: &ReplayArgs,
+) -> Result<Vec<(String, String, String)>, String> {
+    use crate::generate::entra::{logs, users};
+    let csv = log
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let mut changes = if csv {
+        crate::generate::entra::logs_csv::read(log)?
+    } else {
+        let text = std::fs::read_to_string(log).map_err(|e| format!("cannot read it: {e}"))?;
+        logs::read(&text)?
+    };
+    for note in logs::map_targets(&mut changes, config) {
+        outln!("scimcheck: {note}");
+    }
+    let chosen = logs::select(&changes, args.change_id.as_deref(), args.user.as_deref())?;
+    for change in &chosen {
+        let who = change
+            .user_principal_name
+            .as_deref()
+            .unwrap_or(&change.display_name);
+        if change.group {
+            outln!(
+                "scimcheck: change {} ({} of group {who}): group changes are not replayed from logs",
+                change.change_id,
+                change.action.name()
+            );
+            continue;
+        }
+        outln!(
+            "scimcheck: change {} ({} of {who} at {}): {}",
+            change.change_id,
+            change.action.name(),
+            change.when,
+            logs::logged_answer(change)
+        );
+    }
+    let name = file_name(&log.display().to_string());
+    let suite = users::with_run_id(logs::suite(&chosen, &logs::Matching::of(config), &name));
+    let scenarios = suite["scenarios"].as_array().map_or(0, Vec::len);
+    if scenarios == 0 {
+        return Err("none of the chosen changes is a user's: nothing to replay".into());
+    }
+    let origin =
+        format!("Derived by `scimcheck replay --entra-log {name}` from the logged changes.");
+    let body = crate::generate::write::to_yaml(&suite);
+    Ok(vec![(
+        "entra-log-replay.yaml".into(),
+        crate::generate::write::with_header(&origin, &body),
+        format!("{scenarios} logged changes"),
+    )])
+}
+
+/// The suite of Okta's traffic for a profile mapping, as (file name, text, summary).
+pub fn okta_suite(mapping: &std::path::Path) -> Result<Vec<(String, String, String)>, String> {
+    use crate::generate::{entra::users, okta};
+    let text = std::fs::read_to_string(mapping).map_err(|e| format!("cannot read it: {e}"))?;
+    let (properties, notes) = okta::read(&text)?;
+    for note in notes {
+        outln!("scimcheck: {note}");
+    }
+    let name = file_name(&mapping.display().to_string());
+    let suite = users::with_run_id(okta::suite(&properties, &users::builtin_users(&[]), &name));
+    let scenarios = suite["scenarios"].as_array().map_or(0, Vec::len);
+    let origin = format!("Derived by `scimcheck replay --okta-mapping {name}`.");
+    let body = crate::generate::write::to_yaml(&suite);
+    Ok(vec![(
+        "okta-replay-users.yaml".into(),
+        crate::generate::write::with_header(&origin, &body),
+        format!("{scenarios} scenarios"),
+    )])
+}
+
+/// Writes the derived suites and runs them as `run --no-builtin --suites DIR`.
+pub fn write_and_run(mut args: ReplayArgs, files: Vec<(String, String, String)>) -> Exit {
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|(n, t, _)| (n.clone(), t.clone()))
+        .collect();
+    match crate::generate::write::write_all(&args.emit_suite, &texts) {
+        Ok(paths) => {
+            for (path, (_, _, summary)) in paths.iter().zip(&files) {
+                outln!(
+                    "scimcheck: wrote {} ({summary}); run it again with `scimcheck run --no-builtin --suites {}`",
+                    path.display(),
+                    args.emit_suite.display()
+                );
+            }
+        }
+        Err(e) => {
+            eprintln!("scimcheck: {e}; nothing was sent");
+            return Exit::Usage;
+        }
+    }
+    args.run.suites.suites = vec![args.emit_suite.clone()];
+    args.run.suites.no_builtin = true;
+    run(args.run)
+}

@@ -1,0 +1,217 @@
+//! `scimcheck run`: the built-in and the user's suites against a target
+//! (or the built-in double), with the verdict, the reports and the exit status.
+
+use super::*;
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub suites: SuiteArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How many scenarios run at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Where snapshots live.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshots: PathBuf,
+    /// Write new or changed snapshots instead of failing on them.
+    #[arg(long)]
+    pub accept_snapshots: bool,
+    /// Fail the run on advice (SHOULD-level findings) too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also write a report, as KIND=PATH with KIND junit, json, har or html (repeatable).
+    #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
+    pub reports: Vec<(ReportKind, PathBuf)>,
+    /// Overwrite report files that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Print every exchange as it finishes: request and answer, bodies excerpted.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+pub fn run(args: RunArgs) -> Exit {
+    if let Err(code) = refuse_overwrite(args.reports.iter().map(|(_, p)| p.as_path()), args.force) {
+        return code;
+    }
+    let plan = match load(&args.suites) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    runtime().block_on(async move {
+        // With no target, the built-in double; it lives as long as the run.
+        // Protected by a token (the user's, or a fresh one), so authentication is tested too.
+        let (mut target, double) = match target_or_double(&args.target, args.target.token.clone()).await {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let base_url = target.base_url.clone();
+        // A real tenant gets Entra's own pace (gallery apps are asked to
+        // sustain 25 requests a second per tenant), so a run is never harsher
+        // than Entra itself; the built-in double none.
+        target.rate = match (args.target.rate, &double) {
+            (Some(rate), _) => Some(rate),
+            (None, Some(_)) => None,
+            (None, None) => Some(DEFAULT_RATE),
+        };
+        let secrets = target.secrets();
+        if secrets.iter().any(|s| s.chars().count() < crate::target::SHORT_SECRET) {
+            eprintln!(
+                "scimcheck: a credential is shorter than {} characters: it is redacted where it stands alone, not inside other words, so it may show within them",
+                crate::target::SHORT_SECRET
+            );
+        }
+        // One message, before anything else, for a target that is not there,
+        // refuses the credentials or has no SCIM endpoint at that path.
+        let probed = match runner::preflight(&target).await {
+            Ok(probed) => probed,
+            Err(e) => {
+                eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
+                return match e {
+                    RunError::Setup(_) => Exit::Usage,
+                    _ => Exit::Unreachable,
+                };
+            }
+        };
+        let suites = &args.suites;
+        let (plan, missing) = runner::with_schema_driven(plan, &target, !suites.no_builtin, &suites.profiles, &suites.filters).await;
+        if let Some(why) = missing {
+            eprintln!(
+                "scimcheck: no schema-driven checks, and RFC 7643's core schema is assumed for optional attributes: {}",
+                redact(&why, &secrets)
+            );
+        }
+        if plan.suites.is_empty() {
+            eprintln!("scimcheck: no scenario matches the filters");
+            return Exit::Usage;
+        }
+        let scenarios = plan.scenarios().count();
+        // Named before the first write, so that a killed run can be cleaned up.
+        let run_id = crate::exec::new_run_id();
+        match &double {
+            Some(_) => outln!("scimcheck: no --base-url given, running {scenarios} scenarios against the built-in SCIM double at {base_url} (run {run_id})"
+            ),
+            None => outln!("scimcheck: running {scenarios} scenarios against {} (run {run_id})", redact(&base_url, &secrets)),
+        }
+        let interrupt = Interrupt::default();
+        let live = std::sync::Arc::new(Live::new(scenarios, Display::detect(), secrets.clone(), args.verbose));
+        on_interrupt(interrupt.clone(), live.clone(), run_id.clone());
+        let settings = RunSettings {
+            target,
+            concurrency: args.concurrency,
+            snapshots: SnapshotStore {
+                dir: args.snapshots.clone(),
+                accept: args.accept_snapshots,
+            },
+            run_id: Some(run_id),
+            interrupt: interrupt.clone(),
+            observer: Some(live.clone()),
+            probed: Some(probed),
+        };
+        let report = runner::run(&plan, settings).await;
+        live.done();
+        let report = match report {
+            Ok(report) => report,
+            Err(e @ (RunError::Unreachable { .. } | RunError::Credentials { .. } | RunError::NoScim { .. })) => {
+                eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
+                return Exit::Unreachable;
+            }
+            Err(e) => {
+                eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
+                return Exit::Usage;
+            }
+        };
+        let verdicts = verdict::verdicts(&report.results);
+        out!("{}", verdict::render(&verdicts, &secrets));
+        out!("{}", leftovers(&report.results, &secrets));
+        out!("{}", swept(report.swept.as_ref(), &secrets));
+        let run_info = RunInfo::new(&report.run_id, &base_url);
+        for (kind, path) in &args.reports {
+            let text = match kind {
+                ReportKind::Junit => junit::render(&report.run_id, &report.results, &secrets),
+                ReportKind::Json => json::render(&run_info, &report.results, &secrets),
+                ReportKind::Html => html::render(&run_info, &report.results, &secrets),
+                ReportKind::Har => har::render(&report.results, &secrets),
+            };
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("scimcheck: cannot write the report {}: {e}", path.display());
+                return Exit::Usage;
+            }
+        }
+        let tally = Tally::of(&report.results);
+        outln!(
+            "\nrun {} (its id names everything it created; `scimcheck cleanup --run-id {}` removes what a run left behind)",
+            report.run_id, report.run_id
+        );
+        if tally.must + tally.advice + tally.info > 0 {
+            let should = if args.strict { "failing the run (--strict)" } else { "not blocking; --strict makes them fail the run" };
+            let causes = verdict::distinct_causes(&report.results);
+            outln!("checks that did not hold: {} MUST in {causes} distinct cause{} (failing the run), {} SHOULD ({should}), {} INFO (for the record)", tally.must, if causes == 1 { "" } else { "s" }, tally.advice, tally.info);
+        }
+        if tally.not_run + tally.setup > 0 {
+            outln!("not assessed: {} step{} not run, {} fixture{} that could not be set up (the verdict above names them)", tally.not_run, if tally.not_run == 1 { "" } else { "s" }, tally.setup, if tally.setup == 1 { "" } else { "s" });
+        }
+        outln!("{tally}");
+        if interrupt.is_set() {
+            Exit::Interrupted
+        } else if tally.failed > 0 || (args.strict && tally.advice > 0) {
+            Exit::Failed
+        } else {
+            Exit::Passed
+        }
+    })
+}
+
+/// What the sweep after creates of unknown outcome found and removed.
+pub fn swept(
+    swept: Option<&Result<crate::cleanup::CleanupReport, String>>,
+    secrets: &[String],
+) -> String {
+    let text = match swept {
+        None => return String::new(),
+        Some(Err(why)) => format!(
+            "\nSome creates answered an error or no id; the run's resources could not be looked for by name ({why}): `scimcheck cleanup --run-id <the run id below>` tries again\n"
+        ),
+        Some(Ok(report)) => {
+            let mut text = format!(
+                "\nSome creates answered an error or no id; looked for the run's resources by name: {} deleted\n",
+                report.deleted.len()
+            );
+            for failed in &report.failed {
+                text.push_str(&format!("  NOT deleted {failed}\n"));
+            }
+            text
+        }
+    };
+    shown(&text, secrets)
+}
+
+/// What could not be cleaned up, so a person can remove it.
+pub fn leftovers(results: &[crate::exec::ScenarioResult], secrets: &[String]) -> String {
+    let mut out = String::new();
+    for result in results {
+        // A resource left alone is someone else's now: not to be removed.
+        for cleanup in result.cleanups.iter().filter(|c| !c.left_alone) {
+            match (&cleanup.problem, &cleanup.exchange) {
+                (Some(problem), Some(exchange)) => out.push_str(&format!(
+                    "  {} {} ({problem})\n",
+                    exchange.request.method, exchange.request.url
+                )),
+                // No request could be built: the problem names the create.
+                (Some(problem), None) => out.push_str(&format!("  {problem}\n")),
+                _ => {}
+            }
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    redact(
+        &format!(
+            "\nNot cleaned up (retry with `scimcheck cleanup --run-id <the run id below>`, or remove by hand):\n{out}"
+        ),
+        secrets,
+    )
+}
