@@ -121,7 +121,7 @@ proptest! {
 
     #[test]
     fn the_patch_path_parser_never_panics(text in "[a-z\\[\\]\\.: \"é]{0,30}") {
-        let _ = patch::PatchPath::parse(&text);
+        let _ = scimcheck::scim::path::ValuePath::parse(&text);
     }
 
     #[test]

@@ -11,54 +11,13 @@ use serde_json::{Map, Value};
 
 use super::error::ScimError;
 use super::resource::{canonical_single, canonical_value};
-use crate::scim::filter::{AttrPath, CompareOp, Context, Filter, matches};
+use crate::scim::filter::{CompareOp, Context, Filter, matches};
+use crate::scim::path::ValuePath;
 use crate::scim::schema::{Attr, Mutability, PATCH_OP, ResourceSchema, Type};
 
-/// `attr`, `attr.sub`, `attr[filter]`, `attr[filter].sub`, each optionally URN-qualified.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatchPath {
-    pub attr: AttrPath,
-    pub filter: Option<Filter>,
-}
-
-impl PatchPath {
-    pub fn parse(text: &str) -> Result<PatchPath, ScimError> {
-        let invalid =
-            |why: String| ScimError::invalid_path(format!("invalid path `{text}`: {why}"));
-        let Some(open) = text.find('[') else {
-            return AttrPath::parse(text.trim())
-                .map(|attr| PatchPath { attr, filter: None })
-                .map_err(invalid);
-        };
-        // The last `]` after the `[`: one before it does not close it.
-        let close = text[open..]
-            .rfind(']')
-            .map(|i| open + i)
-            .ok_or_else(|| invalid("`[` is not closed".into()))?;
-        let mut attr = AttrPath::parse(text[..open].trim()).map_err(invalid)?;
-        if attr.sub.is_some() {
-            return Err(invalid(
-                "a value filter applies to a multi-valued attribute, not a sub-attribute".into(),
-            ));
-        }
-        let filter = Filter::parse(&text[open + 1..close]).map_err(&invalid)?;
-        let after = &text[close + 1..];
-        if !after.is_empty() {
-            let sub = after
-                .strip_prefix('.')
-                .filter(|s| {
-                    !s.is_empty()
-                        && s.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '$' || c == '_')
-                })
-                .ok_or_else(|| invalid(format!("unexpected `{after}` after the filter")))?;
-            attr.sub = Some(sub.to_string());
-        }
-        Ok(PatchPath {
-            attr,
-            filter: Some(filter),
-        })
-    }
+/// A PATCH path; one that does not parse is refused with scimType invalidPath.
+fn patch_path(text: &str) -> Result<ValuePath, ScimError> {
+    ValuePath::parse(text).map_err(ScimError::invalid_path)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +106,7 @@ fn apply_one(
                         apply_at(schema, resource, op, &path, Some(v))?;
                     }
                 } else {
-                    apply_at(schema, resource, op, &PatchPath::parse(key)?, Some(v))?;
+                    apply_at(schema, resource, op, &patch_path(key)?, Some(v))?;
                 }
             }
             Ok(())
@@ -177,7 +136,7 @@ fn apply_one(
                     ))),
                 };
             }
-            apply_at(schema, resource, op, &PatchPath::parse(text)?, value)
+            apply_at(schema, resource, op, &patch_path(text)?, value)
         }
     }
 }
@@ -189,8 +148,8 @@ fn attribute_entries(map: &Map<String, Value>) -> impl Iterator<Item = (&String,
         .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
 }
 
-fn target_path(urn: &str, name: &str) -> Result<PatchPath, ScimError> {
-    PatchPath::parse(&format!("{urn}:{name}"))
+fn target_path(urn: &str, name: &str) -> Result<ValuePath, ScimError> {
+    patch_path(&format!("{urn}:{name}"))
 }
 
 /// The object that holds a top-level attribute, if it is there.
@@ -227,7 +186,7 @@ fn apply_at(
     schema: &ResourceSchema,
     resource: &mut Map<String, Value>,
     op: Op,
-    path: &PatchPath,
+    path: &ValuePath,
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
     let attr = &path.attr;
@@ -623,7 +582,7 @@ mod tests {
             "ém[a eq 1]",
             "name.givenName[a eq 1]",
         ] {
-            let err = PatchPath::parse(bad).unwrap_err();
+            let err = patch_path(bad).unwrap_err();
             assert_eq!(err.scim_type, Some("invalidPath"), "{bad}");
         }
     }

@@ -4,6 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::scim::filter::{CompareOp, Filter};
+use crate::scim::path::ValuePath;
+
 pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const CORE_GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
@@ -23,34 +26,31 @@ pub enum TargetPath {
 }
 
 impl TargetPath {
+    /// Reads a target with the SCIM path grammar (RFC 7644 3.5.2) that the
+    /// double's PATCH engine uses; a value filter must be one `key eq value`
+    /// comparison and be followed by a sub-attribute, which is what Entra writes.
     pub fn parse(target: &str) -> Option<TargetPath> {
-        if target.starts_with("urn:") {
-            let (urn, rest) = target.rsplit_once(':')?;
-            if rest.is_empty() {
-                return None;
+        let path = ValuePath::parse(target).ok()?;
+        let attr = path.attr;
+        let mut parts = vec![attr.name];
+        parts.extend(attr.sub);
+        match (attr.uri, path.filter) {
+            (Some(urn), None) => Some(TargetPath::Extension { urn, path: parts }),
+            (None, None) => Some(TargetPath::Simple(parts)),
+            (None, Some(Filter::Compare(key, CompareOp::Eq, value))) if parts.len() == 2 => {
+                let key_value = match value {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                Some(TargetPath::Filtered {
+                    sub: parts.pop()?,
+                    attribute: parts.pop()?,
+                    key: key.name,
+                    key_value,
+                })
             }
-            return Some(TargetPath::Extension {
-                urn: urn.to_string(),
-                path: rest.split('.').map(str::to_string).collect(),
-            });
+            _ => None,
         }
-        if let Some((attribute, rest)) = target.split_once('[') {
-            let (filter, after) = rest.split_once(']')?;
-            let sub = after.strip_prefix('.')?.to_string();
-            let (key, value) = filter.split_once(" eq ")?;
-            let key_value = value.trim().trim_matches('"').to_string();
-            return Some(TargetPath::Filtered {
-                attribute: attribute.trim().to_string(),
-                key: key.trim().to_string(),
-                key_value,
-                sub,
-            });
-        }
-        let parts: Vec<String> = target.split('.').map(str::to_string).collect();
-        parts
-            .iter()
-            .all(|p| !p.is_empty())
-            .then_some(TargetPath::Simple(parts))
     }
 
     /// The top-level attribute it writes, lower-cased (`emails`, `name`).
