@@ -199,7 +199,7 @@ async fn list(
         let url = format!(
             "{}/{endpoint}?filter={}&startIndex={start}&count={PAGE}",
             target.base_url,
-            crate::exec::encode(&filter)
+            crate::target::encode(&filter)
         );
         let exchange = send_with_retries(
             client,

@@ -23,7 +23,7 @@ use crate::ownership::{self, Identity, Ledger, Resource};
 use crate::plan::{
     Body, CREATED_ID, Capture, CaptureFrom, Plan, RequestPlan, ScenarioPlan, StepPlan, SuitePlan,
 };
-use crate::target::Target;
+use crate::target::{Target, encode};
 use crate::template::{RenderError, Scope};
 
 /// Told what happens as a run goes (the terminal's live view).
@@ -59,52 +59,7 @@ pub struct RunContext {
     pub deleted: std::sync::Mutex<std::collections::HashSet<Resource>>,
 }
 
-/// How long pending cleanups may take once a run is interrupted.
-pub const CLEANUP_BUDGET: Duration = Duration::from_secs(30);
-
-/// Set when the user interrupts a run (SIGINT, SIGTERM, SIGHUP): no new step
-/// starts, a request under way finishes (within its timeout, and without
-/// waiting out a 429 again), so that what it created can be cleaned up, and
-/// the pending cleanups run within [`CLEANUP_BUDGET`].
-#[derive(Debug, Clone)]
-pub struct Interrupt {
-    at: Arc<std::sync::OnceLock<std::time::Instant>>,
-    /// Wakes whoever waits for the interruption (a 429's back-off).
-    fired: Arc<tokio::sync::watch::Sender<bool>>,
-}
-
-impl Default for Interrupt {
-    fn default() -> Interrupt {
-        Interrupt {
-            at: Default::default(),
-            fired: Arc::new(tokio::sync::watch::Sender::new(false)),
-        }
-    }
-}
-
-impl Interrupt {
-    pub fn trigger(&self) {
-        let _ = self.at.set(std::time::Instant::now());
-        self.fired.send_replace(true);
-    }
-
-    pub fn is_set(&self) -> bool {
-        self.at.get().is_some()
-    }
-
-    /// Completes once triggered (at once if it already was).
-    pub async fn triggered(&self) {
-        let mut fired = self.fired.subscribe();
-        let _ = fired.wait_for(|fired| *fired).await;
-    }
-
-    /// The time left for cleanups: unbounded (None) unless interrupted.
-    fn cleanup_time_left(&self) -> Option<Duration> {
-        self.at
-            .get()
-            .map(|at| CLEANUP_BUDGET.saturating_sub(at.elapsed()))
-    }
-}
+pub use crate::interrupt::{CLEANUP_BUDGET, Interrupt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -1500,29 +1455,4 @@ pub fn render_request(
 fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
     headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     headers.push((name.to_ascii_lowercase(), value));
-}
-
-/// Everything but RFC 3986's unreserved characters is percent-encoded, spaces
-/// as `%20` (not `+`), as the provisioning clients send them.
-const QUERY_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-pub(crate) fn encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, QUERY_COMPONENT).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::encode;
-
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(
-            encode(r#"userName eq "a+b@x""#),
-            "userName%20eq%20%22a%2Bb%40x%22"
-        );
-    }
 }

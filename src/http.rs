@@ -261,7 +261,7 @@ impl Client {
     pub async fn send_until(
         &self,
         request: SentRequest,
-        stop: &crate::exec::Interrupt,
+        stop: &crate::interrupt::Interrupt,
     ) -> Exchange {
         self.send_bounded(request, Some(stop)).await
     }
@@ -269,7 +269,7 @@ impl Client {
     async fn send_bounded(
         &self,
         request: SentRequest,
-        stop: Option<&crate::exec::Interrupt>,
+        stop: Option<&crate::interrupt::Interrupt>,
     ) -> Exchange {
         let mut server_time = Duration::ZERO;
         let mut started_at = None;

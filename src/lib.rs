@@ -27,6 +27,7 @@ pub mod exec;
 pub mod gate;
 pub mod generate;
 pub mod http;
+pub mod interrupt;
 pub mod live;
 pub mod load;
 pub mod normalize;

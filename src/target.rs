@@ -160,7 +160,7 @@ fn encodings(secret: &str) -> Vec<String> {
     let mut out = vec![
         percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
             .to_string(),
-        crate::exec::encode(secret),
+        encode(secret),
         STANDARD.encode(secret),
         STANDARD_NO_PAD.encode(secret),
         URL_SAFE_NO_PAD.encode(secret),
@@ -329,6 +329,19 @@ pub fn redact_json(value: &mut serde_json::Value, secrets: &[String]) {
     }
 }
 
+/// Everything but RFC 3986's unreserved characters is percent-encoded, spaces
+/// as `%20` (not `+`), as the provisioning clients send them.
+const QUERY_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A query value as the provisioning clients send it.
+pub(crate) fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, QUERY_COMPONENT).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +432,14 @@ mod tests {
         assert_eq!(
             redact(&text, &secrets),
             "auth=Basic *** key=*** password=***"
+        );
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            encode(r#"userName eq "a+b@x""#),
+            "userName%20eq%20%22a%2Bb%40x%22"
         );
     }
 }

@@ -3,7 +3,8 @@
 
 mod common;
 
-use scimcheck::requirements::{self, Level, Standing};
+use scimcheck::report::coverage::{self as requirements, Standing};
+use scimcheck::requirements::Level;
 
 #[test]
 fn every_testable_must_has_a_check() {
@@ -45,7 +46,7 @@ fn the_cli_lists_the_catalogue_as_json() {
         .unwrap();
     assert!(out.status.success());
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(listed.len(), requirements::catalogue().len());
+    assert_eq!(listed.len(), scimcheck::requirements::catalogue().len());
     let create = listed
         .iter()
         .find(|r| r["id"] == "RFC7644-3.3/create-answers-201")
@@ -117,7 +118,7 @@ async fn the_json_report_gives_each_requirement_its_standing() {
     let info = scimcheck::report::RunInfo::new("r1", &double.base_url());
     let report = scimcheck::report::json::model(&info, &results, &[]);
     let listed = report["requirements"].as_array().unwrap();
-    assert_eq!(listed.len(), requirements::catalogue().len());
+    assert_eq!(listed.len(), scimcheck::requirements::catalogue().len());
     let delete = listed
         .iter()
         .find(|r| r["id"] == "RFC7644-3.6/delete-204")

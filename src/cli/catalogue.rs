@@ -11,7 +11,7 @@ pub fn requirements(format: &str) -> Exit {
             return Exit::Usage;
         }
     };
-    let listed = crate::requirements::listing(&plan);
+    let listed = crate::report::coverage::listing(&plan);
     if format == "json" {
         println!(
             "{}",

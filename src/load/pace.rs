@@ -363,7 +363,7 @@ pub(super) fn match_request(
     request.url = format!(
         "{}?filter={}{extra}",
         request.url,
-        crate::exec::encode(&filter)
+        crate::target::encode(&filter)
     );
     request
 }

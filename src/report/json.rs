@@ -347,10 +347,11 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
         })
         .collect();
     let mut coverage = Coverage::default();
-    let requirements = crate::requirements::standings(results)
+    let requirements = crate::report::coverage::standings(results)
         .into_iter()
         .map(|(r, standing)| {
-            use crate::requirements::{Level, Standing};
+            use crate::report::coverage::Standing;
+            use crate::requirements::Level;
             let must = r.level == Level::Must;
             match standing {
                 Standing::Passed => coverage.passed += 1,

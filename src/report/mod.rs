@@ -1,5 +1,6 @@
 //! Rendering results. Every renderer redacts the target's secrets.
 
+pub mod coverage;
 pub mod har;
 pub mod html;
 pub mod json;

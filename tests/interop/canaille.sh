@@ -10,12 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/interop/loopback.sh
 
-venv=target/interop-canaille-venv
-venv_with "$venv" tests/interop/requirements-canaille.txt
-
-cargo build --locked --quiet --bin scimcheck
-port=$(free_port)
-out=$(mktemp -d)
+interop_setup target/interop-canaille-venv tests/interop/requirements-canaille.txt
 export SCIM_TOKEN="interop-$(date +%s)-$$" SCIM_DB="$out/canaille.sqlite3"
 "$venv/bin/python" tests/interop/canaille/serve.py "$port" >"$out/server.log" 2>&1 &
 server=$!

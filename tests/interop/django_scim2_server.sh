@@ -10,12 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/interop/loopback.sh
 
-venv=target/interop-django-venv
-venv_with "$venv" tests/interop/requirements-django.txt
-
-cargo build --locked --quiet --bin scimcheck
-port=$(free_port)
-out=$(mktemp -d)
+interop_setup target/interop-django-venv tests/interop/requirements-django.txt
 export SCIM_TOKEN="interop-$(date +%s)-$$" SCIM_DB="$out/db.sqlite3"
 export DJANGO_SETTINGS_MODULE=settings PYTHONPATH="$PWD/tests/interop/django"
 "$venv/bin/django-admin" migrate -v0

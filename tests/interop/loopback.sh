@@ -38,3 +38,15 @@ judge_run() {
     return 1
   fi
 }
+
+# What every interop run needs before its server starts: the venv $1 (kept
+# under target/) with the pinned requirements $2, a debug scimcheck, a free
+# port in $port and a scratch folder in $out (the caller removes it on exit,
+# with the server it starts).
+interop_setup() {
+  venv=$1
+  venv_with "$venv" "$2"
+  cargo build --locked --quiet --bin scimcheck
+  port=$(free_port)
+  out=$(mktemp -d)
+}

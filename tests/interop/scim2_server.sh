@@ -7,13 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/interop/loopback.sh
 
-venv=target/interop-server-venv
-venv_with "$venv" tests/interop/requirements-server.txt
-
-cargo build --locked --quiet --bin scimcheck
-port=$(free_port)
+interop_setup target/interop-server-venv tests/interop/requirements-server.txt
 token="interop-$(date +%s)-$$"
-out=$(mktemp -d)
 "$venv/bin/scim2-server" --hostname 127.0.0.1 --port "$port" --bearer-token "$token" >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$out"' EXIT
