@@ -108,6 +108,7 @@ async fn per_request_overhead() {
         snapshots: SnapshotStore {
             dir: std::env::temp_dir(),
             accept: false,
+            all: false,
         },
         features: None,
         interrupt: Default::default(),

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::check::schema::SchemaSet;
-use crate::check::snapshot::SnapshotStore;
+use crate::check::snapshot::{SnapshotOutcome, SnapshotStore};
 use crate::check::{CheckContext, Checked, Failure, check_response};
 use crate::diagnostic::Span;
 use crate::http::{Client, Exchange, ReceivedResponse, SentRequest, TransportError};
@@ -520,6 +520,7 @@ pub async fn run_scenario(
             scope: &mut scope,
             cleanups: &mut cleanups,
             ledger: &mut ledger,
+            seen_ids: Vec::new(),
         };
         run_steps(ctx, suite, scenario, &mut run, &mut result).await;
     }
@@ -616,6 +617,9 @@ struct StepsRun<'a> {
     scope: &'a mut Scope,
     cleanups: &'a mut Vec<PendingCleanup>,
     ledger: &'a mut Ledger,
+    /// The ids the scenario's answers held, in the order first seen: a
+    /// drift snapshot names each by its place (`[id-2]`), the same in every run.
+    seen_ids: Vec<String>,
 }
 
 /// Runs the steps in order. A step runs only when every step it builds on
@@ -723,7 +727,16 @@ async fn run_steps(
                 continue;
             }
         }
-        run_step(ctx, suite, step, run, &mut captured, &mut step_result).await;
+        run_step(
+            ctx,
+            suite,
+            &scenario.id,
+            step,
+            run,
+            &mut captured,
+            &mut step_result,
+        )
+        .await;
         // Checked: only what a report shows is kept.
         for exchange in step_result
             .exchange
@@ -741,7 +754,10 @@ async fn run_steps(
             // after it build on (the resource is there, its captures taken):
             // they still run. A wrong status, a missing capture or a check
             // of what a read saw leaves them on ground that is not there.
-            if !step_result.wrote_as_asked(&step.request.method) {
+            // Drift alone (an answer other than its snapshot) leaves what
+            // the steps build on in place: they run, and show their own.
+            let only_drift = step_result.failures.iter().all(|f| f.check == DRIFT_CHECK);
+            if !step_result.wrote_as_asked(&step.request.method) && !only_drift {
                 blocked_by.insert(&step.id, &step.id);
             }
             for capture in &step.captures {
@@ -983,6 +999,7 @@ fn not_offered(
 async fn run_step(
     ctx: &RunContext,
     suite: &SuitePlan,
+    scenario_id: &str,
     step: &StepPlan,
     run: &mut StepsRun<'_>,
     captured: &mut Vec<(String, Value)>,
@@ -1091,6 +1108,23 @@ async fn run_step(
         };
         *failures = checked.failures;
         *names = applied;
+    }
+    if ctx.snapshots.all
+        && let Some(drift) = drifted(
+            &check_ctx,
+            Answer {
+                scenario_id,
+                step,
+                response: &response,
+                base_url: &ctx.target.base_url,
+                captured,
+                secrets: &ctx.secrets,
+            },
+            &mut run.seen_ids,
+        )
+    {
+        result.failures.push(drift);
+        result.checks.push(DRIFT_CHECK.into());
     }
     // Captures are taken whatever the checks said: a step answered with a
     // wrong status passes none on, but its cleanup still finds what it
@@ -1225,6 +1259,132 @@ async fn run_step(
 }
 
 /// What a capture finds in an answer, if anything.
+/// A GET of /Users or /Groups without a filter: its answer is the tenant's.
+fn response_is_whole_collection(step: &StepPlan) -> bool {
+    let request = &step.request;
+    let path = request
+        .path
+        .render_path(&Scope::default())
+        .unwrap_or_default();
+    request.method == http::Method::GET
+        && request.path.is_literal()
+        && ["/users", "/groups"]
+            .iter()
+            .any(|c| path.to_ascii_lowercase().trim_end_matches('/').ends_with(c))
+        && !request.query.iter().any(|(k, _)| k == "filter")
+}
+
+/// Every id an answer holds, depth first, each once: string `id` members,
+/// and the last segment of each `location` (a bulk operation's result).
+fn collect_ids(value: &Value, seen: &mut Vec<String>) {
+    fn add(id: &str, seen: &mut Vec<String>) {
+        if !id.is_empty() && !seen.iter().any(|s| s == id) {
+            seen.push(id.to_string());
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("id", Value::String(id)) => add(id, seen),
+                    ("location", Value::String(url)) => add(
+                        url.trim_end_matches('/')
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or_default(),
+                        seen,
+                    ),
+                    _ => collect_ids(v, seen),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_ids(v, seen)),
+        _ => {}
+    }
+}
+
+/// The check `--snapshot-all` adds to every step that got an answer.
+pub const DRIFT_CHECK: &str = "snapshot (drift)";
+
+/// One step's answer, and what its drift snapshot placeholders.
+struct Answer<'a> {
+    scenario_id: &'a str,
+    step: &'a StepPlan,
+    response: &'a ReceivedResponse,
+    base_url: &'a str,
+    captured: &'a [(String, Value)],
+    secrets: &'a [String],
+}
+
+/// With `--snapshot-all`: the step's answer (status and normalized body)
+/// against its snapshot `<scenario>__<step>`; a failure when it is new or
+/// changed, with the diff. Besides what every snapshot placeholders, the
+/// base URL (a double's port) and every id the scenario's answers held are
+/// replaced, so that a second run against the same server matches. A list
+/// of a whole collection (a GET without a filter) holds what other
+/// scenarios and other users made: it is not snapshotted.
+fn drifted(ctx: &CheckContext, answer: Answer, seen_ids: &mut Vec<String>) -> Option<Failure> {
+    let Answer {
+        scenario_id,
+        step,
+        response,
+        ..
+    } = answer;
+    if response_is_whole_collection(step) {
+        return None;
+    }
+    let parsed = response.json().ok();
+    if let Some(v) = &parsed {
+        collect_ids(v, seen_ids);
+    }
+    let placeholders = answer
+        .captured
+        .iter()
+        .cloned()
+        .chain(
+            seen_ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (format!("id-{}", i + 1), Value::String(id.clone()))),
+        )
+        .chain([(
+            "base_url".to_string(),
+            Value::String(answer.base_url.to_string()),
+        )]);
+    let normalizer = Normalizer::new(&ctx.scope.run_id, placeholders, answer.secrets);
+    let body = match parsed {
+        Some(v) => normalizer.normalize(&v),
+        None if response.body.is_empty() => Value::Null,
+        // Not JSON: its text, with the same placeholders.
+        None => normalizer.normalize(&Value::String(
+            String::from_utf8_lossy(&response.body).into_owned(),
+        )),
+    };
+    let answer = serde_json::json!({ "status": response.status, "body": body });
+    let content = serde_json::to_string_pretty(&answer).unwrap_or_default();
+    let name = format!("{scenario_id}__{}", step.id);
+    let message = match ctx
+        .snapshots
+        .compare(ctx.suite_slug, ctx.source_name, &name, &content)
+    {
+        Ok(SnapshotOutcome::Matches | SnapshotOutcome::Written(_)) => return None,
+        Ok(SnapshotOutcome::New { pending }) => format!(
+            "no snapshot of this answer yet; it was written to {} (accept it with `cargo insta review` or --accept-snapshots)",
+            pending.display()
+        ),
+        Ok(SnapshotOutcome::Differs { diff, pending }) => format!(
+            "the answer changed since its snapshot (new version in {}):\n{diff}",
+            pending.display()
+        ),
+        Err(e) => format!("cannot read or write the snapshot: {e}"),
+    };
+    Some(Failure {
+        check: DRIFT_CHECK.into(),
+        message,
+        span: Some(step.span.clone()),
+    })
+}
+
 fn capture_value(capture: &Capture, response: &ReceivedResponse) -> Option<Value> {
     match &capture.from {
         CaptureFrom::Pointer(pointer) => response

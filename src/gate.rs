@@ -29,6 +29,10 @@
 //! scenarios) is an *ignored* trial, never a passed one; to find which, the
 //! gate starts the server once while it lists the trials. With
 //! [`Gate::require_all`], such a scenario fails instead.
+//!
+//! Advice (a SHOULD that did not hold) is printed with its trial, which
+//! passes; with [`Gate::strict`] it fails. A failed read is shown with the
+//! write before it, where the fix usually is.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -113,6 +117,8 @@ pub struct Gate {
     excluded: Vec<String>,
     snapshots: PathBuf,
     require_all: bool,
+    strict: bool,
+    snapshot_all: bool,
 }
 
 impl Gate {
@@ -135,6 +141,8 @@ impl Gate {
             excluded: Vec::new(),
             snapshots: PathBuf::from("snapshots"),
             require_all: false,
+            strict: false,
+            snapshot_all: false,
         }
     }
 
@@ -173,6 +181,22 @@ impl Gate {
     /// instead of being ignored.
     pub fn require_all(mut self) -> Gate {
         self.require_all = true;
+        self
+    }
+
+    /// A trial with advice (a SHOULD that did not hold) fails, as the CLI's
+    /// `--strict` does; without it the advice is printed and the trial passes.
+    pub fn strict(mut self) -> Gate {
+        self.strict = true;
+        self
+    }
+
+    /// Snapshots every step's answer (status and normalized body) under the
+    /// snapshot folder, as `run --snapshot-all` does: a release that changes
+    /// what the server answers fails its trial with the diff, even where
+    /// every check holds; `cargo insta review` accepts the change.
+    pub fn snapshot_all(mut self) -> Gate {
+        self.snapshot_all = true;
         self
     }
 
@@ -215,8 +239,11 @@ impl Gate {
                 let snapshots = self.snapshots.clone();
                 let excluded = self.excluded.iter().any(|e| name.contains(e.as_str()));
                 let cannot_run = unmet.iter().any(|(n, _)| *n == name);
-                Trial::test(name, move || run_trial(&single, start, snapshots))
-                    .with_ignored_flag(excluded || cannot_run)
+                let (strict, all) = (self.strict, self.snapshot_all);
+                Trial::test(name, move || {
+                    run_trial(&single, start, snapshots, strict, all)
+                })
+                .with_ignored_flag(excluded || cannot_run)
             })
             .collect();
         Ok((trials, unmet))
@@ -275,7 +302,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start a runtime: {e}"))
 }
 
-fn run_trial(plan: &Plan, start: Start, snapshots: PathBuf) -> Result<(), Failed> {
+fn run_trial(
+    plan: &Plan,
+    start: Start,
+    snapshots: PathBuf,
+    strict: bool,
+    snapshot_all: bool,
+) -> Result<(), Failed> {
     runtime()?.block_on(async {
         let server = start()
             .await
@@ -288,6 +321,7 @@ fn run_trial(plan: &Plan, start: Start, snapshots: PathBuf) -> Result<(), Failed
             snapshots: SnapshotStore {
                 dir: snapshots,
                 accept: false,
+                all: snapshot_all,
             },
             run_id: None,
             interrupt: Default::default(),
@@ -299,7 +333,14 @@ fn run_trial(plan: &Plan, start: Start, snapshots: PathBuf) -> Result<(), Failed
             .map_err(|e| crate::target::redact(&e.to_string(), &secrets))?;
         let mut problems = String::new();
         for result in &report.results {
+            let advised = result.steps.iter().any(|s| !s.advice.is_empty());
             match &result.outcome {
+                Outcome::Passed if advised && strict => {
+                    problems.push_str(&terminal::scenario(result, &secrets));
+                    problems.push_str("failed on advice (Gate::strict)\n");
+                }
+                // Not a failure, but not hidden either: a SHOULD that did not hold.
+                Outcome::Passed if advised => eprint!("{}", terminal::scenario(result, &secrets)),
                 Outcome::Passed => {}
                 // Only reached with require_all, or when the server changed its mind.
                 Outcome::Skipped(reason) => problems.push_str(&format!("skipped: {reason}\n")),

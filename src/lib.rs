@@ -15,6 +15,10 @@
 //! - [`gate`] turns scenarios into libtest-mimic trials against a server under test.
 //! - `cli` is the command line: one module per mode, each a function of its
 //!   typed arguments returning an `Exit` (features `double` and `tls`).
+//! - [`generate`] produces suites: from the target's /Schemas, a customer's
+//!   Entra export or log, an Okta mapping.
+//! - [`scim`] is the SCIM vocabulary under all of them (attribute model,
+//!   filters, paths), pure; [`requirements`] is the catalogue, as data.
 
 pub mod check;
 pub mod cleanup;
@@ -39,7 +43,6 @@ pub mod report;
 pub mod required;
 pub mod requirements;
 pub mod runner;
-pub mod schema_suite;
 pub mod scim;
 pub mod signals;
 pub mod suite;

@@ -380,7 +380,7 @@ pub async fn with_schema_driven(
 }
 
 /// The suite derived from the target's own `/Schemas`
-/// ([`crate::schema_suite`]), planned and filtered like the others; None
+/// ([`crate::generate::schema`]), planned and filtered like the others; None
 /// when those schemas give nothing to check. An error says why the schemas
 /// could not be read (the discovery suite reports that as a failure).
 pub async fn schema_driven(target: &Target, filters: &[String]) -> Result<Option<Plan>, String> {
@@ -416,7 +416,7 @@ pub fn plan_schema_driven(
     config: Option<&Value>,
     base_url: &str,
 ) -> Result<Option<Plan>, String> {
-    let Some(text) = crate::schema_suite::generate(schemas, resource_types, config, base_url)
+    let Some(text) = crate::generate::schema::generate(schemas, resource_types, config, base_url)
     else {
         return Ok(None);
     };
@@ -431,12 +431,12 @@ pub fn plan_schema_driven(
         .unwrap_or(text);
     let source = match crate::generate::write::write_generated("schema-driven", &yaml) {
         Some(path) => Source::new(path.display().to_string(), yaml),
-        None => Source::new(crate::schema_suite::SOURCE_NAME, yaml),
+        None => Source::new(crate::generate::schema::SOURCE_NAME, yaml),
     };
     let suite = suite::parse(source).map_err(|d| format!("scimcheck bug: {d}"))?;
     let planned = plan(
         vec![SuiteInput {
-            slug: crate::schema_suite::SLUG.to_string(),
+            slug: crate::generate::schema::SLUG.to_string(),
             suite,
         }],
         &schema::names(),

@@ -72,7 +72,7 @@ async fn a_5xx_that_does_not_recur_alone_is_told_apart() {
     let verdicts = scimcheck::report::verdict::verdicts(&results);
     let rfc = verdicts.iter().find(|v| v.profile.id == "rfc").unwrap();
     assert!(rfc.blocking.is_empty() && rfc.under_concurrency.len() == 1);
-    let text = scimcheck::report::verdict::render(&verdicts, &[]);
+    let text = scimcheck::report::verdict::render(&verdicts, &[], false);
     assert!(text.contains("under concurrency"), "{text}");
 }
 

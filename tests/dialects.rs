@@ -48,7 +48,7 @@ async fn entra_test_connection_catches_404_for_no_match() {
         only_blocking(&verdicts),
         "entra::test-connection::test_connection › query_random_guid: status: expected 200, got 404 (detail: refused by the defect)"
     );
-    let text = verdict::render(&verdicts, &[]);
+    let text = verdict::render(&verdicts, &[], false);
     assert!(
         text.contains("Microsoft Entra ID: not ready: 1 blocking cause (1 step failing)\n"),
         "{text}"
@@ -141,7 +141,14 @@ async fn entra_advises_on_members_returned_despite_exclusion() {
         .collect();
     assert_eq!(advice.len(), 1, "{advice:?}");
     assert!(advice[0].starts_with("entra::groups::group_lifecycle › excluded_members_stay_out: json /members: expected to be absent, got"), "{advice:?}");
-    assert!(verdict::render(&verdicts, &[]).contains("Microsoft Entra ID: ready"));
+    assert!(verdict::render(&verdicts, &[], false).contains("Microsoft Entra ID: ready"));
+    // Part of a profile run clean (filters, the user's suites alone) is no certification.
+    let partial = verdict::render(&verdicts, &[], true);
+    assert!(!partial.contains(": ready"), "{partial}");
+    assert!(
+        partial.contains("Microsoft Entra ID: no blocking cause in the"),
+        "{partial}"
+    );
 }
 
 #[tokio::test]
@@ -237,7 +244,7 @@ async fn okta_tolerates_404_on_lookup_as_advice() {
         advice[0],
         "okta::users::user_lifecycle › lookup: status: expected 200, got 404 (detail: refused by the defect)"
     );
-    let text = verdict::render(&verdicts, &[]);
+    let text = verdict::render(&verdicts, &[], false);
     assert!(
         text.contains("Okta: ready") && text.contains("advice (SHOULD, not blocking):"),
         "{text}"
@@ -338,7 +345,7 @@ async fn a_refused_manager_format_does_not_hide_disable_re_enable_and_delete() {
             "entra::users::user_lifecycle: 1 step not run (blocked by `add_manager`, which failed): verify_manager"
         ]
     );
-    let text = verdict::render(&verdicts, &[]);
+    let text = verdict::render(&verdicts, &[], false);
     assert!(text.contains("not assessed (steps not run):"), "{text}");
 }
 
@@ -400,7 +407,7 @@ async fn a_failing_fixture_is_could_not_set_up_not_a_finding() {
     // The group itself is still created, renamed and looked up.
     assert!(v.blocking.is_empty(), "{:#?}", v.blocking);
     assert!(!v.ready());
-    let text = verdict::render(&verdicts, &[]);
+    let text = verdict::render(&verdicts, &[], false);
     assert!(
         text.contains("could not set up: entra::groups::group_lifecycle › member_one: status: expected 201, got 500"),
         "{text}"

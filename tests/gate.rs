@@ -140,3 +140,63 @@ fn an_unknown_profile_is_refused() {
     let gate = gate_over_double(Vec::new).profiles(&["ping"]);
     assert!(matches!(gate.trials(), Err(GateError::Profile(p)) if p == "ping"));
 }
+
+/// An unknown id answered 404 with an Error labelled application/json: a
+/// SHOULD that does not hold (RFC 7644 3.12, 8.1), nothing more.
+fn gate_with_advice() -> Gate {
+    gate_over_double(|| {
+        vec![
+            Mock::given(method("GET"))
+                .and(path_regex("^/Users/.*no-such-id$"))
+                .respond_with(ResponseTemplate::new(404).set_body_raw(
+                    r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404","detail":"no such user"}"#,
+                    "application/json",
+                )),
+        ]
+    })
+    .profiles(&["rfc"])
+}
+
+#[test]
+fn advice_passes_its_trial_unless_the_gate_is_strict() {
+    let filter = "rfc7644::errors::unknown_id_is_404";
+    assert_eq!(counts(&run(&gate_with_advice(), filter)), (1, 0, 0));
+    assert_eq!(
+        counts(&run(&gate_with_advice().strict(), filter)),
+        (0, 1, 0)
+    );
+    // Against a server without the advice, strict changes nothing.
+    let clean = gate_over_double(Vec::new).profiles(&["rfc"]).strict();
+    assert_eq!(counts(&run(&clean, filter)), (1, 0, 0));
+}
+
+#[test]
+fn the_drift_gate_fails_on_new_answers_until_they_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = || {
+        gate_over_double(Vec::new)
+            .profiles(&["rfc"])
+            .snapshots(dir.path())
+            .snapshot_all()
+    };
+    let filter = "rfc7644::users-deactivate";
+    // The first run has nothing to compare with: each answer is left to review.
+    assert_eq!(counts(&run(&gate(), filter)), (0, 1, 0));
+    let pending: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.display().to_string().ends_with(".snap.new"))
+        .collect();
+    assert!(pending.len() >= 3, "{pending:?}");
+    // Accepted as `cargo insta review` does: the .snap.new becomes the .snap.
+    for path in pending {
+        let accepted = path
+            .display()
+            .to_string()
+            .trim_end_matches(".new")
+            .to_string();
+        std::fs::rename(&path, accepted).unwrap();
+    }
+    // A fresh server (other ids, port, run id) answers the same: it passes.
+    assert_eq!(counts(&run(&gate(), filter)), (1, 0, 0));
+}

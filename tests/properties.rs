@@ -183,6 +183,7 @@ fn insta_reads_our_snapshot_files() {
     let store = scimcheck::check::snapshot::SnapshotStore {
         dir: dir.path().to_path_buf(),
         accept: true,
+        all: false,
     };
     let content = "{\n  \"id\": \"[id]\",\n  \"userName\": \"scimcheck-[run_id]-a\"\n}";
     store

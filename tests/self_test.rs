@@ -243,6 +243,7 @@ async fn snapshot_check_fails_on_a_changed_response_and_shows_the_diff() {
             snapshots: SnapshotStore {
                 dir: snapshots.clone(),
                 accept,
+                all: false,
             },
             run_id: None,
             interrupt: Default::default(),
@@ -528,6 +529,45 @@ scenarios:
         ]
     );
     assert!(run.results[0].steps[1].not_applicable);
+}
+
+#[tokio::test]
+async fn a_failed_read_is_shown_with_the_write_before_it() {
+    // The PATCH is accepted, but the user read back is still active: the
+    // report shows the PATCH too, since that is where the fix is.
+    let server = server_creating_user_1().await;
+    Mock::given(method("PATCH"))
+        .and(path("/Users/1"))
+        .respond_with(scim(200, user(true.into())))
+        .mount(&server)
+        .await;
+    let suite = r#"
+name: write then read
+scenarios:
+  - id: s
+    steps:
+      - id: create
+        request: { method: POST, path: /Users, json: { userName: a } }
+        expect: { status: 201 }
+        capture: { id: /id }
+        cleanup: { method: DELETE, path: "/Users/{{ id }}" }
+      - id: deactivate
+        request:
+          method: PATCH
+          path: "/Users/{{ id }}"
+          json: { schemas: [urn:ietf:params:scim:api:messages:2.0:PatchOp], Operations: [{ op: replace, path: active, value: false }] }
+        expect: { status: [200, 204] }
+      - id: verify
+        request: { method: GET, path: "/Users/{{ id }}" }
+        expect: { status: 200, json: { /active: false } }
+"#;
+    let run = run_yaml(suite, &server.uri(), &[]).await;
+    let text = scimcheck::report::terminal::scenario(&run.results[0], &[]);
+    let verify = text.find("› verify").expect(&text);
+    let after = text.find("after the write `deactivate`").expect(&text);
+    assert!(verify < after, "{text}");
+    assert!(text[after..].contains("PATCH http://127.0.0.1:"), "{text}");
+    assert!(text[after..].contains(r#""value":false"#), "{text}");
 }
 
 // The built-in suites against a double with one defect each.

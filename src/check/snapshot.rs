@@ -3,6 +3,11 @@
 //!
 //! A missing or different snapshot fails the check and leaves a `.snap.new`
 //! beside it for review; `--accept-snapshots` writes the `.snap` instead.
+//!
+//! With `--snapshot-all` (the gate's `snapshot_all`), every step's answer is
+//! one too: its status and normalized body, named `<scenario>__<step>`, so a
+//! release that changes what an endpoint answers is seen even where every
+//! check still holds.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +16,9 @@ use std::path::{Path, PathBuf};
 pub struct SnapshotStore {
     pub dir: PathBuf,
     pub accept: bool,
+    /// Every step's answer is snapshotted too (`--snapshot-all`), not only
+    /// those a suite names: drift shows even where no check fails.
+    pub all: bool,
 }
 
 /// What the comparison found.
@@ -112,6 +120,7 @@ mod tests {
         let mut store = SnapshotStore {
             dir: dir.path().to_path_buf(),
             accept: false,
+            all: false,
         };
         let outcome = store
             .compare("a::b", "s.yaml", "n", "{\n  \"x\": 1\n}")
@@ -179,6 +188,7 @@ mod canonical_tests {
         let store = SnapshotStore {
             dir: dir.path().to_path_buf(),
             accept: true,
+            all: false,
         };
         store
             .compare(
@@ -190,6 +200,7 @@ mod canonical_tests {
             .unwrap();
         let store = SnapshotStore {
             accept: false,
+            all: false,
             ..store
         };
         let reordered = "{\"b\": {\"x\": 3, \"y\": 2}, \"a\": 1}";

@@ -345,8 +345,8 @@ pub fn load(args: &SuiteArgs) -> Result<crate::plan::Plan, Exit> {
         Err(LoadError::Suites(diagnostics)) => {
             eprint!("{diagnostics}");
             eprintln!(
-                "\nscimcheck: {} mistake(s) in the suites; nothing was sent",
-                diagnostics.0.len()
+                "\nscimcheck: {} in the suites; nothing was sent",
+                verdict::plural(diagnostics.0.len(), "mistake")
             );
             Err(Exit::Usage)
         }

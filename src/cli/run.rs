@@ -18,6 +18,10 @@ pub struct RunArgs {
     /// Write new or changed snapshots instead of failing on them.
     #[arg(long)]
     pub accept_snapshots: bool,
+    /// Snapshot every step's answer (status and normalized body) too, so a
+    /// changed answer fails even where every check holds (drift).
+    #[arg(long)]
+    pub snapshot_all: bool,
     /// Fail the run on advice (SHOULD-level findings) too.
     #[arg(long)]
     pub strict: bool,
@@ -84,16 +88,16 @@ pub fn run(args: RunArgs) -> Exit {
             );
         }
         if plan.suites.is_empty() {
-            eprintln!("scimcheck: no scenario matches the filters");
+            eprintln!("scimcheck: no scenario matches the filters; `scimcheck list` with the same --filter and --profile shows what each selects");
             return Exit::Usage;
         }
         let scenarios = plan.scenarios().count();
         // Named before the first write, so that a killed run can be cleaned up.
         let run_id = crate::exec::new_run_id();
         match &double {
-            Some(_) => outln!("scimcheck: no --base-url given, running {scenarios} scenarios against the built-in SCIM double at {base_url} (run {run_id})"
+            Some(_) => outln!("scimcheck: no --base-url given, running {} against the built-in SCIM double at {base_url} (run {run_id})", verdict::plural(scenarios, "scenario")
             ),
-            None => outln!("scimcheck: running {scenarios} scenarios against {} (run {run_id})", redact(&base_url, &secrets)),
+            None => outln!("scimcheck: running {} against {} (run {run_id})", verdict::plural(scenarios, "scenario"), redact(&base_url, &secrets)),
         }
         let interrupt = Interrupt::default();
         let live = std::sync::Arc::new(Live::new(scenarios, Display::detect(), secrets.clone(), args.verbose));
@@ -104,6 +108,7 @@ pub fn run(args: RunArgs) -> Exit {
             snapshots: SnapshotStore {
                 dir: args.snapshots.clone(),
                 accept: args.accept_snapshots,
+                all: args.snapshot_all,
             },
             run_id: Some(run_id),
             interrupt: interrupt.clone(),
@@ -124,7 +129,8 @@ pub fn run(args: RunArgs) -> Exit {
             }
         };
         let verdicts = verdict::verdicts(&report.results);
-        out!("{}", verdict::render(&verdicts, &secrets));
+        let partial = suites.no_builtin || !suites.filters.is_empty();
+        out!("{}", verdict::render(&verdicts, &secrets, partial));
         out!("{}", leftovers(&report.results, &secrets));
         out!("{}", swept(report.swept.as_ref(), &secrets));
         let run_info = RunInfo::new(&report.run_id, &base_url);

@@ -1,8 +1,11 @@
-//! Generators: suites derived from what a client is configured to send.
-//! A generator knows nothing of exec, http, check or report.
+//! Generators: suites derived from what a client is configured to send
+//! (an Entra export or log, an Okta mapping) or from what a server declares
+//! (its /Schemas and /ResourceTypes). A generator knows nothing of exec,
+//! http, check or report.
 
 pub mod entra;
 pub mod okta;
+pub mod schema;
 pub mod write;
 
 /// A JSON syntax error as one line: where, then what.

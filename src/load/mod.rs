@@ -224,7 +224,14 @@ pub async fn run_with_progress(
     bounds.abort();
     let elapsed = ctx.started.elapsed();
     let mut report_stats = ctx.stats.lock().unwrap().clone();
-    let window = options.window().as_secs_f64().max(1e-3);
+    // Stopped early (interrupted, a bound reached), the rate is over the part
+    // of the window that ran, not over the whole window planned.
+    let window = match ctx.stopped() {
+        Some(_) => options.window().min(elapsed),
+        None => options.window(),
+    }
+    .as_secs_f64()
+    .max(1e-3);
     let achieved_rate = if options.raw {
         // As fast as it goes: what completed over the time it took.
         report_stats.totals().0 as f64 / elapsed.as_secs_f64().max(1e-9)

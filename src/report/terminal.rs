@@ -21,8 +21,20 @@ pub fn scenario(result: &ScenarioResult, secrets: &[String]) -> String {
             let _ = writeln!(out, "SKIP {}: {reason}", result.full_name);
         }
         Outcome::Failed => {
-            for step in result.steps.iter().filter(|s| s.failed()) {
+            for (index, step) in result.steps.iter().enumerate() {
+                if !step.failed() {
+                    continue;
+                }
                 out.push_str(&failed_step(&result.full_name, step));
+                if let Some(write) = write_before(&result.steps[..index], step) {
+                    out.push_str(&format!(
+                        "  after the write `{}` (what the read above saw of it):\n",
+                        write.id
+                    ));
+                    out.push_str(&exchange_excerpt(
+                        write.exchange.as_ref().expect("a write sent"),
+                    ));
+                }
             }
         }
     }
@@ -103,6 +115,24 @@ fn failed_step(scenario: &str, step: &StepResult) -> String {
         out.push_str(&exchange_excerpt(exchange));
     }
     out
+}
+
+/// For a read whose checks failed on an answer it got, the last write sent
+/// before it: a PATCH that lost a member shows only in the GET that misses
+/// it, and the fix is in the PATCH.
+fn write_before<'a>(earlier: &'a [StepResult], read: &StepResult) -> Option<&'a StepResult> {
+    let exchange = read.exchange.as_ref()?;
+    let read_answered = exchange.response.is_ok()
+        && exchange.request.method == http::Method::GET
+        && !read.failures.iter().any(|f| f.check == "status");
+    if !read_answered {
+        return None;
+    }
+    earlier.iter().rev().find(|s| {
+        s.exchange
+            .as_ref()
+            .is_some_and(|e| e.request.method != http::Method::GET)
+    })
 }
 
 /// The steps that did not run, grouped by what stopped them, in order, and

@@ -287,22 +287,43 @@ fn whole_line(text: &str) -> String {
     crate::check::shorten(&crate::check::one_line(text), 400)
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `1 scenario`, `2 scenarios`.
+pub fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// The verdicts as the terminal shows them, secrets redacted.
-pub fn render(verdicts: &[Verdict], secrets: &[String]) -> String {
+/// The verdicts as the terminal shows them, secrets redacted. `partial`:
+/// the run left out some of the built-in scenarios (filters, or only the
+/// user's suites), so nothing is called ready: a clean partial run is no
+/// readiness verdict.
+pub fn render(verdicts: &[Verdict], secrets: &[String], partial: bool) -> String {
     let mut out = String::new();
     if verdicts.is_empty() {
         return out;
     }
-    let _ = writeln!(out, "\nReadiness");
+    match partial {
+        true => {
+            let _ = writeln!(
+                out,
+                "\nReadiness (a partial run: only the scenarios selected, so no profile is called ready)"
+            );
+        }
+        false => {
+            let _ = writeln!(out, "\nReadiness");
+        }
+    }
     for v in verdicts {
         let client = v.profile.client;
         if v.ready() {
             let passed = v.scenarios - v.not_applicable.len();
-            let _ = writeln!(out, "  {client}: ready ({passed} scenarios passed)");
+            let said = match partial {
+                true => format!(
+                    "no blocking cause in the {} selected",
+                    plural(passed, "scenario")
+                ),
+                false => format!("ready ({passed} scenarios passed)"),
+            };
+            let _ = writeln!(out, "  {client}: {said}");
         } else if v.blocking.is_empty() {
             let mut parts = Vec::new();
             if !v.skipped.is_empty() {

@@ -54,6 +54,7 @@ pub async fn run_sources(
         snapshots: SnapshotStore {
             dir: snapshots.to_path_buf(),
             accept: false,
+            all: false,
         },
         run_id: None,
         interrupt: Default::default(),
@@ -91,6 +92,7 @@ pub fn settings(target: Target, dir: &std::path::Path) -> RunSettings {
         snapshots: SnapshotStore {
             dir: dir.to_path_buf(),
             accept: false,
+            all: false,
         },
         run_id: None,
         interrupt: Default::default(),

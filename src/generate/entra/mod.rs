@@ -7,6 +7,7 @@ pub mod export;
 pub mod expr;
 pub mod logs;
 pub mod logs_csv;
+pub mod problem;
 pub mod scope;
 pub mod target;
 pub mod traffic;

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::export::ExportError;
 use super::expr::Value as V;
+use super::problem::ExportError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scope {
