@@ -13,8 +13,7 @@
 
 use serde_json::{Map, Value, json};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+use crate::scim::schema::{Attr, GROUP, Published, Type, USER};
 
 /// One attribute the server requires, as its schema describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,25 +38,15 @@ pub struct Required {
 impl Required {
     /// From a `/Schemas` answer (a ListResponse, or a bare array).
     pub fn from_schemas(schemas: &Value) -> Required {
-        let list = schemas
-            .get("Resources")
-            .or(Some(schemas))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let published = Published::from_json(schemas);
         let of = |urn: &str| {
-            list.iter()
-                .find(|s| s.get("id").and_then(Value::as_str) == Some(urn))
-                .and_then(|s| s.get("attributes"))
-                .and_then(Value::as_array)
-                .map(|attrs| {
-                    attrs
-                        .iter()
-                        .filter(|a| client_required(a) || has_required_sub(a))
-                        .map(describe)
-                        .collect()
-                })
+            published
+                .attrs(urn)
                 .unwrap_or_default()
+                .iter()
+                .filter(|a| client_required(a) || has_required_sub(a))
+                .map(describe)
+                .collect()
         };
         Required {
             user: of(USER),
@@ -277,53 +266,29 @@ fn complete_values(attr: &RequiredAttr, value: &mut Value) -> Vec<String> {
 }
 
 /// A complex attribute with a sub-attribute the client must write.
-fn has_required_sub(attr: &Value) -> bool {
-    attr.get("subAttributes")
-        .and_then(Value::as_array)
-        .is_some_and(|subs| subs.iter().any(client_required))
+fn has_required_sub(attr: &Attr) -> bool {
+    attr.sub.iter().any(client_required)
 }
 
 /// Required of the client: required, and writable (`id`, often declared
 /// required, is the server's).
-fn client_required(attr: &Value) -> bool {
-    let required = attr.get("required").and_then(Value::as_bool) == Some(true);
-    let mutability = attr
-        .get("mutability")
-        .and_then(Value::as_str)
-        .unwrap_or("readWrite");
-    let name = attr.get("name").and_then(Value::as_str).unwrap_or("");
-    required && mutability != "readOnly" && !name.is_empty() && name != "id"
+fn client_required(attr: &Attr) -> bool {
+    attr.required && attr.mutability.writable() && !attr.name.is_empty() && attr.name != "id"
 }
 
-fn describe(attr: &Value) -> RequiredAttr {
-    let text = |key: &str| {
-        attr.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let subs: Vec<&Value> = attr
-        .get("subAttributes")
-        .and_then(Value::as_array)
-        .map(|s| s.iter().collect())
-        .unwrap_or_default();
-    let writable = |s: &&Value| s.get("mutability").and_then(Value::as_str) != Some("readOnly");
-    let required_subs: Vec<&Value> = subs
+fn describe(attr: &Attr) -> RequiredAttr {
+    let writable = |s: &&Attr| s.mutability.writable();
+    let required_subs: Vec<&Attr> = attr
+        .sub
         .iter()
-        .copied()
         .filter(writable)
-        .filter(|s| s.get("required").and_then(Value::as_bool) == Some(true))
+        .filter(|s| s.required)
         .collect();
     // Without required sub-attributes a complex value still needs some:
     // the names people have (givenName, familyName), else a value, else the first.
     let chosen = if required_subs.is_empty() {
-        let named = |n: &str| {
-            subs.iter()
-                .copied()
-                .filter(writable)
-                .find(|s| s.get("name").and_then(Value::as_str) == Some(n))
-        };
-        let people: Vec<&Value> = ["givenName", "familyName"]
+        let named = |n: &str| attr.sub.iter().filter(writable).find(|s| s.name == n);
+        let people: Vec<&Attr> = ["givenName", "familyName"]
             .into_iter()
             .filter_map(named)
             .collect();
@@ -331,7 +296,7 @@ fn describe(attr: &Value) -> RequiredAttr {
             people
         } else {
             named("value")
-                .or_else(|| subs.iter().copied().find(writable))
+                .or_else(|| attr.sub.iter().find(writable))
                 .into_iter()
                 .collect()
         }
@@ -339,11 +304,11 @@ fn describe(attr: &Value) -> RequiredAttr {
         required_subs
     };
     RequiredAttr {
-        name: text("name"),
+        name: attr.name.clone(),
         required: client_required(attr),
-        ty: text("type"),
-        multi: attr.get("multiValued").and_then(Value::as_bool) == Some(true),
-        sub: if text("type") == "complex" {
+        ty: attr.ty.name().to_string(),
+        multi: attr.multi,
+        sub: if attr.ty == Type::Complex {
             chosen.into_iter().map(describe).collect()
         } else {
             Vec::new()

@@ -553,35 +553,19 @@ async fn answer_of(client: &Client, target: &Target, path: &str) -> Answer {
 /// extensions. None when /Schemas cannot be read or lists no User schema:
 /// then RFC 7643's core is assumed and nothing is left out for it.
 fn declared_attributes(schemas: &Value) -> Option<std::collections::BTreeSet<String>> {
+    use crate::scim::schema::{ENTERPRISE_USER, Published, USER};
+    let published = Published::from_json(schemas);
     let mut out = std::collections::BTreeSet::new();
-    let user_schemas = schemas.get("Resources")?.as_array()?.iter().filter(|s| {
-        s.get("id").and_then(Value::as_str).is_some_and(|id| {
-            id == "urn:ietf:params:scim:schemas:core:2.0:User"
-                || id == "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-        })
-    });
-    for schema in user_schemas {
-        for attribute in schema
-            .get("attributes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(name) = attribute.get("name").and_then(Value::as_str) else {
-                continue;
-            };
-            let name = name.to_ascii_lowercase();
-            for sub in attribute
-                .get("subAttributes")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s.get("name").and_then(Value::as_str))
-            {
-                out.insert(format!("{name}.{}", sub.to_ascii_lowercase()));
-            }
-            out.insert(name);
+    for attribute in [USER, ENTERPRISE_USER]
+        .into_iter()
+        .filter_map(|urn| published.attrs(urn))
+        .flatten()
+    {
+        let name = attribute.name.to_ascii_lowercase();
+        for sub in &attribute.sub {
+            out.insert(format!("{name}.{}", sub.name.to_ascii_lowercase()));
         }
+        out.insert(name);
     }
     (!out.is_empty()).then_some(out)
 }

@@ -64,7 +64,7 @@ pub const STRICT_USER_REQUIRES: [&str; 2] = ["name", "active"];
 /// Marks the strict variant's extra User attributes required.
 pub fn make_strict(user: &mut crate::scim::schema::Schema) {
     for attr in user.attrs.iter_mut() {
-        if STRICT_USER_REQUIRES.contains(&attr.name) {
+        if STRICT_USER_REQUIRES.contains(&attr.name.as_str()) {
             attr.required = true;
         }
     }

@@ -215,7 +215,7 @@ fn apply_at(
         let unchanged = op != Op::Remove
             && path.filter.is_none()
             && sub_def.is_none()
-            && holder_ref(schema, resource, uri).and_then(|h| h.get(def.name)) == value;
+            && holder_ref(schema, resource, uri).and_then(|h| h.get(def.name.as_str())) == value;
         if unchanged {
             return Ok(());
         }
@@ -237,7 +237,7 @@ fn apply_at(
     let Some(container) = container else {
         return Ok(()); // Removing from an extension that is not there.
     };
-    let name = def.name;
+    let name = def.name.as_str();
     match (&path.filter, sub_def) {
         (None, None) => whole_attribute(container, def, op, value),
         (None, Some(sub_def)) => {
@@ -250,7 +250,7 @@ fn apply_at(
             match op {
                 Op::Remove => {
                     if let Some(Value::Object(parent)) = container.get_mut(name) {
-                        parent.remove(sub_def.name);
+                        parent.remove(sub_def.name.as_str());
                     }
                 }
                 Op::Add | Op::Replace => {
@@ -276,7 +276,7 @@ fn whole_attribute(
     op: Op,
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
-    let name = def.name;
+    let name = def.name.as_str();
     match op {
         Op::Remove => {
             match (value, def.multi) {
@@ -355,7 +355,7 @@ fn filtered_elements(
     op: Op,
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
-    let name = def.name;
+    let name = def.name.as_str();
     let mut items = match container.remove(name) {
         Some(Value::Array(items)) => items,
         Some(other) => vec![other],
@@ -398,7 +398,7 @@ fn filtered_elements(
             (Op::Remove, Some(sub_def)) => {
                 for &i in &hits {
                     if let Some(Value::Object(element)) = items.get_mut(i) {
-                        element.remove(sub_def.name);
+                        element.remove(sub_def.name.as_str());
                     }
                 }
             }

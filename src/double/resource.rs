@@ -118,7 +118,7 @@ pub fn canonical_single(def: &Attr, value: &Value) -> Result<Option<Value>, Scim
     Ok(Some(match (def.ty, value) {
         (_, Value::Null) => return Ok(None),
         (Type::Complex, Value::Object(_)) => {
-            Value::Object(canonical_object(&def.sub, value, def.name)?)
+            Value::Object(canonical_object(&def.sub, value, &def.name)?)
         }
         // A bare value for a complex attribute that has a `value` sub-attribute
         // (Entra ID sends the manager's id as a string).
@@ -148,7 +148,7 @@ pub fn strip_read_only(schema: &ResourceSchema, resource: &mut Map<String, Value
     let strip = |attrs: &[Attr], map: &mut Map<String, Value>| {
         for def in attrs {
             if def.mutability == Mutability::ReadOnly {
-                map.remove(def.name);
+                map.remove(def.name.as_str());
             }
         }
     };
@@ -170,12 +170,12 @@ pub fn check_required(
         s.attrs
             .iter()
             .filter(|a| a.required)
-            .find(|a| match map.get(a.name) {
+            .find(|a| match map.get(a.name.as_str()) {
                 None | Some(Value::Null) => true,
                 Some(Value::String(s)) => s.trim().is_empty(),
                 _ => false,
             })
-            .map(|a| a.name)
+            .map(|a| a.name.clone())
     };
     if let Some(name) = missing(&schema.core, resource) {
         return Err(ScimError::invalid_value(format!(

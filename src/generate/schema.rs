@@ -27,75 +27,40 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::scim::schema::{Attr, GROUP, Mutability, Published, Returned, Type, USER, Uniqueness};
+
 /// The slug the generated suite is known by: part of the `rfc` profile.
 pub const SLUG: &str = "rfc7644::schema-driven";
 /// The name its source goes by in messages.
 pub const SOURCE_NAME: &str = "suites/rfc7644/schema-driven.yaml (generated from GET /Schemas)";
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-
 /// Strings whose values RFC 7643 constrains (a language tag, a time zone):
 /// a made-up value may be rightly refused.
 const CONSTRAINED: [&str; 3] = ["preferredLanguage", "locale", "timezone"];
 
-/// One attribute's declared characteristics, with RFC 7643 2.2's defaults.
-#[derive(Debug, Clone)]
-struct Attribute {
-    name: String,
-    is_string: bool,
-    multi_valued: bool,
-    required: bool,
-    case_exact: bool,
-    mutability: String,
-    returned: String,
-    uniqueness: String,
-    canonical: bool,
+/// What the generator asks of an attribute it exercises.
+trait Exercised {
+    /// A singular string scimcheck can make up a value for.
+    fn is_simple(&self) -> bool;
+    /// A client may send it.
+    fn writable(&self) -> bool;
+    fn unique(&self) -> bool;
 }
 
-impl Attribute {
-    fn from(value: &Value) -> Option<Attribute> {
-        let text = |key: &str, default: &str| {
-            value
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or(default)
-                .to_string()
-        };
-        let flag = |key: &str| value.get(key).and_then(Value::as_bool).unwrap_or(false);
-        Some(Attribute {
-            name: value.get("name")?.as_str()?.to_string(),
-            is_string: text("type", "string") == "string",
-            multi_valued: flag("multiValued"),
-            required: flag("required"),
-            case_exact: flag("caseExact"),
-            mutability: text("mutability", "readWrite"),
-            returned: text("returned", "default"),
-            uniqueness: text("uniqueness", "none"),
-            canonical: value
-                .get("canonicalValues")
-                .and_then(Value::as_array)
-                .is_some_and(|v| !v.is_empty()),
-        })
-    }
-
-    /// A singular string scimcheck can make up a value for.
+impl Exercised for Attr {
     fn is_simple(&self) -> bool {
-        self.is_string
-            && !self.multi_valued
-            && !self.canonical
+        self.ty == Type::String
+            && !self.multi
+            && self.canonical.is_empty()
             && !CONSTRAINED.contains(&self.name.as_str())
     }
 
     fn writable(&self) -> bool {
-        matches!(
-            self.mutability.as_str(),
-            "readWrite" | "writeOnly" | "immutable"
-        )
+        self.mutability.writable()
     }
 
     fn unique(&self) -> bool {
-        matches!(self.uniqueness.as_str(), "server" | "global")
+        self.uniqueness != Uniqueness::None
     }
 }
 
@@ -105,7 +70,7 @@ struct Resource {
     tag: &'static str,
     schema: &'static str,
     endpoint: String,
-    attributes: Vec<Attribute>,
+    attributes: Vec<Attr>,
 }
 
 impl Resource {
@@ -114,7 +79,7 @@ impl Resource {
         let mut body = Map::new();
         body.insert("schemas".into(), json!([self.schema]));
         for attribute in self.attributes.iter().filter(|a| a.required) {
-            if Some(attribute.name.as_str()) == leave_out || attribute.mutability == "readOnly" {
+            if Some(attribute.name.as_str()) == leave_out || !attribute.writable() {
                 continue;
             }
             // A required attribute scimcheck cannot make up: no valid body.
@@ -199,31 +164,28 @@ fn resources(schemas: &Value, resource_types: Option<&Value>, base_url: &str) ->
             .and_then(|e| resolve_endpoint(e, base_url).ok())
             .unwrap_or_else(|| default.to_string())
     };
+    // A ListResponse, as RFC 7644 4 answers it; anything else publishes nothing.
+    let published = match schemas.get("Resources") {
+        Some(_) => Published::from_json(schemas),
+        None => Published::default(),
+    };
     let mut out = Vec::new();
     for (tag, urn, default) in [("user", USER, "/Users"), ("group", GROUP, "/Groups")] {
-        let Some(schema) = listed(schemas)
-            .into_iter()
-            .find(|s| s.get("id").and_then(Value::as_str) == Some(urn))
-        else {
+        let Some(attributes) = published.attrs(urn) else {
             continue;
         };
-        let attributes = schema
-            .get("attributes")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().filter_map(Attribute::from).collect())
-            .unwrap_or_default();
         out.push(Resource {
             tag,
             schema: urn,
             endpoint: endpoint(urn, default),
-            attributes,
+            attributes: attributes.to_vec(),
         });
     }
     out
 }
 
 /// What the server declared, for the step's explanation.
-fn declared(r: &Resource, a: &Attribute, what: &str) -> String {
+fn declared(r: &Resource, a: &Attr, what: &str) -> String {
     format!(
         "{} declares {}.{} {what} in GET /Schemas",
         r.schema, r.tag, a.name
@@ -306,14 +268,14 @@ fn uniqueness_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
         }
         out.push(json!({
             "id": format!("{}_{}_is_unique", r.tag, a.name),
-            "description": declared(r, a, &format!("uniqueness: {}", a.uniqueness)),
+            "description": declared(r, a, &format!("uniqueness: {}", a.uniqueness.name())),
             "steps": steps,
         }));
     }
 }
 
 /// `filter=attr eq "<other case>"` finds the resource created with `original`.
-fn case_filter_step(r: &Resource, a: &Attribute, original: &str, id_var: &str) -> Value {
+fn case_filter_step(r: &Resource, a: &Attr, original: &str, id_var: &str) -> Value {
     json!({
         "id": "found_in_other_case",
         "spec": ["RFC7643 2.3.1", "RFC7644 3.4.2.2"],
@@ -360,7 +322,7 @@ fn returned_never_scenarios(r: &Resource, filter: bool, out: &mut Vec<Value>) {
     for a in r
         .attributes
         .iter()
-        .filter(|a| a.returned == "never" && a.is_simple() && a.writable())
+        .filter(|a| a.returned == Returned::Never && a.is_simple() && a.writable())
     {
         let Some(mut body) = r.body("never", None) else {
             continue;
@@ -422,7 +384,7 @@ fn read_only_scenarios(r: &Resource, out: &mut Vec<Value>) {
     for a in r
         .attributes
         .iter()
-        .filter(|a| a.mutability == "readOnly" && a.is_string && !a.multi_valued)
+        .filter(|a| a.mutability == Mutability::ReadOnly && a.ty == Type::String && !a.multi)
     {
         let Some(body) = r.body("readonly", None) else {
             continue;
@@ -457,7 +419,7 @@ fn immutable_scenarios(r: &Resource, patch: bool, out: &mut Vec<Value>) {
     for a in r
         .attributes
         .iter()
-        .filter(|a| a.mutability == "immutable" && a.is_simple())
+        .filter(|a| a.mutability == Mutability::Immutable && a.is_simple())
     {
         let Some(mut body) = r.body("immutable", None) else {
             continue;

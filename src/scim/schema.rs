@@ -37,46 +37,132 @@ pub enum Mutability {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uniqueness {
+    None,
+    Server,
+    Global,
+}
+
+impl Uniqueness {
+    fn parse(text: &str) -> Option<Uniqueness> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "none" => Uniqueness::None,
+            "server" => Uniqueness::Server,
+            "global" => Uniqueness::Global,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Uniqueness::None => "none",
+            Uniqueness::Server => "server",
+            Uniqueness::Global => "global",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Returned {
     Always,
     Never,
     Default,
 }
 
+/// One attribute and its characteristics (RFC 7643 2.2): as the double
+/// declares it, or as a target's /Schemas does ([`Attr::from_json`]).
 #[derive(Debug, Clone)]
 pub struct Attr {
-    pub name: &'static str,
+    pub name: String,
     pub ty: Type,
     pub multi: bool,
     pub required: bool,
     pub case_exact: bool,
     pub mutability: Mutability,
     pub returned: Returned,
-    pub unique: bool,
-    pub canonical: &'static [&'static str],
-    pub reference_types: &'static [&'static str],
+    pub uniqueness: Uniqueness,
+    pub canonical: Vec<String>,
+    pub reference_types: Vec<String>,
     pub sub: Vec<Attr>,
-    pub description: &'static str,
+    pub description: String,
 }
 
-fn attr(name: &'static str, ty: Type) -> Attr {
+fn attr(name: &str, ty: Type) -> Attr {
     Attr {
-        name,
+        name: name.to_string(),
         ty,
         multi: false,
         required: false,
         case_exact: false,
         mutability: Mutability::ReadWrite,
         returned: Returned::Default,
-        unique: false,
-        canonical: &[],
-        reference_types: &[],
+        uniqueness: Uniqueness::None,
+        canonical: Vec::new(),
+        reference_types: Vec::new(),
         sub: Vec::new(),
-        description: "",
+        description: String::new(),
     }
 }
 
-fn string(name: &'static str) -> Attr {
+impl Type {
+    fn parse(text: &str) -> Option<Type> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "string" => Type::String,
+            "boolean" => Type::Boolean,
+            "decimal" => Type::Decimal,
+            "integer" => Type::Integer,
+            "datetime" => Type::DateTime,
+            "binary" => Type::Binary,
+            "reference" => Type::Reference,
+            "complex" => Type::Complex,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Boolean => "boolean",
+            Type::Decimal => "decimal",
+            Type::Integer => "integer",
+            Type::DateTime => "dateTime",
+            Type::Binary => "binary",
+            Type::Reference => "reference",
+            Type::Complex => "complex",
+        }
+    }
+}
+
+impl Mutability {
+    fn parse(text: &str) -> Option<Mutability> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "readonly" => Mutability::ReadOnly,
+            "readwrite" => Mutability::ReadWrite,
+            "immutable" => Mutability::Immutable,
+            "writeonly" => Mutability::WriteOnly,
+            _ => return None,
+        })
+    }
+
+    /// A client may send a value (readOnly ones are the server's).
+    pub fn writable(self) -> bool {
+        self != Mutability::ReadOnly
+    }
+}
+
+impl Returned {
+    fn parse(text: &str) -> Option<Returned> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "always" => Returned::Always,
+            "never" => Returned::Never,
+            // `request` is returned only when asked for: as default for what a client reads back.
+            "default" | "request" => Returned::Default,
+            _ => return None,
+        })
+    }
+}
+
+fn string(name: &str) -> Attr {
     attr(name, Type::String)
 }
 
@@ -94,7 +180,7 @@ impl Attr {
         self
     }
     fn unique(mut self) -> Attr {
-        self.unique = true;
+        self.uniqueness = Uniqueness::Server;
         self
     }
     fn mutability(mut self, m: Mutability) -> Attr {
@@ -105,12 +191,12 @@ impl Attr {
         self.returned = r;
         self
     }
-    fn canonical(mut self, values: &'static [&'static str]) -> Attr {
-        self.canonical = values;
+    fn canonical(mut self, values: &[&str]) -> Attr {
+        self.canonical = values.iter().map(|v| v.to_string()).collect();
         self
     }
-    fn refs(mut self, types: &'static [&'static str]) -> Attr {
-        self.reference_types = types;
+    fn refs(mut self, types: &[&str]) -> Attr {
+        self.reference_types = types.iter().map(|t| t.to_string()).collect();
         self
     }
     fn sub(mut self, sub: Vec<Attr>) -> Attr {
@@ -118,9 +204,53 @@ impl Attr {
         self.sub = sub;
         self
     }
-    fn describe(mut self, text: &'static str) -> Attr {
-        self.description = text;
+    fn describe(mut self, text: &str) -> Attr {
+        self.description = text.to_string();
         self
+    }
+
+    /// An attribute as a /Schemas document declares it, with RFC 7643 2.2's
+    /// defaults for what it leaves out (characteristic values read in any
+    /// letter case); None without a name, or with a type, mutability or
+    /// returned value RFC 7643 does not define.
+    pub fn from_json(value: &Value) -> Option<Attr> {
+        let text = |key: &str, default: &'static str| {
+            value
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or(default)
+                .to_string()
+        };
+        let flag = |key: &str| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let strings = |key: &str| -> Vec<String> {
+            value
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Some(Attr {
+            name: value.get("name")?.as_str()?.to_string(),
+            ty: Type::parse(&text("type", "string"))?,
+            multi: flag("multiValued"),
+            required: flag("required"),
+            case_exact: flag("caseExact"),
+            mutability: Mutability::parse(&text("mutability", "readWrite"))?,
+            returned: Returned::parse(&text("returned", "default"))?,
+            uniqueness: Uniqueness::parse(&text("uniqueness", "none"))?,
+            canonical: strings("canonicalValues"),
+            reference_types: strings("referenceTypes"),
+            sub: value
+                .get("subAttributes")
+                .and_then(Value::as_array)
+                .map(|subs| subs.iter().filter_map(Attr::from_json).collect())
+                .unwrap_or_default(),
+            description: text("description", ""),
+        })
     }
 
     /// A sub-attribute by name, ignoring case (RFC 7643 2.1).
@@ -131,16 +261,7 @@ impl Attr {
     pub fn to_json(&self) -> Value {
         let mut out = json!({
             "name": self.name,
-            "type": match self.ty {
-                Type::String => "string",
-                Type::Boolean => "boolean",
-                Type::Decimal => "decimal",
-                Type::Integer => "integer",
-                Type::DateTime => "dateTime",
-                Type::Binary => "binary",
-                Type::Reference => "reference",
-                Type::Complex => "complex",
-            },
+            "type": self.ty.name(),
             "multiValued": self.multi,
             "description": self.description,
             "required": self.required,
@@ -164,10 +285,7 @@ impl Attr {
             );
         } else {
             map.insert("caseExact".into(), json!(self.case_exact));
-            map.insert(
-                "uniqueness".into(),
-                json!(if self.unique { "server" } else { "none" }),
-            );
+            map.insert("uniqueness".into(), json!(self.uniqueness.name()));
         }
         if !self.canonical.is_empty() {
             map.insert("canonicalValues".into(), json!(self.canonical));
@@ -210,6 +328,48 @@ impl Schema {
     }
 }
 
+/// What a target publishes at /Schemas: each schema's URN and attributes,
+/// read with [`Attr::from_json`]. The double declares its own schemas with
+/// the same [`Attr`]; the runner, the body fitting and the schema-driven
+/// generator read the target's through this.
+#[derive(Debug, Clone, Default)]
+pub struct Published {
+    pub schemas: Vec<(String, Vec<Attr>)>,
+}
+
+impl Published {
+    /// From a /Schemas answer: a ListResponse, or a bare array of schemas.
+    pub fn from_json(answer: &Value) -> Published {
+        let list = answer
+            .get("Resources")
+            .unwrap_or(answer)
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let schemas = list
+            .iter()
+            .filter_map(|schema| {
+                let id = schema.get("id")?.as_str()?.to_string();
+                let attrs = schema
+                    .get("attributes")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Attr::from_json).collect())
+                    .unwrap_or_default();
+                Some((id, attrs))
+            })
+            .collect();
+        Published { schemas }
+    }
+
+    /// The attributes of the schema `urn`, if published.
+    pub fn attrs(&self, urn: &str) -> Option<&[Attr]> {
+        self.schemas
+            .iter()
+            .find(|(id, _)| id == urn)
+            .map(|(_, attrs)| attrs.as_slice())
+    }
+}
+
 /// The attributes every resource has (RFC 7643 3.1), checked before the schema's own.
 pub fn common_attrs() -> Vec<Attr> {
     vec![
@@ -242,7 +402,7 @@ pub fn common_attrs() -> Vec<Attr> {
     ]
 }
 
-fn multi_valued(name: &'static str, types: &'static [&'static str]) -> Attr {
+fn multi_valued(name: &str, types: &[&str]) -> Attr {
     attr(name, Type::Complex).multi().sub(vec![
         string("value"),
         string("display"),
@@ -451,5 +611,56 @@ impl ResourceSchema {
             Some(u) if u.eq_ignore_ascii_case(self.core.id) => self.core.attr(name),
             Some(u) => self.extension(u)?.attr(name),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_double_publishes_reads_back_the_same() {
+        for schema in [user(), enterprise_user(), group()] {
+            for attr in &schema.attrs {
+                let published = attr.to_json();
+                let read = Attr::from_json(&published).expect(&attr.name);
+                assert_eq!(read.to_json(), published, "{}", attr.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_target_s_schemas_are_read_with_the_rfc_defaults() {
+        let answer = json!({ "Resources": [{
+            "id": USER,
+            "attributes": [
+                { "name": "userName", "required": true, "uniqueness": "Server" },
+                { "name": "name", "type": "complex", "subAttributes": [
+                    { "name": "formatted", "required": true, "mutability": "READWRITE" }
+                ]},
+                { "name": "groups", "type": "complex", "multiValued": true, "mutability": "readOnly", "returned": "request" },
+                { "name": "odd", "type": "text" },
+                { "type": "string" }
+            ]
+        }]});
+        let published = Published::from_json(&answer);
+        let attrs = published.attrs(USER).unwrap();
+        let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
+        // An undefined type, or no name: not an attribute anyone can judge.
+        assert_eq!(names, ["userName", "name", "groups"]);
+        let user_name = &attrs[0];
+        assert_eq!(
+            (user_name.ty, user_name.multi, user_name.case_exact),
+            (Type::String, false, false)
+        );
+        assert_eq!(user_name.uniqueness, Uniqueness::Server);
+        assert_eq!(user_name.mutability, Mutability::ReadWrite);
+        assert_eq!(user_name.returned, Returned::Default);
+        assert!(attrs[1].sub[0].required && attrs[1].sub[0].mutability.writable());
+        assert!(!attrs[2].mutability.writable() && attrs[2].multi);
+        assert!(published.attrs(GROUP).is_none());
+        // A bare array is read as well.
+        let bare = Published::from_json(&answer["Resources"]);
+        assert_eq!(bare.attrs(USER).map(<[Attr]>::len), Some(3));
     }
 }
