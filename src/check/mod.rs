@@ -2,6 +2,7 @@
 //! predicates, JSON Schema, snapshot, empty body. Each failed check becomes a
 //! [`Failure`] that points at the suite line that asked for it.
 
+pub mod expectation;
 pub mod predicate;
 pub mod schema;
 pub mod snapshot;
@@ -11,8 +12,8 @@ use serde_json::Value;
 use crate::diagnostic::Span;
 use crate::http::ReceivedResponse;
 use crate::normalize::Normalizer;
-use crate::plan::{Expectation, ExpectationKind};
 use crate::template::Scope;
+use expectation::{Expectation, ExpectationKind};
 use predicate::evaluate;
 use schema::SchemaSet;
 use snapshot::{SnapshotOutcome, SnapshotStore};

@@ -8,18 +8,18 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
-use super::service::{Request, Response, Service};
+use super::wire::{Request, Response};
+
+/// Routes one operation's request through the service, as if sent alone.
+pub type Route<'a> = dyn FnMut(&Request) -> Result<Response, ScimError> + 'a;
 
 pub const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 pub const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
-/// Advertised as bulk.maxOperations.
-pub const MAX_OPERATIONS: usize = 1000;
-/// Advertised as bulk.maxPayloadSize, in bytes.
-pub const MAX_PAYLOAD: usize = 1_048_576;
+pub use super::limits::{MAX_OPERATIONS, MAX_PAYLOAD};
 
 const METHODS: [&str; 4] = ["POST", "PUT", "PATCH", "DELETE"];
 
-pub fn bulk(service: &mut Service, request: &Request) -> Result<Response, ScimError> {
+pub fn bulk(route: &mut Route, request: &Request) -> Result<Response, ScimError> {
     if request.body.len() > MAX_PAYLOAD {
         return Err(ScimError::new(
             413,
@@ -59,7 +59,7 @@ pub fn bulk(service: &mut Service, request: &Request) -> Result<Response, ScimEr
     let mut results = Vec::new();
     let mut errors = 0;
     for operation in operations {
-        let result = one(service, request, operation, &mut created);
+        let result = one(route, request, operation, &mut created);
         if result["status"]
             .as_str()
             .and_then(|s| s.parse::<u16>().ok())
@@ -83,7 +83,7 @@ pub fn bulk(service: &mut Service, request: &Request) -> Result<Response, ScimEr
 /// One operation's result: its method, bulkId, location, version and status,
 /// or the error response.
 fn one(
-    service: &mut Service,
+    route: &mut Route,
     request: &Request,
     operation: &Value,
     created: &mut BTreeMap<String, String>,
@@ -106,7 +106,7 @@ fn one(
             headers: request.headers.clone(),
             body: data.map(|d| d.to_string().into_bytes()).unwrap_or_default(),
         };
-        service.route(&sub)
+        route(&sub)
     });
     let response = response.unwrap_or_else(Response::from);
     let header = |name: &str| {
@@ -206,87 +206,4 @@ fn resolve(value: &Value, created: &BTreeMap<String, String>) -> Result<Value, S
         ),
         other => other.clone(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn post(service: &mut Service, body: Value) -> Value {
-        let request = Request {
-            method: "POST".into(),
-            path: "/Bulk".into(),
-            query: Vec::new(),
-            headers: Default::default(),
-            body: body.to_string().into_bytes(),
-        };
-        let response = service.handle(&request);
-        assert_eq!(response.status, 200, "{response:?}");
-        response.body.unwrap()
-    }
-
-    #[test]
-    fn a_group_can_name_a_user_created_in_the_same_request() {
-        let mut service = Service::new("http://scim.test", None);
-        let out = post(
-            &mut service,
-            json!({
-                "schemas": [BULK_REQUEST],
-                "Operations": [
-                    { "method": "POST", "path": "/Users", "bulkId": "u1",
-                      "data": { "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice" } },
-                    { "method": "POST", "path": "/Groups", "bulkId": "g1",
-                      "data": { "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "team",
-                                "members": [{ "value": "bulkId:u1" }] } },
-                ],
-            }),
-        );
-        let ops = out["Operations"].as_array().unwrap();
-        assert_eq!(ops[0]["status"], "201", "{out}");
-        assert_eq!(ops[1]["status"], "201", "{out}");
-        let id_of = |op: &Value| {
-            op["location"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string()
-        };
-        let (user, group) = (id_of(&ops[0]), id_of(&ops[1]));
-        let got = service.handle(&Request {
-            method: "GET".into(),
-            path: format!("/Groups/{group}"),
-            query: Vec::new(),
-            headers: Default::default(),
-            body: Vec::new(),
-        });
-        assert_eq!(got.body.unwrap()["members"][0]["value"], user.as_str());
-    }
-
-    #[test]
-    fn fail_on_errors_stops_after_that_many_errors() {
-        let mut service = Service::new("http://scim.test", None);
-        let bad = json!({ "method": "POST", "path": "/Users", "bulkId": "x", "data": { "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"] } });
-        let good = json!({ "method": "POST", "path": "/Users", "bulkId": "y", "data": { "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bob" } });
-        let out = post(
-            &mut service,
-            json!({ "schemas": [BULK_REQUEST], "failOnErrors": 1, "Operations": [bad, good] }),
-        );
-        let ops = out["Operations"].as_array().unwrap();
-        assert_eq!(ops.len(), 1, "{out}");
-        assert_eq!(ops[0]["status"], "400");
-        assert_eq!(ops[0]["response"]["scimType"], "invalidValue");
-    }
-
-    #[test]
-    fn an_unknown_bulk_id_is_an_error_of_that_operation() {
-        let mut service = Service::new("http://scim.test", None);
-        let out = post(
-            &mut service,
-            json!({ "schemas": [BULK_REQUEST], "Operations": [
-                { "method": "DELETE", "path": "/Users/bulkId:nobody" } ] }),
-        );
-        assert_eq!(out["Operations"][0]["status"], "409", "{out}");
-    }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::service::MAX_RESULTS;
+use super::limits::{MAX_OPERATIONS, MAX_PAYLOAD, MAX_RESULTS};
 use super::variant::{Variant, Variants};
 use crate::scim::schema::{Kind, common_attrs, enterprise_user, group, user};
 
@@ -15,8 +15,8 @@ pub fn service_provider_config(base_url: &str, variants: &Variants) -> Value {
         "patch": { "supported": true },
         "bulk": {
             "supported": offers(Variant::NoBulk),
-            "maxOperations": super::bulk::MAX_OPERATIONS,
-            "maxPayloadSize": super::bulk::MAX_PAYLOAD,
+            "maxOperations": MAX_OPERATIONS,
+            "maxPayloadSize": MAX_PAYLOAD,
         },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
         "changePassword": { "supported": offers(Variant::NoChangePassword) },

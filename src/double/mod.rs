@@ -11,11 +11,13 @@
 pub mod bulk;
 pub mod discovery;
 pub mod error;
+pub mod limits;
 pub mod patch;
 pub mod plain;
 pub mod resource;
 pub mod server;
 pub mod service;
 pub mod variant;
+pub mod wire;
 
 pub use server::Double;

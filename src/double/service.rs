@@ -13,69 +13,8 @@ use super::variant::{Variant, Variants};
 use crate::scim::filter::{AttrPath, Context, Filter, get_ci, matches, resolve, unknown_attribute};
 use crate::scim::schema::{Kind, LIST_RESPONSE, ResourceSchema, Returned, SEARCH_REQUEST};
 
-/// The most resources one list answer holds (advertised as filter.maxResults).
-pub const MAX_RESULTS: usize = 1000;
-
-/// A request, as the double sees it.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
-    /// The path below the base URL, such as `/Users/42`.
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    /// Lower-case names.
-    pub headers: BTreeMap<String, String>,
-    pub body: Vec<u8>,
-}
-
-/// Request headers as the service reads them: lower-case names, text values.
-pub fn header_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Value>,
-}
-
-impl Response {
-    fn json(status: u16, body: Value) -> Response {
-        Response {
-            status,
-            headers: Vec::new(),
-            body: Some(body),
-        }
-    }
-
-    fn empty(status: u16) -> Response {
-        Response {
-            status,
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-
-    fn header(mut self, name: &str, value: impl Into<String>) -> Response {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-}
-
-impl From<ScimError> for Response {
-    fn from(error: ScimError) -> Response {
-        Response::json(error.status, error.to_json())
-    }
-}
+pub use super::limits::MAX_RESULTS;
+pub use super::wire::{Request, Response, header_map};
 
 #[derive(Debug, Clone)]
 struct Stored {
@@ -274,7 +213,7 @@ impl Service {
             ("POST", ["Bulk"]) if self.has(Variant::NoBulk) => {
                 Err(ScimError::new(501, None, "Bulk is not supported"))
             }
-            ("POST", ["Bulk"]) => super::bulk::bulk(self, request),
+            ("POST", ["Bulk"]) => super::bulk::bulk(&mut |sub| self.route(sub), request),
             (_, ["Bulk"]) => Err(ScimError::new(
                 405,
                 None,
@@ -1230,5 +1169,90 @@ mod tests {
         let mut stale = request("DELETE", &format!("/Users/{id}"), None);
         stale.headers.insert("if-match".into(), "W/\"999\"".into());
         assert_eq!(s.handle(&stale).status, 412);
+    }
+}
+
+#[cfg(test)]
+mod bulk_tests {
+    //! Bulk requests, through the service as a client sends them.
+    use super::*;
+    use crate::double::bulk::BULK_REQUEST;
+
+    fn post(service: &mut Service, body: Value) -> Value {
+        let request = Request {
+            method: "POST".into(),
+            path: "/Bulk".into(),
+            query: Vec::new(),
+            headers: Default::default(),
+            body: body.to_string().into_bytes(),
+        };
+        let response = service.handle(&request);
+        assert_eq!(response.status, 200, "{response:?}");
+        response.body.unwrap()
+    }
+
+    #[test]
+    fn a_group_can_name_a_user_created_in_the_same_request() {
+        let mut service = Service::new("http://scim.test", None);
+        let out = post(
+            &mut service,
+            json!({
+                "schemas": [BULK_REQUEST],
+                "Operations": [
+                    { "method": "POST", "path": "/Users", "bulkId": "u1",
+                      "data": { "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice" } },
+                    { "method": "POST", "path": "/Groups", "bulkId": "g1",
+                      "data": { "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "team",
+                                "members": [{ "value": "bulkId:u1" }] } },
+                ],
+            }),
+        );
+        let ops = out["Operations"].as_array().unwrap();
+        assert_eq!(ops[0]["status"], "201", "{out}");
+        assert_eq!(ops[1]["status"], "201", "{out}");
+        let id_of = |op: &Value| {
+            op["location"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let (user, group) = (id_of(&ops[0]), id_of(&ops[1]));
+        let got = service.handle(&Request {
+            method: "GET".into(),
+            path: format!("/Groups/{group}"),
+            query: Vec::new(),
+            headers: Default::default(),
+            body: Vec::new(),
+        });
+        assert_eq!(got.body.unwrap()["members"][0]["value"], user.as_str());
+    }
+
+    #[test]
+    fn fail_on_errors_stops_after_that_many_errors() {
+        let mut service = Service::new("http://scim.test", None);
+        let bad = json!({ "method": "POST", "path": "/Users", "bulkId": "x", "data": { "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"] } });
+        let good = json!({ "method": "POST", "path": "/Users", "bulkId": "y", "data": { "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bob" } });
+        let out = post(
+            &mut service,
+            json!({ "schemas": [BULK_REQUEST], "failOnErrors": 1, "Operations": [bad, good] }),
+        );
+        let ops = out["Operations"].as_array().unwrap();
+        assert_eq!(ops.len(), 1, "{out}");
+        assert_eq!(ops[0]["status"], "400");
+        assert_eq!(ops[0]["response"]["scimType"], "invalidValue");
+    }
+
+    #[test]
+    fn an_unknown_bulk_id_is_an_error_of_that_operation() {
+        let mut service = Service::new("http://scim.test", None);
+        let out = post(
+            &mut service,
+            json!({ "schemas": [BULK_REQUEST], "Operations": [
+                { "method": "DELETE", "path": "/Users/bulkId:nobody" } ] }),
+        );
+        assert_eq!(out["Operations"][0]["status"], "409", "{out}");
     }
 }

@@ -8,8 +8,15 @@ use base64::Engine;
 use time::{Duration, OffsetDateTime};
 use unicode_normalization::UnicodeNormalization;
 
+use super::context::{Env, ErrorKind, EvalError};
 use super::dates;
-use super::eval::{ErrorKind, EvalError, Evaluator};
+
+/// What the functions need of the evaluator: to evaluate an argument when
+/// they need it (IIF evaluates one branch), and the run's fixed values.
+pub trait Evaluate {
+    fn eval(&self, expr: &Expr) -> Result<Value, EvalError>;
+    fn env(&self) -> &Env<'_>;
+}
 use super::parse::{Expr, ExprKind};
 use super::value::{Role, RoleFunction, RoleSet, Value};
 
@@ -74,7 +81,7 @@ pub const FUNCTIONS: &[Function] = &[
     f("Mid", 3, Some(3), mid),
     f("NormalizeDiacritics", 1, Some(1), normalize_diacritics),
     f("Not", 1, Some(1), not),
-    f("Now", 0, Some(0), |c| Ok(Value::Date(c.ev.env.now))),
+    f("Now", 0, Some(0), |c| Ok(Value::Date(c.ev.env().now))),
     f("NumFromDate", 1, Some(1), num_from_date),
     f("PCase", 1, Some(2), pcase),
     f("RandomString", 5, Some(6), random_string),
@@ -161,7 +168,7 @@ fn arity(function: &Function, given: usize, pos: usize) -> Result<(), EvalError>
     })
 }
 
-pub fn call(ev: &Evaluator, name: &str, args: &[Expr], pos: usize) -> Result<Value, EvalError> {
+pub fn call(ev: &dyn Evaluate, name: &str, args: &[Expr], pos: usize) -> Result<Value, EvalError> {
     let function = known(name, pos)?;
     arity(function, args.len(), pos)?;
     (function.run)(&Call {
@@ -173,14 +180,14 @@ pub fn call(ev: &Evaluator, name: &str, args: &[Expr], pos: usize) -> Result<Val
 }
 
 /// One call under way: its arguments, evaluated on demand.
-pub struct Call<'a, 'e, 's> {
-    ev: &'a Evaluator<'e, 's>,
+pub struct Call<'a> {
+    ev: &'a dyn Evaluate,
     name: &'static str,
     args: &'a [Expr],
     pos: usize,
 }
 
-impl Call<'_, '_, '_> {
+impl Call<'_> {
     fn arg(&self, i: usize) -> Result<Value, EvalError> {
         match self.args.get(i) {
             Some(expr) => self.ev.eval(expr),
@@ -470,7 +477,7 @@ fn format_date_time(c: &Call) -> Result<Value, EvalError> {
 }
 
 fn guid(c: &Call) -> Result<Value, EvalError> {
-    Ok(Value::Str(c.ev.env.guid()))
+    Ok(Value::Str(c.ev.env().guid()))
 }
 
 fn ignore_flow(c: &Call) -> Result<Value, EvalError> {
@@ -695,7 +702,7 @@ fn random_string(c: &Call) -> Result<Value, EvalError> {
         .flatten()
         .copied()
         .collect();
-    let env = c.ev.env;
+    let env = c.ev.env();
     let pick = |set: &[char]| set[(env.next_random() % set.len() as u64) as usize];
     let mut out = Vec::new();
     for (set, n) in [
@@ -828,7 +835,7 @@ fn replace(c: &Call) -> Result<Value, EvalError> {
 fn select_unique_value(c: &Call) -> Result<Value, EvalError> {
     for i in 0..c.args.len() {
         if let Some(candidate) = c.text(i)?.filter(|t| !t.is_empty())
-            && !(c.ev.env.taken)(&candidate)
+            && !(c.ev.env().taken)(&candidate)
         {
             return Ok(Value::Str(candidate));
         }

@@ -2,6 +2,7 @@
 //! `expression` string, [`functions`] holds every function of Microsoft's
 //! reference, [`eval`] evaluates a tree against a source object.
 
+pub mod context;
 pub mod dates;
 pub mod eval;
 pub mod functions;
