@@ -25,19 +25,16 @@ pub fn latency(stats: &Stats, p99_threshold_ms: f64) -> String {
         .map(|s| s.max)
         .fold(p99_threshold_ms, f64::max)
         * 1.1;
+    // The max last: a second of few requests has its max at its p99, and a
+    // max drawn first would hide under it; it is drawn over the others, thinner.
     let series = [
-        (
-            "max",
-            MAX,
-            timeline
-                .iter()
-                .map(|s| (s.second as f64, s.max))
-                .collect::<Vec<_>>(),
-        ),
         (
             "p99",
             P99,
-            timeline.iter().map(|s| (s.second as f64, s.p99)).collect(),
+            timeline
+                .iter()
+                .map(|s| (s.second as f64, s.p99))
+                .collect::<Vec<_>>(),
         ),
         (
             "p50",
@@ -48,6 +45,11 @@ pub fn latency(stats: &Stats, p99_threshold_ms: f64) -> String {
             "p99 threshold",
             THRESHOLD,
             vec![(0.0, p99_threshold_ms), (seconds, p99_threshold_ms)],
+        ),
+        (
+            "max",
+            MAX,
+            timeline.iter().map(|s| (s.second as f64, s.max)).collect(),
         ),
     ];
     draw(
@@ -163,7 +165,7 @@ where
             chart
                 .draw_series(LineSeries::new(
                     points.iter().copied(),
-                    colour.stroke_width(2),
+                    colour.stroke_width(if *label == "max" { 1 } else { 2 }),
                 ))
                 .map_err(|e| e.to_string())?
                 .label(*label)
@@ -216,7 +218,18 @@ mod tests {
                 .count();
             assert_eq!(lines, 2, "{colour}");
         }
+        // The max is drawn over the p99, thinner, so that neither hides the other.
+        let p99_line = latency.find(&format!("stroke=\"{}\" stroke-width=\"2\"", hex(P99)));
+        let max_line = latency.find(&format!("stroke=\"{}\" stroke-width=\"1\"", hex(MAX)));
+        assert!(
+            p99_line.is_some() && max_line.is_some() && p99_line < max_line,
+            "{p99_line:?} {max_line:?}"
+        );
         let throughput = throughput(&stats);
         assert!(throughput.contains("#067647") && throughput.contains("failed"));
+    }
+
+    fn hex(colour: RGBColor) -> String {
+        format!("#{:02X}{:02X}{:02X}", colour.0, colour.1, colour.2)
     }
 }
