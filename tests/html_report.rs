@@ -107,8 +107,11 @@ fn real_load_report() -> String {
     })
 }
 
-/// Nothing in a report is fetched from anywhere.
+/// Nothing in a report is fetched from anywhere. A link to an RFC's text
+/// is followed by the reader, never fetched: it is allowed.
 fn refers_outward(report: &str) -> Option<&'static str> {
+    let report = report.replace("<a href=\"https://www.rfc-editor.org/rfc/", "<a ");
+    let report = report.as_str();
     [
         "<script",
         "<link",
@@ -162,8 +165,8 @@ fn content_is_complete_and_self_contained() -> Result<(), Failed> {
         ),
         ("the check that failed", "expected 200 or 204, got 500"),
         (
-            "its citation",
-            "Entra SCIM: Update User [Multi-valued properties], RFC7644 3.5.2.3",
+            "its citation, the RFC's a link to the section",
+            "Entra SCIM: Update User [Multi-valued properties], <a href=\"https://www.rfc-editor.org/rfc/rfc7644#section-3.5.2.3\">RFC7644 3.5.2.3</a>",
         ),
         ("what the client does", "What Microsoft Entra ID does:"),
         ("the transcript's request", "PATCH http://127.0.0.1:"),

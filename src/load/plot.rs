@@ -25,16 +25,22 @@ pub fn latency(stats: &Stats, p99_threshold_ms: f64) -> String {
         .map(|s| s.max)
         .fold(p99_threshold_ms, f64::max)
         * 1.1;
-    // The max last: a second of few requests has its max at its p99, and a
-    // max drawn first would hide under it; it is drawn over the others, thinner.
+    // The max first and wider: a second of few requests has its max at its
+    // p99, and a max of the same width would hide under it; wider, it shows
+    // as a grey edge around the p99 there, and alone where they differ.
     let series = [
+        (
+            "max",
+            MAX,
+            timeline
+                .iter()
+                .map(|s| (s.second as f64, s.max))
+                .collect::<Vec<_>>(),
+        ),
         (
             "p99",
             P99,
-            timeline
-                .iter()
-                .map(|s| (s.second as f64, s.p99))
-                .collect::<Vec<_>>(),
+            timeline.iter().map(|s| (s.second as f64, s.p99)).collect(),
         ),
         (
             "p50",
@@ -45,11 +51,6 @@ pub fn latency(stats: &Stats, p99_threshold_ms: f64) -> String {
             "p99 threshold",
             THRESHOLD,
             vec![(0.0, p99_threshold_ms), (seconds, p99_threshold_ms)],
-        ),
-        (
-            "max",
-            MAX,
-            timeline.iter().map(|s| (s.second as f64, s.max)).collect(),
         ),
     ];
     draw(
@@ -165,7 +166,7 @@ where
             chart
                 .draw_series(LineSeries::new(
                     points.iter().copied(),
-                    colour.stroke_width(if *label == "max" { 1 } else { 2 }),
+                    colour.stroke_width(if *label == "max" { 5 } else { 2 }),
                 ))
                 .map_err(|e| e.to_string())?
                 .label(*label)
@@ -218,11 +219,11 @@ mod tests {
                 .count();
             assert_eq!(lines, 2, "{colour}");
         }
-        // The max is drawn over the p99, thinner, so that neither hides the other.
+        // The max is drawn under the p99 and wider, so that neither hides the other.
         let p99_line = latency.find(&format!("stroke=\"{}\" stroke-width=\"2\"", hex(P99)));
-        let max_line = latency.find(&format!("stroke=\"{}\" stroke-width=\"1\"", hex(MAX)));
+        let max_line = latency.find(&format!("stroke=\"{}\" stroke-width=\"5\"", hex(MAX)));
         assert!(
-            p99_line.is_some() && max_line.is_some() && p99_line < max_line,
+            p99_line.is_some() && max_line.is_some() && max_line < p99_line,
             "{p99_line:?} {max_line:?}"
         );
         let throughput = throughput(&stats);

@@ -22,6 +22,7 @@ pub fn render(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> 
 pub fn page(name: &str, template: &str, model: &impl serde::Serialize) -> String {
     let mut env = Environment::new();
     env.set_formatter(escape_html);
+    env.add_filter("cites", cites);
     let rendered = env
         .add_template(name, template)
         .and_then(|()| env.get_template(name))
@@ -37,6 +38,48 @@ pub fn page(name: &str, template: &str, model: &impl serde::Serialize) -> String
     }
 }
 
+/// A step's citations, comma-separated, each RFC section a link to its
+/// text at rfc-editor.org (a link to follow, nothing the page fetches);
+/// a client's documentation is named as it is.
+fn cites(spec: Vec<String>) -> Value {
+    let linked: Vec<String> = spec
+        .iter()
+        .map(|cite| {
+            let text = escaped(cite);
+            match rfc_section(cite) {
+                Some((rfc, section)) => format!(
+                    "<a href=\"https://www.rfc-editor.org/rfc/rfc{rfc}#section-{section}\">{text}</a>"
+                ),
+                None => text,
+            }
+        })
+        .collect();
+    Value::from_safe_string(linked.join(", "))
+}
+
+/// `RFC7644 3.5.2` -> (`7644`, `3.5.2`); None for anything else.
+fn rfc_section(cite: &str) -> Option<(&str, &str)> {
+    let (rfc, section) = cite.strip_prefix("RFC")?.split_once(' ')?;
+    let digits =
+        |s: &str, extra: char| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == extra);
+    (digits(rfc, '0') && digits(section, '.')).then_some((rfc, section))
+}
+
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Escapes what HTML needs escaped in text and quoted attributes, and no
 /// more: minijinja's own escaping also turns `/` into `&#x2f;`, which leaves
 /// URLs in the file unreadable and unsearchable.
@@ -45,18 +88,7 @@ fn escape_html(out: &mut Output, state: &mut State, value: &Value) -> Result<(),
     if value.is_safe() || *state.auto_escape() == AutoEscape::None {
         return out.write_str(&text).map_err(Error::from);
     }
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    out.write_str(&escaped).map_err(Error::from)
+    out.write_str(&escaped(&text)).map_err(Error::from)
 }
 
 #[cfg(test)]
