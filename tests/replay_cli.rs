@@ -190,6 +190,25 @@ fn a_logged_change_is_replayed_beside_what_the_app_answered_then() {
     );
     let suite = std::fs::read_to_string(dir.path().join("other/entra-log-replay.yaml")).unwrap();
     assert!(suite.contains("value: Marketing"), "{suite}");
+    // A suite an earlier replay left in the folder is kept, and not run:
+    // only what this replay wrote is.
+    std::fs::write(
+        dir.path().join("other/stale.yaml"),
+        "name: stale\nscenarios:\n  - id: left_from_before\n    steps:\n      - id: s\n        request: { method: GET, path: /ServiceProviderConfig }\n        expect: { status: 418 }\n",
+    )
+    .unwrap();
+    let again = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--emit-suite", "other", "--change-id"])
+        .arg("8e7d6c5b-4a3f-4e2d-9c1b-0a9f8e7d6c5b")
+        .arg("--entra-log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let again_out = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(again.status.code(), Some(0), "{again_out}");
+    assert!(!again_out.contains("left_from_before"), "{again_out}");
+    assert!(dir.path().join("other/stale.yaml").exists());
 }
 
 #[test]

@@ -237,22 +237,25 @@ pub fn write_and_run(mut args: ReplayArgs, files: Vec<(String, String, String)>)
         .iter()
         .map(|(n, t, _)| (n.clone(), t.clone()))
         .collect();
-    match crate::generate::write::write_all(&args.emit_suite, &texts) {
+    let written = match crate::generate::write::write_all(&args.emit_suite, &texts) {
         Ok(paths) => {
             for (path, (_, _, summary)) in paths.iter().zip(&files) {
                 outln!(
                     "scimcheck: wrote {} ({summary}); run it again with `scimcheck run --no-builtin --suites {}`",
                     path.display(),
-                    args.emit_suite.display()
+                    path.display()
                 );
             }
+            paths
         }
         Err(e) => {
             eprintln!("scimcheck: {e}; nothing was sent");
             return Exit::Usage;
         }
-    }
-    args.run.suites.suites = vec![args.emit_suite.clone()];
+    };
+    // What this replay wrote, and nothing else the folder holds (an earlier
+    // replay's suites stay there, not run).
+    args.run.suites.suites = written;
     args.run.suites.no_builtin = true;
     run(args.run)
 }
