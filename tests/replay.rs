@@ -260,6 +260,47 @@ fn the_suites_carry_entras_wire_format_exactly() {
     );
 }
 
+#[test]
+fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["scope"] = serde_json::json!({
+        "groups": [{ "name": "Nobody", "clauses": [
+            { "operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": { "values": ["No such department"] } }
+        ]}]
+    });
+    let export = export::read(&export.to_string()).unwrap();
+    let derivation = traffic::derive(
+        &export,
+        &users::builtin_users(&[]),
+        &users::builtin_groups(),
+        &traffic::Options {
+            seed: 1,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            export_name: "x.json".into(),
+        },
+    )
+    .unwrap();
+    let notes = derivation.notes.join("\n");
+    assert!(
+        notes.contains("no sample user is provisioned by this mapping (see above): only Test Connection is replayed, and nothing of its attribute mappings is exercised"),
+        "{notes}"
+    );
+    // With the users in scope, no such word.
+    let export = export::read(EXPORT).unwrap();
+    let derivation = traffic::derive(
+        &export,
+        &users::builtin_users(&[]),
+        &users::builtin_groups(),
+        &traffic::Options {
+            seed: 1,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            export_name: "x.json".into(),
+        },
+    )
+    .unwrap();
+    assert!(!derivation.notes.join("\n").contains("no sample user"));
+}
+
 #[tokio::test]
 async fn scoping_filters_decide_who_is_provisioned_and_leaving_the_scope_disables() {
     let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
