@@ -261,6 +261,64 @@ fn the_suites_carry_entras_wire_format_exactly() {
 }
 
 #[test]
+fn a_mapping_with_no_source_sends_its_default_to_every_user() {
+    // The portal's mapping type None with a default: `"source": null`.
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "defaultValue": "en-US",
+            "exportMissingReferences": false,
+            "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "source": null,
+            "targetAttributeName": "preferredLanguage"
+        }));
+    let export = export::read(&export.to_string()).unwrap();
+    let derivation = traffic::derive(
+        &export,
+        &users::builtin_users(&[]),
+        &users::builtin_groups(),
+        &traffic::Options {
+            seed: 1,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            export_name: "x.json".into(),
+        },
+    )
+    .unwrap();
+    let suite = &derivation.suites[0].suite;
+    let creates: Vec<&serde_json::Value> = suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| {
+            s["steps"]
+                .as_array()?
+                .iter()
+                .find(|st| st["id"] == "create")
+        })
+        .collect();
+    assert!(!creates.is_empty());
+    for create in creates {
+        assert_eq!(
+            create["request"]["json"]["preferredLanguage"], "en-US",
+            "{create}"
+        );
+    }
+    // Neither a source nor a default: refused, with where and why.
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"][6]["source"] =
+        serde_json::Value::Null;
+    let e = export::read(&export.to_string()).unwrap_err().to_string();
+    assert!(
+        e.starts_with("synchronizationRules[0].objectMappings[0].attributeMappings[6]: no source and no defaultValue"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
     let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
     export["synchronizationRules"][0]["objectMappings"][0]["scope"] = serde_json::json!({

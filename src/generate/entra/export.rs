@@ -259,10 +259,22 @@ fn attribute_mapping(attribute: &Value, path: &str) -> Result<AttributeMapping, 
     let target = text_field(attribute, "targetAttributeName")
         .ok_or_else(|| error(path, "no targetAttributeName"))?
         .to_string();
-    let source = attribute
-        .get("source")
-        .filter(|s| s.is_object())
-        .ok_or_else(|| error(path, "no source"))?;
+    let default_value = text_field(attribute, "defaultValue")
+        .filter(|d| !d.is_empty())
+        .map(str::to_string);
+    let Some(source) = attribute.get("source").filter(|s| s.is_object()) else {
+        // Graph: the default is "used in case the source property was
+        // evaluated to null"; with no source at all (the portal's mapping
+        // type None), Entra sends the default for every object.
+        return match default_value {
+            Some(default) => default_only(attribute, path, target, default),
+            None => Err(ExportError {
+                path: path.to_string(),
+                message: "no source and no defaultValue: the mapping sends nothing".into(),
+                hint: Some("give the mapping a source, or a defaultValue to send".into()),
+            }),
+        };
+    };
     let source_path = format!("{path}.source");
     let from_tree = tree(source, &source_path)?;
     let (expression, parsed) = match text_field(source, "expression")
@@ -299,34 +311,70 @@ fn attribute_mapping(attribute: &Value, path: &str) -> Result<AttributeMapping, 
                 .into(),
         ),
     })?;
-    let flow_type = match text_field(attribute, "flowType").unwrap_or("Always") {
-        "Always" => FlowType::Always,
-        "ObjectAddOnly" => FlowType::ObjectAddOnly,
-        "MultiValueAddOnly" => FlowType::MultiValueAddOnly,
-        "ValueAddOnly" => FlowType::ValueAddOnly,
-        "AttributeAddOnly" => FlowType::AttributeAddOnly,
-        other => {
-            return Err(ExportError {
-                path: format!("{path}.flowType"),
-                message: format!("unknown flowType `{other}`"),
-                hint: Some("Entra's are Always, ObjectAddOnly, MultiValueAddOnly, ValueAddOnly, AttributeAddOnly".into()),
-            });
-        }
-    };
+    let flow_type = flow_type(attribute, path)?;
     Ok(AttributeMapping {
         path: path.to_string(),
         target,
         expression,
         tree: parsed,
-        default_value: text_field(attribute, "defaultValue")
-            .filter(|d| !d.is_empty())
-            .map(str::to_string),
+        default_value,
         flow_type,
-        matching_priority: attribute
-            .get("matchingPriority")
-            .and_then(Value::as_i64)
-            .unwrap_or(0),
+        matching_priority: matching_priority(attribute),
     })
+}
+
+/// A mapping with no source and a default: the default, for every object.
+fn default_only(
+    attribute: &Value,
+    path: &str,
+    target: String,
+    default: String,
+) -> Result<AttributeMapping, ExportError> {
+    Ok(AttributeMapping {
+        path: path.to_string(),
+        target,
+        expression: format!(
+            "(no source) default {}",
+            render(&Expr {
+                kind: ExprKind::Str(default.clone()),
+                pos: 0,
+            })
+        ),
+        // Nothing to evaluate: null, so the default flows.
+        tree: Expr {
+            kind: ExprKind::Omitted,
+            pos: 0,
+        },
+        default_value: Some(default),
+        flow_type: flow_type(attribute, path)?,
+        matching_priority: matching_priority(attribute),
+    })
+}
+
+fn matching_priority(attribute: &Value) -> i64 {
+    attribute
+        .get("matchingPriority")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+}
+
+fn flow_type(attribute: &Value, path: &str) -> Result<FlowType, ExportError> {
+    Ok(
+        match text_field(attribute, "flowType").unwrap_or("Always") {
+            "Always" => FlowType::Always,
+            "ObjectAddOnly" => FlowType::ObjectAddOnly,
+            "MultiValueAddOnly" => FlowType::MultiValueAddOnly,
+            "ValueAddOnly" => FlowType::ValueAddOnly,
+            "AttributeAddOnly" => FlowType::AttributeAddOnly,
+            other => {
+                return Err(ExportError {
+                path: format!("{path}.flowType"),
+                message: format!("unknown flowType `{other}`"),
+                hint: Some("Entra's are Always, ObjectAddOnly, MultiValueAddOnly, ValueAddOnly, AttributeAddOnly".into()),
+            });
+            }
+        },
+    )
 }
 
 /// The `source` tree as an expression: `{type: Attribute, name}`,
