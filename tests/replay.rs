@@ -319,6 +319,80 @@ fn a_mapping_with_no_source_sends_its_default_to_every_user() {
 }
 
 #[test]
+fn a_single_app_role_into_a_plain_attribute_is_sent_and_checked_there() {
+    // Microsoft's example maps SingleAppRoleAssignment to a string attribute.
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "defaultValue": null,
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "source": {
+                "expression": "SingleAppRoleAssignment([appRoleAssignments])",
+                "name": "SingleAppRoleAssignment",
+                "type": "Function",
+                "parameters": [{ "key": "source", "value": { "name": "appRoleAssignments", "type": "Attribute", "parameters": [] } }]
+            },
+            "targetAttributeName": "title"
+        }));
+    let export = export::read(&export.to_string()).unwrap();
+    let people = serde_json::json!([{
+        "userPrincipalName": "ana.role@contoso.example",
+        "mail": "ana.role@contoso.example",
+        "mailNickname": "ana.role",
+        "displayName": "Ana Role",
+        "givenName": "Ana",
+        "surname": "Role",
+        "department": "Sales",
+        "accountEnabled": true,
+        "appRoleAssignments": [
+            { "id": "06b07648-ecfe-589f-9d2f-6325724a46ee", "value": "Admin", "displayName": "Administrator" }
+        ]
+    }]);
+    let matching = ["userPrincipalName".to_string()];
+    let sample = users::read_users(&people.to_string(), &matching).unwrap();
+    let derivation = traffic::derive(
+        &export,
+        &sample,
+        &users::builtin_groups(),
+        &traffic::Options {
+            seed: 1,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            export_name: "x.json".into(),
+        },
+    )
+    .unwrap();
+    let suite = &derivation.suites[0].suite;
+    let ana = suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("user_ana"))
+        })
+        .unwrap_or_else(|| panic!("{}", derivation.notes.join("\n")));
+    let step = |id: &str| {
+        ana["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no step {id}: {ana}"))
+            .clone()
+    };
+    assert_eq!(step("create")["request"]["json"]["title"], "Admin");
+    let kept = step("kept_on_create").to_string();
+    assert!(
+        kept.contains("/title") && !kept.contains("/roles"),
+        "{kept}"
+    );
+}
+
+#[test]
 fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
     let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
     export["synchronizationRules"][0]["objectMappings"][0]["scope"] = serde_json::json!({

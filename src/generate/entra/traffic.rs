@@ -487,6 +487,15 @@ impl Deriver<'_> {
                 checks.entry(pointer).or_insert(predicate);
             };
             match value {
+                Value::Roles(set)
+                    if set.function == RoleFunction::Single
+                        && !matches!(target, TargetPath::Filtered { .. }) =>
+                {
+                    if let Some(role) = set.roles.first() {
+                        let (pointer, predicate) = target.check(&Json::String(role.value.clone()));
+                        add(pointer, predicate);
+                    }
+                }
                 Value::Roles(set) => {
                     for role in &set.roles {
                         add(
@@ -1030,8 +1039,8 @@ fn typed(value: &Value, target_type: &str, native: bool) -> Json {
 
 fn insert_roles(body: &mut Map<String, Json>, path: &TargetPath, set: &RoleSet) {
     match set.function {
-        RoleFunction::Single => {
-            if let (Some(role), TargetPath::Filtered { sub, .. }) = (set.roles.first(), path) {
+        RoleFunction::Single => match (set.roles.first(), path) {
+            (Some(role), TargetPath::Filtered { sub, .. }) => {
                 let value = if sub == "display" {
                     &role.display_name
                 } else {
@@ -1039,7 +1048,11 @@ fn insert_roles(body: &mut Map<String, Json>, path: &TargetPath, set: &RoleSet) 
                 };
                 path.insert(body, Json::String(value.clone()));
             }
-        }
+            // Into a plain attribute (Microsoft's own example maps it to a
+            // string): the one role's value, as a string.
+            (Some(role), _) => path.insert(body, Json::String(role.value.clone())),
+            (None, _) => {}
+        },
         RoleFunction::Complex | RoleFunction::Assertive => {
             let roles: Vec<Json> = set
                 .roles
