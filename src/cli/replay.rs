@@ -14,6 +14,10 @@ pub struct ReplayArgs {
     /// the users instead of Entra's.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["entra_schema", "entra_log"])]
     pub okta_mapping: Option<PathBuf>,
+    /// The Okta app's username format, for a mapping without a userName
+    /// property (Okta's default: the Okta username).
+    #[arg(long, value_name = "FORMAT", default_value = "okta-username", value_parser = crate::generate::okta::UsernameFormat::NAMES, requires = "okta_mapping")]
+    pub okta_username_format: String,
     /// The provisioning logs' JSON download (or Graph's provisioningObjectSummary
     /// list), or the first file of the CSV download (the other two are read
     /// from beside it): the chosen changes are replayed, beside what the app
@@ -54,7 +58,7 @@ pub fn replay(args: ReplayArgs) -> Exit {
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
     if let Some(mapping) = args.okta_mapping.clone() {
-        let files = match okta_suite(&mapping) {
+        let files = match okta_suite(&mapping, &args.okta_username_format) {
             Ok(files) => files,
             Err(e) => {
                 eprintln!("scimcheck: {}: {e}\nnothing was sent", mapping.display());
@@ -212,10 +216,15 @@ pub fn log_suite(
 }
 
 /// The suite of Okta's traffic for a profile mapping, as (file name, text, summary).
-pub fn okta_suite(mapping: &std::path::Path) -> Result<Vec<(String, String, String)>, String> {
+pub fn okta_suite(
+    mapping: &std::path::Path,
+    username_format: &str,
+) -> Result<Vec<(String, String, String)>, String> {
     use crate::generate::{entra::users, okta};
     let text = std::fs::read_to_string(mapping).map_err(|e| format!("cannot read it: {e}"))?;
-    let (properties, notes) = okta::read(&text)?;
+    let format = okta::UsernameFormat::parse(username_format)
+        .ok_or_else(|| format!("unknown username format `{username_format}`"))?;
+    let (properties, notes) = okta::read(&text, format)?;
     for note in notes {
         outln!("scimcheck: {note}");
     }

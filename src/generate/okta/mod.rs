@@ -66,8 +66,50 @@ fn scim_target(name: &str) -> Option<String> {
     Some(plain.to_string())
 }
 
-/// Reads the mapping; errors name the property and the column.
-pub fn read(text: &str) -> Result<(Vec<Property>, Vec<String>), String> {
+/// The app's username format (the app's Sign On settings), which gives
+/// the app user's userName unless the mapping overrides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsernameFormat {
+    /// Okta's default: the Okta username (`user.login`).
+    OktaUsername,
+    OktaUsernamePrefix,
+    Email,
+    EmailPrefix,
+}
+
+impl UsernameFormat {
+    pub const NAMES: [&'static str; 4] = [
+        "okta-username",
+        "okta-username-prefix",
+        "email",
+        "email-prefix",
+    ];
+
+    pub fn parse(name: &str) -> Option<UsernameFormat> {
+        Some(match name {
+            "okta-username" => UsernameFormat::OktaUsername,
+            "okta-username-prefix" => UsernameFormat::OktaUsernamePrefix,
+            "email" => UsernameFormat::Email,
+            "email-prefix" => UsernameFormat::EmailPrefix,
+            _ => return None,
+        })
+    }
+
+    /// The expression Okta evaluates for it.
+    fn expression(self) -> &'static str {
+        match self {
+            UsernameFormat::OktaUsername => "user.login",
+            UsernameFormat::OktaUsernamePrefix => "String.substringBefore(user.login, \"@\")",
+            UsernameFormat::Email => "user.email",
+            UsernameFormat::EmailPrefix => "String.substringBefore(user.email, \"@\")",
+        }
+    }
+}
+
+/// Reads the mapping; errors name the property and the column. Without a
+/// userName property, Okta takes the app username from the app's username
+/// format, as it does unless an admin overrides it: `format` stands for it.
+pub fn read(text: &str, format: UsernameFormat) -> Result<(Vec<Property>, Vec<String>), String> {
     let json: Json = serde_json::from_str(text).map_err(|e| crate::generate::json_error(&e))?;
     if json.get("synchronizationRules").is_some() {
         return Err(
@@ -103,7 +145,17 @@ pub fn read(text: &str) -> Result<(Vec<Property>, Vec<String>), String> {
         });
     }
     if !out.iter().any(|p| p.target == "userName") {
-        return Err("properties: no mapping for userName: Okta cannot look users up".into());
+        let expression = format.expression();
+        notes.push(format!(
+            "properties: no userName mapping: the app's username format gives it, as in Okta, here `{expression}` (--okta-username-format)"
+        ));
+        out.push(Property {
+            name: "userName".into(),
+            target: "userName".into(),
+            expression: expression.to_string(),
+            tree: expr::parse(expression).expect("the formats' expressions parse"),
+            on_update: true,
+        });
     }
     Ok((out, notes))
 }
@@ -309,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_mapping_becomes_oktas_traffic() {
-        let (properties, notes) = read(MAPPING).unwrap();
+        let (properties, notes) = read(MAPPING, UsernameFormat::OktaUsername).unwrap();
         assert_eq!(
             notes,
             [
@@ -342,14 +394,50 @@ mod tests {
     }
 
     #[test]
+    fn without_a_user_name_property_the_app_s_username_format_gives_it() {
+        let mapping: Json = serde_json::from_str(MAPPING).unwrap();
+        let mut without = mapping.clone();
+        without["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("userName");
+        let zoe = profile(&crate::generate::entra::users::builtin_users(&[])[0]);
+        let (login, email) = (zoe["login"].clone(), zoe["email"].clone());
+        assert!(login.ends_with("zoe.aberg@contoso.example"), "{login}");
+        for (format, expected) in [
+            (UsernameFormat::OktaUsername, login.as_str()),
+            (
+                UsernameFormat::EmailPrefix,
+                email.split('@').next().unwrap(),
+            ),
+        ] {
+            let (properties, notes) = read(&without.to_string(), format).unwrap();
+            assert!(
+                notes
+                    .iter()
+                    .any(|n| n.contains("no userName mapping: the app's username format gives it")),
+                "{notes:?}"
+            );
+            let (body, _) = body(&properties, &zoe, false);
+            assert_eq!(body["userName"], expected, "{format:?}");
+        }
+    }
+
+    #[test]
     fn bad_mappings_say_where() {
-        let e = read(&MAPPING.replace("String.toLowerCase(user.email)", "user.email ? 1 : 2"))
-            .unwrap_err();
+        let e = read(
+            &MAPPING.replace("String.toLowerCase(user.email)", "user.email ? 1 : 2"),
+            UsernameFormat::OktaUsername,
+        )
+        .unwrap_err();
         assert!(e.starts_with("properties.email.expression: `user.email ? 1 : 2` at column 12: unsupported expression"), "{e}");
         assert!(
-            read("{\"synchronizationRules\": []}")
-                .unwrap_err()
-                .contains("--entra-schema")
+            read(
+                "{\"synchronizationRules\": []}",
+                UsernameFormat::OktaUsername
+            )
+            .unwrap_err()
+            .contains("--entra-schema")
         );
     }
 }
