@@ -191,6 +191,15 @@ pub fn log_suite(
             );
             continue;
         }
+        if let Some(why) = &change.skipped {
+            outln!(
+                "scimcheck: change {} ({} of {who} at {}): Entra skipped it ({why}) and sent the app nothing: not replayed",
+                change.change_id,
+                change.action.name(),
+                change.when
+            );
+            continue;
+        }
         outln!(
             "scimcheck: change {} ({} of {who} at {}): {}",
             change.change_id,
@@ -203,7 +212,9 @@ pub fn log_suite(
     let suite = users::with_run_id(logs::suite(&chosen, &logs::Matching::of(config), &name));
     let scenarios = suite["scenarios"].as_array().map_or(0, Vec::len);
     if scenarios == 0 {
-        return Err("none of the chosen changes is a user's: nothing to replay".into());
+        return Err(
+            "none of the chosen changes is a user's that Entra sent: nothing to replay".into(),
+        );
     }
     let origin =
         format!("Derived by `scimcheck replay --entra-log {name}` from the logged changes.");

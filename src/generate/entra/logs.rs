@@ -36,6 +36,8 @@ pub struct Change {
     pub error_code: Option<String>,
     /// What the app answered, as the log quotes it after "Web Response:".
     pub web_response: Option<String>,
+    /// Why Entra skipped it (status `skipped`): it sent the app nothing.
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,9 +140,48 @@ pub fn read(text: &str) -> Result<Vec<Change>, String> {
             status: text("/provisioningStatusInfo/status").unwrap_or_else(|| "unknown".into()),
             error_code: text("/provisioningStatusInfo/errorInformation/errorCode"),
             web_response: reason.as_deref().and_then(web_response),
+            skipped: skipped(entry, reason.as_deref()),
         });
     }
     Ok(changes)
+}
+
+/// Why Entra skipped a change, when its status says it did: the reason it
+/// logged, else its skipped provisioning step (EntrySynchronizationSkip,
+/// with AttributeValidationFailed, a scoping miss, an escrow...).
+fn skipped(entry: &Json, reason: Option<&str>) -> Option<String> {
+    let status = entry.pointer("/provisioningStatusInfo/status")?.as_str()?;
+    if !status.eq_ignore_ascii_case("skipped") {
+        return None;
+    }
+    let step = entry
+        .get("provisioningSteps")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .find(|s| {
+            s.get("status")
+                .and_then(Json::as_str)
+                .is_some_and(|st| st.eq_ignore_ascii_case("skipped"))
+        })
+        .map(|s| {
+            let text = |k: &str| s.get(k).and_then(Json::as_str).unwrap_or_default();
+            match (text("name"), text("description")) {
+                (name, "") => name.to_string(),
+                ("", description) => description.to_string(),
+                (name, description) => format!("{name}: {description}"),
+            }
+        });
+    let code = entry
+        .pointer("/provisioningStatusInfo/errorInformation/errorCode")
+        .and_then(Json::as_str);
+    Some(
+        reason
+            .map(str::to_string)
+            .or(step)
+            .or(code.map(str::to_string))
+            .unwrap_or_else(|| "no reason logged".into()),
+    )
 }
 
 /// The app's answer a log quotes after "Web Response:".
@@ -335,7 +376,8 @@ pub fn map_targets(changes: &mut [Change], export: Option<&Export>) -> Vec<Strin
 pub fn suite(changes: &[&Change], matching: &Matching, log_name: &str) -> Json {
     let mut scenarios = Vec::new();
     for change in changes {
-        if change.group {
+        // A group's change is not replayed from logs; a skipped one sent nothing.
+        if change.group || change.skipped.is_some() {
             continue;
         }
         scenarios.push(scenario(change, matching));
@@ -563,6 +605,43 @@ mod tests {
         "modifiedProperties": [{"displayName": "displayName", "oldValue": "Zoe", "newValue": "Zoë Åberg"}],
         "provisioningStatusInfo": {"status": "success"}
     }]"#;
+
+    #[test]
+    fn a_skipped_change_is_told_and_not_replayed() {
+        let log = r#"[{
+            "changeId": "s5k1", "cycleId": "y2", "activityDateTime": "2026-12-01T08:00:00Z",
+            "provisioningAction": "create",
+            "sourceIdentity": {"displayName": "Kofi", "identityType": "User", "details": {"UserPrincipalName": "kofi@contoso.com"}},
+            "modifiedProperties": [{"displayName": "userName", "oldValue": null, "newValue": "kofi@contoso.com"}],
+            "provisioningStatusInfo": {"status": "skipped"},
+            "provisioningSteps": [
+                {"name": "EntryImport", "provisioningStepType": "import", "status": "success", "description": "Retrieved Kofi from Entra ID"},
+                {"name": "EntrySynchronizationSkip", "provisioningStepType": "scoping", "status": "skipped", "description": "AttributeValidationFailed: mail is missing"}
+            ]
+        }, {
+            "changeId": "d3e4", "provisioningAction": "update",
+            "sourceIdentity": {"displayName": "Zoë Åberg", "details": {"UserPrincipalName": "zoe@contoso.com"}},
+            "modifiedProperties": [{"displayName": "displayName", "oldValue": "Zoe", "newValue": "Zoë Åberg"}],
+            "provisioningStatusInfo": {"status": "success"}
+        }]"#;
+        let changes = read(log).unwrap();
+        assert_eq!(
+            changes[0].skipped.as_deref(),
+            Some("EntrySynchronizationSkip: AttributeValidationFailed: mail is missing")
+        );
+        assert_eq!(changes[1].skipped, None);
+        let chosen: Vec<&Change> = changes.iter().collect();
+        let suite = suite(&chosen, &Matching::of(None), "log.json");
+        let ids: Vec<&str> = suite["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        // Only the update: Entra sent the app nothing for the skipped create.
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        assert!(ids[0].starts_with("update"), "{ids:?}");
+    }
 
     #[test]
     fn a_download_is_read_with_the_apps_answer() {

@@ -306,6 +306,14 @@ pub fn read(main: &Path) -> Result<Vec<Change>, String> {
             web_response: text(reason)
                 .and_then(|r| web_response(&r))
                 .or_else(|| step_answers.remove(id)),
+            // The CSV has no provisioning steps: the reason, else the error code.
+            skipped: text(status)
+                .filter(|s| s.eq_ignore_ascii_case("skipped"))
+                .map(|_| {
+                    text(reason)
+                        .or_else(|| text(code))
+                        .unwrap_or_else(|| "no reason logged".into())
+                }),
         });
     }
     if out.is_empty() {
