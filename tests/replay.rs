@@ -31,6 +31,24 @@ fn derive_into(dir: &std::path::Path) -> traffic::Derivation {
 }
 
 /// `scenario › step: failures` of every failed step.
+/// The traffic of `export` for `sample` users, seeded and dated alike.
+fn derive_for(
+    export: &scimcheck::generate::entra::export::Export,
+    sample: &[scimcheck::generate::entra::users::SourceObject],
+) -> traffic::Derivation {
+    traffic::derive(
+        export,
+        sample,
+        &users::builtin_groups(),
+        &traffic::Options {
+            seed: 1,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            export_name: "x.json".into(),
+        },
+    )
+    .unwrap()
+}
+
 fn failed_steps(results: &[scimcheck::exec::ScenarioResult]) -> Vec<String> {
     results
         .iter()
@@ -277,17 +295,7 @@ fn a_mapping_with_no_source_sends_its_default_to_every_user() {
             "targetAttributeName": "preferredLanguage"
         }));
     let export = export::read(&export.to_string()).unwrap();
-    let derivation = traffic::derive(
-        &export,
-        &users::builtin_users(&[]),
-        &users::builtin_groups(),
-        &traffic::Options {
-            seed: 1,
-            now: time::OffsetDateTime::UNIX_EPOCH,
-            export_name: "x.json".into(),
-        },
-    )
-    .unwrap();
+    let derivation = derive_for(&export, &users::builtin_users(&[]));
     let suite = &derivation.suites[0].suite;
     let creates: Vec<&serde_json::Value> = suite["scenarios"]
         .as_array()
@@ -353,17 +361,7 @@ fn a_single_app_role_into_a_plain_attribute_is_sent_and_checked_there() {
     }]);
     let matching = ["userPrincipalName".to_string()];
     let sample = users::read_users(&people.to_string(), &matching).unwrap();
-    let derivation = traffic::derive(
-        &export,
-        &sample,
-        &users::builtin_groups(),
-        &traffic::Options {
-            seed: 1,
-            now: time::OffsetDateTime::UNIX_EPOCH,
-            export_name: "x.json".into(),
-        },
-    )
-    .unwrap();
+    let derivation = derive_for(&export, &sample);
     let suite = &derivation.suites[0].suite;
     let ana = suite["scenarios"]
         .as_array()
@@ -401,17 +399,7 @@ fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
         ]}]
     });
     let export = export::read(&export.to_string()).unwrap();
-    let derivation = traffic::derive(
-        &export,
-        &users::builtin_users(&[]),
-        &users::builtin_groups(),
-        &traffic::Options {
-            seed: 1,
-            now: time::OffsetDateTime::UNIX_EPOCH,
-            export_name: "x.json".into(),
-        },
-    )
-    .unwrap();
+    let derivation = derive_for(&export, &users::builtin_users(&[]));
     let notes = derivation.notes.join("\n");
     assert!(
         notes.contains("no sample user is provisioned by this mapping (see above): only Test Connection is replayed, and nothing of its attribute mappings is exercised"),
@@ -419,17 +407,7 @@ fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
     );
     // With the users in scope, no such word.
     let export = export::read(EXPORT).unwrap();
-    let derivation = traffic::derive(
-        &export,
-        &users::builtin_users(&[]),
-        &users::builtin_groups(),
-        &traffic::Options {
-            seed: 1,
-            now: time::OffsetDateTime::UNIX_EPOCH,
-            export_name: "x.json".into(),
-        },
-    )
-    .unwrap();
+    let derivation = derive_for(&export, &users::builtin_users(&[]));
     assert!(!derivation.notes.join("\n").contains("no sample user"));
 }
 
@@ -442,17 +420,7 @@ async fn scoping_filters_decide_who_is_provisioned_and_leaving_the_scope_disable
         ]}]
     });
     let export = export::read(&export.to_string()).unwrap();
-    let derivation = traffic::derive(
-        &export,
-        &users::builtin_users(&[]),
-        &users::builtin_groups(),
-        &traffic::Options {
-            seed: 1,
-            now: time::OffsetDateTime::UNIX_EPOCH,
-            export_name: "x.json".into(),
-        },
-    )
-    .unwrap();
+    let derivation = derive_for(&export, &users::builtin_users(&[]));
     let notes = derivation.notes.join("\n");
     assert!(
         notes.contains("Kofi (kofi@contoso.example): not provisioned: out of scope: no scoping filter group holds (`Finance and Sales`: department is null, not REGEX MATCH ^(Finance|Sales)$)"),
