@@ -31,6 +31,13 @@ fn derive_into(dir: &std::path::Path) -> traffic::Derivation {
 }
 
 /// `scenario › step: failures` of every failed step.
+/// The worked example with the user mapping's scoping filter `scope`.
+fn scoped(scope: serde_json::Value) -> scimcheck::generate::entra::export::Export {
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["scope"] = scope;
+    export::read(&export.to_string()).unwrap()
+}
+
 /// The traffic of `export` for `sample` users, seeded and dated alike.
 fn derive_for(
     export: &scimcheck::generate::entra::export::Export,
@@ -392,13 +399,11 @@ fn a_single_app_role_into_a_plain_attribute_is_sent_and_checked_there() {
 
 #[test]
 fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
-    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
-    export["synchronizationRules"][0]["objectMappings"][0]["scope"] = serde_json::json!({
+    let export = scoped(serde_json::json!({
         "groups": [{ "name": "Nobody", "clauses": [
             { "operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": { "values": ["No such department"] } }
         ]}]
-    });
-    let export = export::read(&export.to_string()).unwrap();
+    }));
     let derivation = derive_for(&export, &users::builtin_users(&[]));
     let notes = derivation.notes.join("\n");
     assert!(
@@ -413,13 +418,11 @@ fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
 
 #[tokio::test]
 async fn scoping_filters_decide_who_is_provisioned_and_leaving_the_scope_disables() {
-    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
-    export["synchronizationRules"][0]["objectMappings"][0]["scope"] = serde_json::json!({
+    let export = scoped(serde_json::json!({
         "groups": [{ "name": "Finance and Sales", "clauses": [
             { "operatorName": "REGEX MATCH", "sourceOperandName": "department", "targetOperand": { "values": ["^(Finance|Sales)$"] } }
         ]}]
-    });
-    let export = export::read(&export.to_string()).unwrap();
+    }));
     let derivation = derive_for(&export, &users::builtin_users(&[]));
     let notes = derivation.notes.join("\n");
     assert!(
