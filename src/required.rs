@@ -36,9 +36,8 @@ pub struct Required {
 }
 
 impl Required {
-    /// From a `/Schemas` answer (a ListResponse, or a bare array).
-    pub fn from_schemas(schemas: &Value) -> Required {
-        let published = Published::from_json(schemas);
+    /// From what the target's /Schemas publishes.
+    pub fn from_published(published: &Published) -> Required {
         let of = |urn: &str| {
             published
                 .attrs(urn)
@@ -278,12 +277,7 @@ fn client_required(attr: &Attr) -> bool {
 
 fn describe(attr: &Attr) -> RequiredAttr {
     let writable = |s: &&Attr| s.mutability.writable();
-    let required_subs: Vec<&Attr> = attr
-        .sub
-        .iter()
-        .filter(writable)
-        .filter(|s| s.required)
-        .collect();
+    let required_subs: Vec<&Attr> = attr.sub.iter().filter(|s| client_required(s)).collect();
     // Without required sub-attributes a complex value still needs some:
     // the names people have (givenName, familyName), else a value, else the first.
     let chosen = if required_subs.is_empty() {
@@ -341,6 +335,10 @@ fn value_of(attr: &RequiredAttr) -> Value {
 mod tests {
     use super::*;
 
+    fn required_of(schemas: &Value) -> Required {
+        Required::from_published(&Published::from_json(schemas))
+    }
+
     fn canaille_like() -> Value {
         json!({ "Resources": [{
             "id": USER,
@@ -364,7 +362,7 @@ mod tests {
 
     #[test]
     fn what_a_strict_server_requires_is_added_with_values_of_its_types() {
-        let required = Required::from_schemas(&canaille_like());
+        let required = required_of(&canaille_like());
         let names: Vec<&str> = required.user.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["userName", "name", "active", "emails"]);
         let mut body = json!({ "schemas": [USER], "userName": "u", "active": false });
@@ -394,7 +392,7 @@ mod tests {
                 { "name": "type", "type": "string" }
             ]}
         ]}]});
-        let required = Required::from_schemas(&schemas);
+        let required = required_of(&schemas);
         let mut body = json!({
             "userName": "u", "name": { "givenName": "Ada", "familyName": "Lovelace" },
             "phoneNumbers": [{ "type": "work" }, { "value": "+1 555", "type": "home" }]
@@ -456,14 +454,14 @@ mod tests {
 
     #[test]
     fn bulk_creates_are_completed_and_lenient_servers_left_alone() {
-        let required = Required::from_schemas(&canaille_like());
+        let required = required_of(&canaille_like());
         let mut body = json!({ "Operations": [
             { "method": "POST", "path": "/Users", "data": { "userName": "u", "active": true } },
             { "method": "PATCH", "path": "/Users/1", "data": { "Operations": [] } }
         ]});
         assert_eq!(required.complete("/Bulk", &mut body), ["name", "emails"]);
         assert!(body["Operations"][1]["data"].get("name").is_none());
-        let lenient = Required::from_schemas(&json!({ "Resources": [{ "id": USER, "attributes": [
+        let lenient = required_of(&json!({ "Resources": [{ "id": USER, "attributes": [
             { "name": "userName", "type": "string", "required": true }
         ]}]}));
         let mut user = json!({ "userName": "u" });

@@ -12,6 +12,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use crate::exec::{RunContext, ScenarioResult, new_run_id, run_plan};
 use crate::http::{Client, SentRequest, TransportError};
 use crate::plan::{Plan, SuiteInput, plan};
+use crate::scim::schema::Published;
 use crate::suite;
 use crate::target::Target;
 
@@ -203,11 +204,12 @@ pub async fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport, RunErr
     let published = get_json(&client, &settings.target, "/Schemas")
         .await
         .ok()
-        .and_then(Result::ok);
+        .and_then(Result::ok)
+        .map(|answer| Published::from_json(&answer));
     let declared = published.as_ref().and_then(declared_attributes);
     let required = published
         .as_ref()
-        .map(crate::required::Required::from_schemas)
+        .map(crate::required::Required::from_published)
         .filter(|r| !r.is_empty());
     let run_id = settings.run_id.unwrap_or_else(new_run_id);
     let secrets = settings.target.secrets();
@@ -552,9 +554,8 @@ async fn answer_of(client: &Client, target: &Target, path: &str) -> Answer {
 /// each `parent.sub`, lower-case, from the core User schema and its
 /// extensions. None when /Schemas cannot be read or lists no User schema:
 /// then RFC 7643's core is assumed and nothing is left out for it.
-fn declared_attributes(schemas: &Value) -> Option<std::collections::BTreeSet<String>> {
-    use crate::scim::schema::{ENTERPRISE_USER, Published, USER};
-    let published = Published::from_json(schemas);
+fn declared_attributes(published: &Published) -> Option<std::collections::BTreeSet<String>> {
+    use crate::scim::schema::{ENTERPRISE_USER, USER};
     let mut out = std::collections::BTreeSet::new();
     for attribute in [USER, ENTERPRISE_USER]
         .into_iter()

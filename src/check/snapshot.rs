@@ -200,7 +200,6 @@ mod canonical_tests {
             .unwrap();
         let store = SnapshotStore {
             accept: false,
-            all: false,
             ..store
         };
         let reordered = "{\"b\": {\"x\": 3, \"y\": 2}, \"a\": 1}";
