@@ -752,8 +752,9 @@ async fn run_steps(
             result.outcome = Outcome::Failed;
             // A write answered with the status asked for did what the steps
             // after it build on (the resource is there, its captures taken):
-            // they still run. A wrong status, a missing capture or a check
-            // of what a read saw leaves them on ground that is not there.
+            // they still run. A wrong status, or a check of what a read saw,
+            // leaves them on ground that is not there; a capture it could not
+            // take stops only the steps that use it (below).
             // Drift alone (an answer other than its snapshot) leaves what
             // the steps build on in place: they run, and show their own.
             let only_drift = step_result.failures.iter().all(|f| f.check == DRIFT_CHECK);
