@@ -28,6 +28,8 @@ pub mod diagnostic;
 #[cfg(feature = "double")]
 pub mod double;
 pub mod exec;
+#[cfg(feature = "double")]
+pub mod explore;
 pub mod gate;
 pub mod generate;
 pub mod http;

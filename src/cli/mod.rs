@@ -40,12 +40,14 @@ macro_rules! outln {
 
 pub mod catalogue;
 pub mod cleanup;
+pub mod explore;
 pub mod load;
 pub mod replay;
 pub mod run;
 pub mod serve;
 
 use cleanup::CleanupArgs;
+use explore::ExploreArgs;
 use load::LoadArgs;
 use replay::ReplayArgs;
 use run::RunArgs;
@@ -118,6 +120,10 @@ pub enum Command {
     /// Load an endpoint as an Entra initial cycle would (match and create
     /// each user, then update and disable some), and judge whether it takes it.
     Load(Box<LoadArgs>),
+    /// Test the endpoint against the built-in double as a reference model:
+    /// generated client operations, compared after each; a deviation is
+    /// shrunk and can be written as a suite that reproduces it.
+    Explore(Box<ExploreArgs>),
     /// List the requirements of RFC 7643, RFC 7644 and the clients that the
     /// checks verify, with how many built-in checks cite each.
     Requirements {
@@ -309,6 +315,7 @@ impl Cli {
             Command::Show { name } => catalogue::show(&name),
             Command::Replay(args) => replay::replay(*args),
             Command::Load(args) => load::load_test(*args),
+            Command::Explore(args) => explore::explore(*args),
             Command::Requirements { format } => catalogue::requirements(&format),
             Command::Suites {
                 command: SuitesCommand::Export { dir },

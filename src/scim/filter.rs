@@ -165,6 +165,88 @@ impl Filter {
     }
 }
 
+/// A filter as text that [`Filter::parse`] reads back to the same filter,
+/// with only the parentheses precedence (`not` over `and` over `or`) and
+/// left association need: `a or b and c` stays as it is, so a server that
+/// reads `and` and `or` left to right shows. Strings are JSON literals. The
+/// explorer writes its filters with it, so what it sends is what the double
+/// parses.
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// `child` as an operand of a binary operator binding `level`
+        /// (1 `or`, 2 `and`); `right` operands of the same level need
+        /// parentheses, since both associate to the left.
+        fn operand(child: &Filter, level: u8, right: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let own = match child {
+                Filter::Or(..) => 1,
+                Filter::And(..) => 2,
+                _ => 3,
+            };
+            if own < level || (right && own == level) {
+                write!(f, "({child})")
+            } else {
+                write!(f, "{child}")
+            }
+        }
+        match self {
+            Filter::Compare(path, op, value) => write!(f, "{path} {} {value}", op.name()),
+            Filter::Present(path) => write!(f, "{path} pr"),
+            Filter::And(a, b) => {
+                operand(a, 2, false, f)?;
+                f.write_str(" and ")?;
+                operand(b, 2, true, f)
+            }
+            Filter::Or(a, b) => {
+                operand(a, 1, false, f)?;
+                f.write_str(" or ")?;
+                operand(b, 1, true, f)
+            }
+            Filter::Not(inner) => write!(f, "not ({inner})"),
+            Filter::ValuePath(path, inner) => write!(f, "{path}[{inner}]"),
+        }
+    }
+}
+
+impl Filter {
+    /// The same filter with each comparison on a sub-attribute of a
+    /// multi-valued attribute (`emails.value eq "x"`) written as the value
+    /// path that selects the same resources (`emails[value eq "x"]`): RFC
+    /// 7644 3.4.2.2 (Figure 1) takes both, and a multi-valued attribute
+    /// matches when any of its values does.
+    pub fn with_value_paths(&self, schema: &ResourceSchema) -> Filter {
+        let multi = |path: &AttrPath| {
+            path.sub.is_some()
+                && schema
+                    .attr(path.uri.as_deref(), &path.name)
+                    .is_some_and(|a| a.multi)
+        };
+        let element = |path: &AttrPath, inner: Filter| {
+            Filter::ValuePath(AttrPath { sub: None, ..path.clone() }, Box::new(inner))
+        };
+        let sub = |path: &AttrPath| AttrPath {
+            uri: None,
+            name: path.sub.clone().unwrap_or_default(),
+            sub: None,
+        };
+        match self {
+            Filter::Compare(path, op, value) if multi(path) => {
+                element(path, Filter::Compare(sub(path), *op, value.clone()))
+            }
+            Filter::Present(path) if multi(path) => element(path, Filter::Present(sub(path))),
+            Filter::And(a, b) => Filter::And(
+                Box::new(a.with_value_paths(schema)),
+                Box::new(b.with_value_paths(schema)),
+            ),
+            Filter::Or(a, b) => Filter::Or(
+                Box::new(a.with_value_paths(schema)),
+                Box::new(b.with_value_paths(schema)),
+            ),
+            Filter::Not(inner) => Filter::Not(Box::new(inner.with_value_paths(schema))),
+            other => other.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
     Open,
@@ -705,5 +787,95 @@ mod tests {
         let schema = ResourceSchema::for_kind(Kind::User);
         let f = Filter::parse("active gt true").unwrap();
         assert!(matches(&f, Context::Resource(&schema), &user()).is_err());
+    }
+
+    mod written {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn path() -> impl Strategy<Value = AttrPath> {
+            (
+                prop::option::of(Just(
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".to_string(),
+                )),
+                prop::sample::select(vec!["userName", "emails", "name", "active"]),
+                prop::option::of(prop::sample::select(vec!["value", "type", "givenName"])),
+            )
+                .prop_map(|(uri, name, sub)| AttrPath {
+                    uri,
+                    name: name.to_string(),
+                    sub: sub.map(str::to_string),
+                })
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                any::<String>().prop_map(Value::String),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i32>().prop_map(|n| json!(n)),
+                Just(Value::Null),
+            ]
+        }
+
+        fn filter() -> impl Strategy<Value = Filter> {
+            let op = prop::sample::select(vec![
+                CompareOp::Eq,
+                CompareOp::Ne,
+                CompareOp::Co,
+                CompareOp::Sw,
+                CompareOp::Ew,
+                CompareOp::Gt,
+                CompareOp::Le,
+            ]);
+            let leaf = prop_oneof![
+                (path(), op, value()).prop_map(|(p, o, v)| Filter::Compare(p, o, v)),
+                path().prop_map(Filter::Present),
+            ];
+            leaf.prop_recursive(4, 16, 2, |inner| {
+                prop_oneof![
+                    (inner.clone(), inner.clone())
+                        .prop_map(|(a, b)| Filter::And(Box::new(a), Box::new(b))),
+                    (inner.clone(), inner.clone())
+                        .prop_map(|(a, b)| Filter::Or(Box::new(a), Box::new(b))),
+                    inner.clone().prop_map(|f| Filter::Not(Box::new(f))),
+                    (path(), inner).prop_map(|(p, f)| Filter::ValuePath(
+                        AttrPath { sub: None, ..p },
+                        Box::new(f)
+                    )),
+                ]
+            })
+        }
+
+        #[test]
+        fn a_sub_attribute_of_a_multi_valued_attribute_becomes_a_value_path() {
+            let schema = ResourceSchema::for_kind(Kind::User);
+            let f = Filter::parse(r#"emails.value co "x" and name.familyName eq "y""#).unwrap();
+            assert_eq!(
+                f.with_value_paths(&schema).to_string(),
+                r#"emails[value co "x"] and name.familyName eq "y""#
+            );
+        }
+
+        #[test]
+        fn only_the_parentheses_precedence_needs_are_written() {
+            for text in [
+                r#"a eq "1" or b eq "2" and c eq "3""#,
+                r#"(a eq "1" or b eq "2") and c eq "3""#,
+                r#"a eq "1" and (b eq "2" and c eq "3")"#,
+                r#"not (a pr or b pr) and c pr"#,
+            ] {
+                assert_eq!(Filter::parse(text).unwrap().to_string(), text);
+            }
+        }
+
+        proptest! {
+            /// What the explorer writes is what the double reads: any
+            /// filter, with any string in it, parses back to itself.
+            #[test]
+            fn a_written_filter_parses_back_to_itself(f in filter()) {
+                let text = f.to_string();
+                prop_assert_eq!(Filter::parse(&text), Ok(f), "{}", text);
+            }
+        }
     }
 }

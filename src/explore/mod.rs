@@ -1,0 +1,299 @@
+//! `scimcheck explore`: model-based testing of a target against the
+//! built-in double.
+//!
+//! The double's SCIM logic is the reference model of what an RFC-correct
+//! server does. The explorer generates what clients send (Entra in both of
+//! its modes, Okta, RFC clients), with values real directories hold and
+//! servers mishandle ([`values`]), applies each operation to the target and
+//! to a fresh model, and compares what a client can observe ([`compare`]),
+//! modulo the choices the RFCs leave to the server ([`state::Choices`]).
+//! Cases are proptest strategies ([`strategies`]); a deviation is shrunk by
+//! proptest to a short sequence, which [`reproduce`] writes as an ordinary
+//! suite file. Every resource is run-prefixed, written only once a read-back
+//! shows it is the run's, and deleted (LIFO) when its case ends.
+
+pub mod call;
+pub mod case;
+pub mod compare;
+pub mod strategies;
+pub mod op;
+pub mod reproduce;
+pub mod state;
+pub mod values;
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use serde_json::Value;
+
+use case::{Case, Halt};
+use compare::Level;
+use op::Op;
+use state::{Choices, Finding, Shared};
+
+use crate::cleanup::{Deletion, delete_if_ours};
+use crate::http::{Client, SentRequest};
+use crate::interrupt::Interrupt;
+use crate::scim::schema::Published;
+use crate::target::Target;
+
+/// What a run of the explorer is asked to do.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The most requests sent to the target, shrinking aside.
+    pub budget: usize,
+    pub seed: u64,
+    /// The most operations in one case.
+    pub case_length: usize,
+    /// The longest a run may take, shrinking included.
+    pub duration: Option<Duration>,
+    /// The longest shrinking one deviation may take.
+    pub shrink_time: Duration,
+    /// The most distinct deviations looked for.
+    pub max_findings: usize,
+    pub run_id: String,
+}
+
+impl Settings {
+    pub fn new(run_id: &str, budget: usize, seed: u64) -> Settings {
+        Settings {
+            budget,
+            seed,
+            case_length: 24,
+            duration: None,
+            shrink_time: Duration::from_secs(8),
+            max_findings: 8,
+            run_id: run_id.to_string(),
+        }
+    }
+}
+
+/// One deviation, shrunk, with its reproducer.
+#[derive(Debug, Clone)]
+pub struct Divergence {
+    pub finding: Finding,
+    /// The shrunk operations.
+    pub ops: Vec<Op>,
+    /// The reproducer: an ordinary suite file's text.
+    pub suite: String,
+    /// Requests the shrunk case sends.
+    pub requests: usize,
+    pub shrink_time: Duration,
+}
+
+/// How a run went.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub seed: u64,
+    pub cases: usize,
+    pub requests: usize,
+    pub elapsed: Duration,
+    pub divergences: Vec<Divergence>,
+    pub advice: Vec<Finding>,
+    /// Filter features the target refused (RFC 7644 Table 9: its choice).
+    pub not_offered: Vec<String>,
+    /// Resources a case could not delete.
+    pub left: Vec<String>,
+    pub interrupted: bool,
+    /// The discovery answers the run learned the target's choices from.
+    pub choices: Option<Choices>,
+}
+
+impl Outcome {
+    pub fn failed(&self) -> bool {
+        self.divergences.iter().any(|d| d.finding.level == Level::Must)
+    }
+}
+
+/// Reads the target's discovery documents and whether its tenant is empty.
+pub async fn learn(client: &Client, target: &Target) -> Choices {
+    let get = |path: &str| {
+        let request = SentRequest::to(target, http::Method::GET, path);
+        async move {
+            let exchange = client.send(request).await;
+            exchange
+                .response
+                .ok()
+                .filter(|r| r.status == 200)
+                .and_then(|r| r.json().ok())
+        }
+    };
+    let config = get("/ServiceProviderConfig").await;
+    let schemas = get("/Schemas").await.map(|s| Published::from_json(&s));
+    let total = |v: Option<Value>| v.and_then(|v| v.get("totalResults").and_then(Value::as_u64));
+    let users = total(get("/Users?count=1").await);
+    let groups = total(get("/Groups?count=1").await);
+    let empty = users == Some(0) && groups == Some(0);
+    Choices::learn(config.as_ref(), schemas.as_ref(), empty)
+}
+
+/// Explores the target until the budget is spent, the duration is over,
+/// `max_findings` deviations are found, or the run is interrupted.
+pub async fn explore(
+    client: &Client,
+    target: &Target,
+    settings: &Settings,
+    stop: &Interrupt,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Outcome {
+    let started = Instant::now();
+    let choices = learn(client, target).await;
+    let shared = Shared::new(client, target, choices.clone(), &settings.run_id, stop, settings.budget);
+    let handle = tokio::runtime::Handle::current();
+    let outcome = tokio::task::block_in_place(|| drive(&handle, &shared, settings, started, progress));
+    Outcome {
+        seed: settings.seed,
+        requests: shared.sent(),
+        elapsed: started.elapsed(),
+        advice: shared.advice.lock().expect("advice lock").clone(),
+        not_offered: shared
+            .offered
+            .lock()
+            .expect("offered lock")
+            .iter()
+            .filter(|(_, offered)| !**offered)
+            .map(|(f, _)| f.clone())
+            .collect(),
+        left: shared.left.lock().expect("left lock").clone(),
+        interrupted: stop.is_set(),
+        choices: Some(choices),
+        ..outcome
+    }
+}
+
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&(seed.wrapping_add(i as u64)).to_le_bytes());
+    }
+    bytes
+}
+
+/// The proptest loop: one case after another; a failing one is shrunk
+/// (keeping to the same check) and written as a reproducer.
+fn drive(
+    handle: &tokio::runtime::Handle,
+    shared: &Shared<'_>,
+    settings: &Settings,
+    started: Instant,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Outcome {
+    let config = Config {
+        cases: 1,
+        failure_persistence: None,
+        max_shrink_iters: 4096,
+        max_shrink_time: settings.shrink_time.as_millis().min(u32::MAX as u128) as u32,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(settings.seed)));
+    let strategy = strategies::case(settings.case_length);
+    let mut outcome = Outcome::default();
+    let number = RefCell::new(0usize);
+    // The check a failing case must keep failing while it shrinks.
+    let keep: RefCell<Option<String>> = RefCell::new(None);
+    let found: RefCell<Vec<String>> = RefCell::new(Vec::new());
+    let over = || {
+        shared.stop.is_set()
+            || shared.spent.load(std::sync::atomic::Ordering::Relaxed)
+            || settings.duration.is_some_and(|d| started.elapsed() >= d)
+    };
+    while !over() && outcome.divergences.len() < settings.max_findings {
+        let Ok(tree) = strategy.new_tree(&mut runner) else { break };
+        *keep.borrow_mut() = None;
+        let test = |ops: Vec<Op>| -> Result<(), TestCaseError> {
+            let n = {
+                let mut number = number.borrow_mut();
+                *number += 1;
+                *number
+            };
+            let (result, _) = handle.block_on(run_case(shared, n, &ops));
+            progress(shared.sent(), shared.budget);
+            match result {
+                Err(Halt::Diverged(finding)) => {
+                    // From the first failure on, the case is being shrunk.
+                    shared.shrinking.store(true, std::sync::atomic::Ordering::Relaxed);
+                    let mut keep = keep.borrow_mut();
+                    let same = keep.as_ref().is_none_or(|k| *k == finding.key);
+                    let known = found.borrow().contains(&finding.key);
+                    if same && !known {
+                        keep.get_or_insert(finding.key.clone());
+                        return Err(TestCaseError::fail(finding.key.clone()));
+                    }
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        };
+        let shrink_started = Instant::now();
+        match runner.run_one(tree, test) {
+            Ok(_) => {}
+            Err(TestError::Fail(_, minimal)) => {
+                let shrink_time = shrink_started.elapsed();
+                // Once more, to have the minimal case's finding and requests.
+                let n = {
+                    let mut number = number.borrow_mut();
+                    *number += 1;
+                    *number
+                };
+                let (result, case) = handle.block_on(run_case(shared, n, &minimal));
+                shared.shrinking.store(false, std::sync::atomic::Ordering::Relaxed);
+                if let Err(Halt::Diverged(finding)) = result {
+                    found.borrow_mut().push(finding.key.clone());
+                    let suite = reproduce::suite(&case, &finding, settings.seed);
+                    outcome.divergences.push(Divergence {
+                        finding: *finding,
+                        requests: case.records.len(),
+                        ops: minimal,
+                        suite,
+                        shrink_time,
+                    });
+                }
+            }
+            Err(TestError::Abort(_)) => break,
+        }
+        shared.shrinking.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+    outcome.cases = *number.borrow();
+    outcome
+}
+
+/// What a finished case leaves for the reproducer.
+pub struct Finished {
+    pub prefix: String,
+    pub records: Vec<case::Record>,
+    pub slots: Vec<case::Slot>,
+    pub failed_expect: Vec<(String, Value)>,
+    pub failed_statuses: Vec<u16>,
+}
+
+/// Runs one case, then deletes what it created, newest first, each only
+/// once a read-back shows it is the run's.
+async fn run_case(shared: &Shared<'_>, number: usize, ops: &[Op]) -> (Result<(), Halt>, Finished) {
+    let mut case = Case::new(shared, number);
+    let result = case.run(ops).await;
+    for slot in case.slots.iter().rev() {
+        if slot.target_id.is_empty() {
+            continue;
+        }
+        shared.sent.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+        let attempt = delete_if_ours(shared.client, shared.target, slot.kind.endpoint(), &slot.target_id, None, &shared.run_id).await;
+        match attempt.deletion {
+            Deletion::Deleted | Deletion::Gone => {}
+            Deletion::SomeoneElses(why) | Deletion::Failed(why) => shared
+                .left
+                .lock()
+                .expect("left lock")
+                .push(format!("/{}/{}: {why}", slot.kind.endpoint(), slot.target_id)),
+        }
+    }
+    let finished = Finished {
+        prefix: case.prefix.clone(),
+        records: case.records,
+        slots: case.slots,
+        failed_expect: case.failed_expect,
+        failed_statuses: case.failed_statuses,
+    };
+    (result, finished)
+}

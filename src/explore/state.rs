@@ -1,0 +1,177 @@
+//! What the explorer knows during a run: the target's choices, learned
+//! before the first case, and what every case shares (the request budget,
+//! the filter features the target has accepted or refused, every id it has
+//! handed out, the advice gathered).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+use super::compare::{ENTERPRISE, Field, Level};
+use crate::http::Client;
+use crate::interrupt::Interrupt;
+use crate::scim::schema::{Published, Returned};
+use crate::target::Target;
+
+/// The RFC-legal choices of the target that change what the explorer may
+/// send or expect, from its ServiceProviderConfig and /Schemas.
+#[derive(Debug, Clone)]
+pub struct Choices {
+    /// User attributes the target declares, among those the explorer writes.
+    pub declared: BTreeSet<Field>,
+    /// Whether it declares `password` (then creates may send one).
+    pub password: bool,
+    /// User attributes declared `returned: always`, lower-cased.
+    pub always: BTreeSet<String>,
+    pub etag: bool,
+    pub sort: bool,
+    /// Whether the tenant held no users and no groups when the run began:
+    /// only then are totals compared exactly.
+    pub empty_tenant: bool,
+}
+
+impl Choices {
+    /// From the discovery answers; without /Schemas, the core attributes
+    /// every SCIM server has.
+    pub fn learn(config: Option<&Value>, schemas: Option<&Published>, empty_tenant: bool) -> Choices {
+        let claims = |feature: &str| {
+            config
+                .and_then(|c| c.get(feature))
+                .and_then(|f| f.get("supported"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
+        let user = "urn:ietf:params:scim:schemas:core:2.0:User";
+        let core = schemas.and_then(|s| s.attrs(user));
+        let enterprise = schemas.and_then(|s| s.attrs(ENTERPRISE));
+        let has = |name: &str| {
+            core.is_none_or(|attrs| attrs.iter().any(|a| a.name.eq_ignore_ascii_case(name)))
+        };
+        let mut declared: BTreeSet<Field> =
+            [Field::UserName, Field::ExternalId, Field::Active, Field::Given, Field::Family].into();
+        for (field, name) in [
+            (Field::DisplayName, "displayName"),
+            (Field::Emails, "emails"),
+            (Field::Title, "title"),
+        ] {
+            if has(name) {
+                declared.insert(field);
+            }
+        }
+        if enterprise.is_some_and(|attrs| {
+            attrs.iter().any(|a| a.name.eq_ignore_ascii_case("employeeNumber"))
+        }) {
+            declared.insert(Field::EmployeeNumber);
+        }
+        if enterprise.is_some_and(|attrs| attrs.iter().any(|a| a.name.eq_ignore_ascii_case("manager"))) {
+            declared.insert(Field::Manager);
+        }
+        let always = core
+            .into_iter()
+            .flatten()
+            .filter(|a| a.returned == Returned::Always)
+            .map(|a| a.name.to_ascii_lowercase())
+            .collect();
+        Choices {
+            declared,
+            password: core.is_some_and(|attrs| attrs.iter().any(|a| a.name == "password")),
+            always,
+            etag: claims("etag"),
+            sort: claims("sort"),
+            empty_tenant,
+        }
+    }
+}
+
+/// A deviation found, with what a report needs.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub level: Level,
+    /// The requirement: an RFC section or a client's documentation.
+    pub cite: &'static str,
+    pub what: String,
+    /// The request that showed it, and what came back.
+    pub call: String,
+    pub answer: String,
+    /// Names the check, so that shrinking keeps to the same deviation.
+    pub key: String,
+}
+
+/// What all cases of a run share.
+pub struct Shared<'a> {
+    pub client: &'a Client,
+    pub target: &'a Target,
+    pub choices: Choices,
+    pub run_id: String,
+    pub stop: &'a Interrupt,
+    pub budget: usize,
+    pub sent: AtomicUsize,
+    /// Set once the budget is spent: no case starts a request after it.
+    pub spent: AtomicBool,
+    /// While a deviation is shrunk, requests are counted but not refused:
+    /// shrinking is bounded by its own time and steps, and a budget spent
+    /// halfway would leave a deviation without its reproducer.
+    pub shrinking: AtomicBool,
+    /// Filter features (as [`crate::scim::filter::Filter::beyond_eq_and`]
+    /// names them): true once accepted, false once refused.
+    pub offered: Mutex<BTreeMap<String, bool>>,
+    /// Every id the target handed out for a create, and whether it was deleted.
+    pub ids: Mutex<HashSet<String>>,
+    pub advice: Mutex<Vec<Finding>>,
+    /// Resources a case could not clean up.
+    pub left: Mutex<Vec<String>>,
+}
+
+impl<'a> Shared<'a> {
+    pub fn new(
+        client: &'a Client,
+        target: &'a Target,
+        choices: Choices,
+        run_id: &str,
+        stop: &'a Interrupt,
+        budget: usize,
+    ) -> Shared<'a> {
+        Shared {
+            client,
+            target,
+            choices,
+            run_id: run_id.to_string(),
+            stop,
+            budget,
+            sent: AtomicUsize::new(0),
+            spent: AtomicBool::new(false),
+            shrinking: AtomicBool::new(false),
+            offered: Mutex::new(BTreeMap::new()),
+            ids: Mutex::new(HashSet::new()),
+            advice: Mutex::new(Vec::new()),
+            left: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Takes one request from the budget; false when none is left.
+    pub fn take(&self) -> bool {
+        let n = self.sent.fetch_add(1, Ordering::Relaxed);
+        if self.shrinking.load(Ordering::Relaxed) {
+            return true;
+        }
+        if n >= self.budget {
+            self.sent.fetch_sub(1, Ordering::Relaxed);
+            self.spent.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    pub fn sent(&self) -> usize {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    pub fn advise(&self, finding: Finding) {
+        let mut advice = self.advice.lock().expect("advice lock");
+        if !advice.iter().any(|a| a.key == finding.key) {
+            advice.push(finding);
+        }
+    }
+}
