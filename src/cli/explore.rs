@@ -128,7 +128,8 @@ fn emit(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Result<(), Str
         if path.exists() && !force {
             return Err(format!("{} exists: --force overwrites it", path.display()));
         }
-        std::fs::write(&path, &divergence.suite).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, &divergence.suite)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         outln!("scimcheck: reproducer written to {}", path.display());
     }
     Ok(())
@@ -140,9 +141,18 @@ fn print_outcome(outcome: &Outcome, secrets: &[String]) {
             crate::explore::compare::Level::Must => "FAIL",
             crate::explore::compare::Level::Should => "ADVICE",
         };
-        outln!("\n{level} explore #{} {}   ({})", i + 1, d.finding.key, d.finding.cite);
+        outln!(
+            "\n{level} explore #{} {}   ({})",
+            i + 1,
+            d.finding.key,
+            d.finding.cite
+        );
         outln!("  {}", shown(&d.finding.what, secrets));
-        outln!("  {} -> {}", shown(&d.finding.call, secrets), shown(&d.finding.answer, secrets));
+        outln!(
+            "  {} -> {}",
+            shown(&d.finding.call, secrets),
+            shown(&d.finding.answer, secrets)
+        );
         outln!(
             "  shrunk to {} requests in {:.1} s; replay: scimcheck run --no-builtin --suites DIR (with --emit-suite DIR)",
             d.requests,
@@ -151,7 +161,11 @@ fn print_outcome(outcome: &Outcome, secrets: &[String]) {
     }
     for a in &outcome.advice {
         outln!("\nadvice: {}   ({})", shown(&a.what, secrets), a.cite);
-        outln!("  {} -> {}", shown(&a.call, secrets), shown(&a.answer, secrets));
+        outln!(
+            "  {} -> {}",
+            shown(&a.call, secrets),
+            shown(&a.answer, secrets)
+        );
     }
     if !outcome.not_offered.is_empty() {
         outln!(
@@ -173,6 +187,10 @@ fn print_outcome(outcome: &Outcome, secrets: &[String]) {
             0 => "no divergence".to_string(),
             n => verdict::plural(n, "divergence"),
         },
-        if outcome.interrupted { " (interrupted)" } else { "" }
+        if outcome.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        }
     );
 }

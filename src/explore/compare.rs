@@ -55,8 +55,12 @@ impl Field {
         let value = match self {
             Field::UserName => get_ci(resource, "userName").cloned(),
             Field::DisplayName => get_ci(resource, "displayName").cloned(),
-            Field::Given => get_ci(resource, "name").and_then(|n| get_ci(n, "givenName")).cloned(),
-            Field::Family => get_ci(resource, "name").and_then(|n| get_ci(n, "familyName")).cloned(),
+            Field::Given => get_ci(resource, "name")
+                .and_then(|n| get_ci(n, "givenName"))
+                .cloned(),
+            Field::Family => get_ci(resource, "name")
+                .and_then(|n| get_ci(n, "familyName"))
+                .cloned(),
             Field::Title => get_ci(resource, "title").cloned(),
             Field::ExternalId => get_ci(resource, "externalId").cloned(),
             Field::Active => get_ci(resource, "active").cloned(),
@@ -138,7 +142,12 @@ pub fn differ(
         };
         return Some((
             level,
-            format!("`{}`: expected {}, got {}", field.name(), shown(&want), shown(&got)),
+            format!(
+                "`{}`: expected {}, got {}",
+                field.name(),
+                shown(&want),
+                shown(&got)
+            ),
         ));
     }
     None
@@ -180,7 +189,9 @@ pub fn not_a_scim_error(status: u16, body: Option<&Value>) -> Option<String> {
     match body.get("status") {
         Some(Value::String(s)) if s == &status.to_string() => None,
         Some(Value::String(s)) => Some(format!("its `status` is \"{s}\", not \"{status}\"")),
-        Some(other) => Some(format!("its `status` is {other}, not the string \"{status}\"")),
+        Some(other) => Some(format!(
+            "its `status` is {other}, not the string \"{status}\""
+        )),
         None => Some("it has no `status`".into()),
     }
 }
@@ -205,7 +216,9 @@ pub fn list(body: Option<&Value>) -> Result<(u64, Vec<Value>), String> {
         Some(Value::Array(a)) => a.clone(),
         None | Some(Value::Null) if total == 0 => Vec::new(),
         None | Some(Value::Null) => {
-            return Err(format!("`totalResults` is {total} but there is no `Resources`"));
+            return Err(format!(
+                "`totalResults` is {total} but there is no `Resources`"
+            ));
         }
         Some(other) => return Err(format!("`Resources` is not an array: {other}")),
     };
@@ -254,9 +267,14 @@ mod tests {
     #[test]
     fn a_boolean_as_a_string_differs_and_nfd_text_is_advice() {
         let fields: BTreeSet<Field> = [Field::Active].into();
-        let (level, why) =
-            differ(&fields, &json!({"active": true}), &json!({"active": "true"}), &same, &same)
-                .unwrap();
+        let (level, why) = differ(
+            &fields,
+            &json!({"active": true}),
+            &json!({"active": "true"}),
+            &same,
+            &same,
+        )
+        .unwrap();
         assert_eq!(level, Level::Must);
         assert!(why.contains("expected true, got \"true\""), "{why}");
         let fields: BTreeSet<Field> = [Field::Family].into();
@@ -276,13 +294,22 @@ mod tests {
         let ok = json!({"schemas": [ERROR], "status": "409"});
         assert_eq!(not_a_scim_error(409, Some(&ok)), None);
         let number = json!({"schemas": [ERROR], "status": 409});
-        assert!(not_a_scim_error(409, Some(&number)).unwrap().contains("string"));
+        assert!(
+            not_a_scim_error(409, Some(&number))
+                .unwrap()
+                .contains("string")
+        );
         assert!(not_a_scim_error(409, None).is_some());
     }
 
     #[test]
     fn an_empty_list_may_leave_resources_out_but_not_its_total() {
-        assert_eq!(list(Some(&json!({"schemas": [LIST], "totalResults": 0}))).unwrap().0, 0);
+        assert_eq!(
+            list(Some(&json!({"schemas": [LIST], "totalResults": 0})))
+                .unwrap()
+                .0,
+            0
+        );
         assert!(list(Some(&json!({"schemas": [LIST], "totalResults": 2}))).is_err());
         assert!(list(Some(&json!({"schemas": [LIST], "Resources": []}))).is_err());
         assert!(list(Some(&json!({"totalResults": 0}))).is_err());

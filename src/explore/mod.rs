@@ -15,10 +15,10 @@
 pub mod call;
 pub mod case;
 pub mod compare;
-pub mod strategies;
 pub mod op;
 pub mod reproduce;
 pub mod state;
+pub mod strategies;
 pub mod values;
 
 use std::cell::RefCell;
@@ -103,7 +103,9 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn failed(&self) -> bool {
-        self.divergences.iter().any(|d| d.finding.level == Level::Must)
+        self.divergences
+            .iter()
+            .any(|d| d.finding.level == Level::Must)
     }
 }
 
@@ -140,9 +142,17 @@ pub async fn explore(
 ) -> Outcome {
     let started = Instant::now();
     let choices = learn(client, target).await;
-    let shared = Shared::new(client, target, choices.clone(), &settings.run_id, stop, settings.budget);
+    let shared = Shared::new(
+        client,
+        target,
+        choices.clone(),
+        &settings.run_id,
+        stop,
+        settings.budget,
+    );
     let handle = tokio::runtime::Handle::current();
-    let outcome = tokio::task::block_in_place(|| drive(&handle, &shared, settings, started, progress));
+    let outcome =
+        tokio::task::block_in_place(|| drive(&handle, &shared, settings, started, progress));
     Outcome {
         seed: settings.seed,
         requests: shared.sent(),
@@ -187,7 +197,10 @@ fn drive(
         max_shrink_time: settings.shrink_time.as_millis().min(u32::MAX as u128) as u32,
         ..Config::default()
     };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(settings.seed)));
+    let mut runner = TestRunner::new_with_rng(
+        config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(settings.seed)),
+    );
     let strategy = strategies::case(settings.case_length);
     let mut outcome = Outcome::default();
     let number = RefCell::new(0usize);
@@ -200,7 +213,9 @@ fn drive(
             || settings.duration.is_some_and(|d| started.elapsed() >= d)
     };
     while !over() && outcome.divergences.len() < settings.max_findings {
-        let Ok(tree) = strategy.new_tree(&mut runner) else { break };
+        let Ok(tree) = strategy.new_tree(&mut runner) else {
+            break;
+        };
         *keep.borrow_mut() = None;
         let test = |ops: Vec<Op>| -> Result<(), TestCaseError> {
             let n = {
@@ -213,7 +228,9 @@ fn drive(
             match result {
                 Err(Halt::Diverged(finding)) => {
                     // From the first failure on, the case is being shrunk.
-                    shared.shrinking.store(true, std::sync::atomic::Ordering::Relaxed);
+                    shared
+                        .shrinking
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
                     let mut keep = keep.borrow_mut();
                     let same = keep.as_ref().is_none_or(|k| *k == finding.key);
                     let known = found.borrow().contains(&finding.key);
@@ -238,7 +255,9 @@ fn drive(
                     *number
                 };
                 let (result, case) = handle.block_on(run_case(shared, n, &minimal));
-                shared.shrinking.store(false, std::sync::atomic::Ordering::Relaxed);
+                shared
+                    .shrinking
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
                 if let Err(Halt::Diverged(finding)) = result {
                     found.borrow_mut().push(finding.key.clone());
                     let suite = reproduce::suite(&case, &finding, settings.seed);
@@ -253,7 +272,9 @@ fn drive(
             }
             Err(TestError::Abort(_)) => break,
         }
-        shared.shrinking.store(false, std::sync::atomic::Ordering::Relaxed);
+        shared
+            .shrinking
+            .store(false, std::sync::atomic::Ordering::Relaxed);
     }
     outcome.cases = *number.borrow();
     outcome
@@ -277,15 +298,27 @@ async fn run_case(shared: &Shared<'_>, number: usize, ops: &[Op]) -> (Result<(),
         if slot.target_id.is_empty() {
             continue;
         }
-        shared.sent.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
-        let attempt = delete_if_ours(shared.client, shared.target, slot.kind.endpoint(), &slot.target_id, None, &shared.run_id).await;
+        shared
+            .sent
+            .fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+        let attempt = delete_if_ours(
+            shared.client,
+            shared.target,
+            slot.kind.endpoint(),
+            &slot.target_id,
+            None,
+            &shared.run_id,
+        )
+        .await;
         match attempt.deletion {
             Deletion::Deleted | Deletion::Gone => {}
-            Deletion::SomeoneElses(why) | Deletion::Failed(why) => shared
-                .left
-                .lock()
-                .expect("left lock")
-                .push(format!("/{}/{}: {why}", slot.kind.endpoint(), slot.target_id)),
+            Deletion::SomeoneElses(why) | Deletion::Failed(why) => {
+                shared.left.lock().expect("left lock").push(format!(
+                    "/{}/{}: {why}",
+                    slot.kind.endpoint(),
+                    slot.target_id
+                ))
+            }
         }
     }
     let finished = Finished {

@@ -106,32 +106,68 @@ pub enum Op {
     CreateUser(UserSpec),
     /// A create of a userName the case holds, in the other letter case: a
     /// conflict (RFC 7643 4.1.1 and 2.1; RFC 7644 3.3: 409).
-    CreateDuplicate { of: Pick, other_case: bool },
-    CreateGroup { name: String, members: Vec<Pick> },
+    CreateDuplicate {
+        of: Pick,
+        other_case: bool,
+    },
+    CreateGroup {
+        name: String,
+        members: Vec<Pick>,
+    },
     Get(Pick),
     GetGroup(Pick),
     /// A read of a resource the case deleted, or of an id nobody has.
     GetGone(Pick),
     Filter(Tree),
-    GroupByName { pick: Pick, other_case: bool, exclude_members: bool },
+    GroupByName {
+        pick: Pick,
+        other_case: bool,
+        exclude_members: bool,
+    },
     /// A malformed filter: 400 invalidFilter (RFC 7644 3.4.2.2).
     BadFilter(u8),
     /// Every page of the users, `count` at a time.
-    Walk { count: u8 },
+    Walk {
+        count: u8,
+    },
     /// A page starting past the last user.
     PastEnd,
     /// GET by id or a list, with `attributes` or `excludedAttributes`.
-    Project { pick: Pick, exclude: bool, list: bool, which: u8 },
-    Sort { descending: bool },
-    Patch { pick: Pick, ops: Vec<PatchOp>, case: OpCase },
-    Members { pick: Pick, change: MemberChange, case: OpCase },
-    Put { pick: Pick, with: UserSpec },
+    Project {
+        pick: Pick,
+        exclude: bool,
+        list: bool,
+        which: u8,
+    },
+    Sort {
+        descending: bool,
+    },
+    Patch {
+        pick: Pick,
+        ops: Vec<PatchOp>,
+        case: OpCase,
+    },
+    Members {
+        pick: Pick,
+        change: MemberChange,
+        case: OpCase,
+    },
+    Put {
+        pick: Pick,
+        with: UserSpec,
+    },
     Delete(Pick),
     DeleteGroup(Pick),
     /// Writes sent at once: member adds to one group, each with its own user.
-    Burst { pick: Pick, members: Vec<Pick> },
+    Burst {
+        pick: Pick,
+        members: Vec<Pick>,
+    },
     /// Creates of one userName sent at once: exactly one may succeed.
-    CreateRace { tail: String, copies: u8 },
+    CreateRace {
+        tail: String,
+        copies: u8,
+    },
     /// Time passes (20 ms), as between provisioning cycles: a server's
     /// clock moves on before the next write.
     Pause,

@@ -14,7 +14,10 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
     let run_prefix = run_prefix(&case.prefix);
     let template = |value: &Value| templated(value, case, &run_prefix);
     let mut out = String::new();
-    out.push_str(&format!("name: {}\n", json!(format!("Explorer reproducer: {}", finding.key))));
+    out.push_str(&format!(
+        "name: {}\n",
+        json!(format!("Explorer reproducer: {}", finding.key))
+    ));
     out.push_str(&format!(
         "description: {}\n",
         json!(format!(
@@ -29,7 +32,10 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
     for (i, record) in case.records.iter().enumerate() {
         let mut request = Map::new();
         request.insert("method".into(), json!(record.call.method.as_str()));
-        request.insert("path".into(), json!(path(&record.call.path, case, &run_prefix)));
+        request.insert(
+            "path".into(),
+            json!(path(&record.call.path, case, &run_prefix)),
+        );
         if !record.call.query.is_empty() {
             let query: Map<String, Value> = record
                 .call
@@ -40,8 +46,12 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
             request.insert("query".into(), Value::Object(query));
         }
         if !record.call.headers.is_empty() {
-            let headers: Map<String, Value> =
-                record.call.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let headers: Map<String, Value> = record
+                .call
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
             request.insert("headers".into(), Value::Object(headers));
         }
         if let Some(body) = &record.call.body {
@@ -49,7 +59,11 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
         }
         let mut expect = Map::new();
         if i == last {
-            let statuses = if case.failed_statuses.is_empty() { &record.statuses } else { &case.failed_statuses };
+            let statuses = if case.failed_statuses.is_empty() {
+                &record.statuses
+            } else {
+                &case.failed_statuses
+            };
             expect.insert("status".into(), status(statuses));
             if !case.failed_expect.is_empty() {
                 let checks: Map<String, Value> = case
@@ -62,15 +76,41 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
         } else {
             expect.insert("status".into(), status(&record.statuses));
         }
-        let id = if i == last { "deviation".to_string() } else { format!("step_{}", i + 1) };
+        let id = if i == last {
+            "deviation".to_string()
+        } else {
+            format!("step_{}", i + 1)
+        };
         out.push_str(&format!("      - id: {id}\n"));
         if i == last {
             out.push_str(&format!("        description: {}\n", json!(finding.what)));
         }
+        if record.wait_ms > 0 {
+            out.push_str(&format!("        wait_ms: {}\n", record.wait_ms));
+        }
         out.push_str(&format!("        request: {}\n", Value::Object(request)));
         out.push_str(&format!("        expect: {}\n", Value::Object(expect)));
-        if let Some(slot) = record.creates.and_then(|s| case.slots.get(s)) {
-            out.push_str(&format!("        capture: {}\n", json!({ slot.var.clone(): "/id" })));
+        let endpoint = record.call.path.trim_start_matches('/');
+        let sure = i != last && record.statuses == [201];
+        if record.call.method == http::Method::POST && !sure && !endpoint.contains('/') {
+            // A create that may fail: what it creates all the same is removed.
+            out.push_str(&format!(
+                "        cleanup_if_created: {}\n",
+                json!({"method": "DELETE", "path": format!("/{endpoint}/{{{{ created_id }}}}")})
+            ));
+        } else if let Some(slot) = record.creates.and_then(|s| case.slots.get(s)) {
+            let mut capture = Map::new();
+            capture.insert(slot.var.clone(), json!("/id"));
+            // The creation time, where the last step compares with it.
+            let created = format!("{}_created", slot.var);
+            if case
+                .failed_expect
+                .iter()
+                .any(|(_, check)| check.to_string().contains(&created))
+            {
+                capture.insert(created, json!("/meta/created"));
+            }
+            out.push_str(&format!("        capture: {}\n", Value::Object(capture)));
             out.push_str(&format!(
                 "        cleanup: {}\n",
                 json!({"method": "DELETE", "path": format!("/{}/{{{{ {} }}}}", slot.kind.endpoint(), slot.var)})
@@ -117,19 +157,39 @@ fn path(path: &str, case: &Finished, run_prefix: &str) -> String {
 fn templated(value: &Value, case: &Finished, run_prefix: &str) -> Value {
     match value {
         Value::String(s) => {
-            if let Some(slot) = case.slots.iter().find(|slot| !slot.target_id.is_empty() && &slot.target_id == s) {
+            if let Some(slot) = case
+                .slots
+                .iter()
+                .find(|slot| !slot.target_id.is_empty() && &slot.target_id == s)
+            {
                 return json!(format!("{{{{ {} }}}}", slot.var));
             }
             let mut text = s.replace(run_prefix, "scimcheck-{{ run_id }}-");
+            // A resource's URL or path (`.../Users/<id>`).
             for slot in case.slots.iter().filter(|slot| !slot.target_id.is_empty()) {
-                text = text.replace(&format!("\"{}\"", slot.target_id), &format!("\"{{{{ {} }}}}\"", slot.var));
+                let tail = format!("/{}", slot.target_id);
+                if text.ends_with(&tail) {
+                    text = format!(
+                        "{}/{{{{ {} }}}}",
+                        &text[..text.len() - tail.len()],
+                        slot.var
+                    );
+                }
+            }
+            for slot in case.slots.iter().filter(|slot| !slot.target_id.is_empty()) {
+                text = text.replace(
+                    &format!("\"{}\"", slot.target_id),
+                    &format!("\"{{{{ {} }}}}\"", slot.var),
+                );
             }
             json!(text)
         }
         Value::Array(a) => Value::Array(a.iter().map(|v| templated(v, case, run_prefix)).collect()),
-        Value::Object(o) => {
-            Value::Object(o.iter().map(|(k, v)| (k.clone(), templated(v, case, run_prefix))).collect())
-        }
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), templated(v, case, run_prefix)))
+                .collect(),
+        ),
         v => v.clone(),
     }
 }

@@ -3,7 +3,7 @@
 //! the filter features the target has accepted or refused, every id it has
 //! handed out, the advice gathered).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -35,7 +35,11 @@ pub struct Choices {
 impl Choices {
     /// From the discovery answers; without /Schemas, the core attributes
     /// every SCIM server has.
-    pub fn learn(config: Option<&Value>, schemas: Option<&Published>, empty_tenant: bool) -> Choices {
+    pub fn learn(
+        config: Option<&Value>,
+        schemas: Option<&Published>,
+        empty_tenant: bool,
+    ) -> Choices {
         let claims = |feature: &str| {
             config
                 .and_then(|c| c.get(feature))
@@ -49,8 +53,14 @@ impl Choices {
         let has = |name: &str| {
             core.is_none_or(|attrs| attrs.iter().any(|a| a.name.eq_ignore_ascii_case(name)))
         };
-        let mut declared: BTreeSet<Field> =
-            [Field::UserName, Field::ExternalId, Field::Active, Field::Given, Field::Family].into();
+        let mut declared: BTreeSet<Field> = [
+            Field::UserName,
+            Field::ExternalId,
+            Field::Active,
+            Field::Given,
+            Field::Family,
+        ]
+        .into();
         for (field, name) in [
             (Field::DisplayName, "displayName"),
             (Field::Emails, "emails"),
@@ -61,11 +71,15 @@ impl Choices {
             }
         }
         if enterprise.is_some_and(|attrs| {
-            attrs.iter().any(|a| a.name.eq_ignore_ascii_case("employeeNumber"))
+            attrs
+                .iter()
+                .any(|a| a.name.eq_ignore_ascii_case("employeeNumber"))
         }) {
             declared.insert(Field::EmployeeNumber);
         }
-        if enterprise.is_some_and(|attrs| attrs.iter().any(|a| a.name.eq_ignore_ascii_case("manager"))) {
+        if enterprise
+            .is_some_and(|attrs| attrs.iter().any(|a| a.name.eq_ignore_ascii_case("manager")))
+        {
             declared.insert(Field::Manager);
         }
         let always = core
@@ -117,8 +131,6 @@ pub struct Shared<'a> {
     /// Filter features (as [`crate::scim::filter::Filter::beyond_eq_and`]
     /// names them): true once accepted, false once refused.
     pub offered: Mutex<BTreeMap<String, bool>>,
-    /// Every id the target handed out for a create, and whether it was deleted.
-    pub ids: Mutex<HashSet<String>>,
     pub advice: Mutex<Vec<Finding>>,
     /// Resources a case could not clean up.
     pub left: Mutex<Vec<String>>,
@@ -144,7 +156,6 @@ impl<'a> Shared<'a> {
             spent: AtomicBool::new(false),
             shrinking: AtomicBool::new(false),
             offered: Mutex::new(BTreeMap::new()),
-            ids: Mutex::new(HashSet::new()),
             advice: Mutex::new(Vec::new()),
             left: Mutex::new(Vec::new()),
         }

@@ -29,7 +29,15 @@ pub fn user() -> impl Strategy<Value = UserSpec> {
         any::<(bool, bool, bool)>(),
     )
         .prop_map(
-            |(tail, display, (given, family), (email, home_email), title, employee_number, flags)| UserSpec {
+            |(
+                tail,
+                display,
+                (given, family),
+                (email, home_email),
+                title,
+                employee_number,
+                flags,
+            )| UserSpec {
                 tail,
                 display,
                 given,
@@ -62,14 +70,16 @@ fn patch_op() -> impl Strategy<Value = PatchOp> {
 }
 
 fn patch_ops() -> impl Strategy<Value = Vec<PatchOp>> {
-    (prop::collection::vec(patch_op(), 1..4), prop::bool::weighted(0.15)).prop_map(
-        |(mut ops, invalid)| {
+    (
+        prop::collection::vec(patch_op(), 1..4),
+        prop::bool::weighted(0.15),
+    )
+        .prop_map(|(mut ops, invalid)| {
             if invalid {
                 ops.push(PatchOp::Invalid);
             }
             ops
-        },
-    )
+        })
 }
 
 fn span() -> impl Strategy<Value = (Pick, u8, u8)> {
@@ -91,13 +101,17 @@ fn leaf() -> impl Strategy<Value = Leaf> {
 }
 
 fn tree() -> impl Strategy<Value = Tree> {
-    leaf().prop_map(Tree::Leaf).prop_recursive(3, 8, 2, |inner| {
-        prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Tree::And(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Tree::Or(Box::new(a), Box::new(b))),
-            inner.prop_map(|t| Tree::Not(Box::new(t))),
-        ]
-    })
+    leaf()
+        .prop_map(Tree::Leaf)
+        .prop_recursive(3, 8, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| Tree::And(Box::new(a), Box::new(b))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| Tree::Or(Box::new(a), Box::new(b))),
+                inner.prop_map(|t| Tree::Not(Box::new(t))),
+            ]
+        })
 }
 
 fn member_change() -> impl Strategy<Value = MemberChange> {

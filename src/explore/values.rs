@@ -19,8 +19,8 @@ const NAME_PIECES: &[&str] = &[
 /// regular expression or a URL. Braces are left out: a reproducer's text
 /// goes through the suite templating, where `{{` opens a placeholder.
 const TEXT_PIECES: &[&str] = &[
-    "\"", "\\", "*", "(", ")", "[", "]", "^", "$", "|", "?", "%", "&", "#", "/", " ",
-    "\t", "\u{2028}",
+    "\"", "\\", "*", "(", ")", "[", "]", "^", "$", "|", "?", "%", "&", "#", "/", " ", "\t",
+    "\u{2028}",
 ];
 
 fn ascii() -> impl Strategy<Value = String> {
@@ -52,7 +52,10 @@ pub fn text() -> impl Strategy<Value = String> {
 
 /// An email address whose local part is hostile but still an address.
 pub fn email() -> impl Strategy<Value = String> {
-    (pieces(&[]), prop::sample::select(vec!["example.com", "例え.jp", "ex-ample.org"]))
+    (
+        pieces(&[]),
+        prop::sample::select(vec!["example.com", "例え.jp", "ex-ample.org"]),
+    )
         .prop_map(|(local, domain)| format!("{local}@{domain}"))
 }
 

@@ -176,7 +176,12 @@ impl fmt::Display for Filter {
         /// `child` as an operand of a binary operator binding `level`
         /// (1 `or`, 2 `and`); `right` operands of the same level need
         /// parentheses, since both associate to the left.
-        fn operand(child: &Filter, level: u8, right: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn operand(
+            child: &Filter,
+            level: u8,
+            right: bool,
+            f: &mut fmt::Formatter<'_>,
+        ) -> fmt::Result {
             let own = match child {
                 Filter::Or(..) => 1,
                 Filter::And(..) => 2,
@@ -221,7 +226,13 @@ impl Filter {
                     .is_some_and(|a| a.multi)
         };
         let element = |path: &AttrPath, inner: Filter| {
-            Filter::ValuePath(AttrPath { sub: None, ..path.clone() }, Box::new(inner))
+            Filter::ValuePath(
+                AttrPath {
+                    sub: None,
+                    ..path.clone()
+                },
+                Box::new(inner),
+            )
         };
         let sub = |path: &AttrPath| AttrPath {
             uri: None,
