@@ -6,57 +6,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use scimcheck::double::Double;
+use common::{Bend, BendAnswer, as_is, defective, unchanged};
 use scimcheck::double::service::{Request, Response, Service};
 use scimcheck::exec::ScenarioResult;
 use serde_json::json;
-use wiremock::{Mock, ResponseTemplate};
-
-/// How a defect bends one exchange: the request before the service sees it,
-/// or the answer after; `Some` answers in the service's place.
-type Bend = fn(&mut Request, &Mutex<Service>) -> Option<Response>;
-type BendAnswer = fn(&Request, &mut Response);
-
-struct Defective {
-    service: Arc<Mutex<Service>>,
-    before: Bend,
-    after: BendAnswer,
-}
-
-impl wiremock::Respond for Defective {
-    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        let mut scim = scimcheck::double::server::service_request(request);
-        let mut response = match (self.before)(&mut scim, &self.service) {
-            Some(response) => response,
-            None => self.service.lock().unwrap().handle(&scim),
-        };
-        (self.after)(&scim, &mut response);
-        scimcheck::double::server::response_template(&response)
-    }
-}
-
-/// The double with one defect, bending every exchange it serves.
-async fn defective(before: Bend, after: BendAnswer) -> Double {
-    let double = common::double().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(Defective {
-            service: double.service(),
-            before,
-            after,
-        })
-        .with_priority(1)
-        .mount(double.server())
-        .await;
-    double
-}
-
-fn as_is(_: &mut Request, _: &Mutex<Service>) -> Option<Response> {
-    None
-}
-
-fn unchanged(_: &Request, _: &mut Response) {}
 
 /// The failures of every step, as `step: check: message`.
 fn failures(results: &[ScenarioResult]) -> Vec<String> {

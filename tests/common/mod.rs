@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use scimcheck::check::snapshot::SnapshotStore;
 use scimcheck::double::Double;
+use scimcheck::double::service::{Request as ServiceRequest, Response as ServiceResponse, Service};
 use scimcheck::exec::ScenarioResult;
 use scimcheck::runner::{self, RunSettings, SuiteSources};
 use scimcheck::target::Target;
@@ -132,13 +133,13 @@ pub async fn get_json(client: &reqwest::Client, url: String) -> serde_json::Valu
 /// Changes the double's answers: `alter` edits each answer of the requests
 /// `matcher` takes, after the double has handled them.
 pub struct Tamper<F> {
-    pub service: std::sync::Arc<std::sync::Mutex<scimcheck::double::service::Service>>,
+    pub service: std::sync::Arc<std::sync::Mutex<Service>>,
     pub alter: F,
 }
 
 impl<F> wiremock::Respond for Tamper<F>
 where
-    F: Fn(&wiremock::Request, &mut scimcheck::double::service::Response) + Send + Sync + 'static,
+    F: Fn(&wiremock::Request, &mut ServiceResponse) + Send + Sync + 'static,
 {
     fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
         let scim = scimcheck::double::server::service_request(request);
@@ -152,7 +153,7 @@ where
 /// edited by `alter`.
 pub async fn tampered_double<F>(given: wiremock::MockBuilder, alter: F) -> Double
 where
-    F: Fn(&wiremock::Request, &mut scimcheck::double::service::Response) + Send + Sync + 'static,
+    F: Fn(&wiremock::Request, &mut ServiceResponse) + Send + Sync + 'static,
 {
     let double = double().await;
     given
@@ -187,8 +188,8 @@ pub async fn scim_server() -> wiremock::MockServer {
 }
 
 /// A request to the double's service with the test token.
-pub fn request(method: &str, path: &str) -> scimcheck::double::service::Request {
-    scimcheck::double::service::Request {
+pub fn request(method: &str, path: &str) -> ServiceRequest {
+    ServiceRequest {
         method: method.into(),
         path: path.into(),
         query: Vec::new(),
@@ -200,7 +201,7 @@ pub fn request(method: &str, path: &str) -> scimcheck::double::service::Request 
 /// The double, except that each 201 to `POST /Users` answers the id in
 /// `answer` (once set); every request's method and raw path is logged.
 pub struct LiesAboutIds {
-    service: Arc<Mutex<scimcheck::double::service::Service>>,
+    service: Arc<Mutex<Service>>,
     answer: Arc<OnceLock<String>>,
     log: Arc<Mutex<Vec<(String, String)>>>,
 }
@@ -247,3 +248,48 @@ pub async fn lying_double() -> (
         .await;
     (double, answer, log)
 }
+
+/// How a defect bends one exchange: the request before the service sees it,
+/// or the answer after; `Some` answers in the service's place.
+pub type Bend = fn(&mut ServiceRequest, &Mutex<Service>) -> Option<ServiceResponse>;
+pub type BendAnswer = fn(&ServiceRequest, &mut ServiceResponse);
+
+pub struct Defective {
+    service: Arc<Mutex<Service>>,
+    before: Bend,
+    after: BendAnswer,
+}
+
+impl wiremock::Respond for Defective {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let mut scim = scimcheck::double::server::service_request(request);
+        let mut response = match (self.before)(&mut scim, &self.service) {
+            Some(response) => response,
+            None => self.service.lock().unwrap().handle(&scim),
+        };
+        (self.after)(&scim, &mut response);
+        scimcheck::double::server::response_template(&response)
+    }
+}
+
+/// The double with one defect, bending every exchange it serves.
+pub async fn defective(before: Bend, after: BendAnswer) -> Double {
+    let double = double().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(Defective {
+            service: double.service(),
+            before,
+            after,
+        })
+        .with_priority(1)
+        .mount(double.server())
+        .await;
+    double
+}
+
+pub fn as_is(_: &mut ServiceRequest, _: &Mutex<Service>) -> Option<ServiceResponse> {
+    None
+}
+
+pub fn unchanged(_: &ServiceRequest, _: &mut ServiceResponse) {}
+
