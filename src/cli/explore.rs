@@ -121,7 +121,7 @@ fn file_name(index: usize, key: &str) -> String {
     format!("explore-{:02}-{key}.yaml", index + 1)
 }
 
-fn emit(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Result<(), String> {
+pub(super) fn emit(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for (i, divergence) in outcome.divergences.iter().enumerate() {
         let path = dir.join(file_name(i, &divergence.finding.key));
@@ -135,7 +135,7 @@ fn emit(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Result<(), Str
     Ok(())
 }
 
-fn print_outcome(outcome: &Outcome, secrets: &[String]) {
+pub(super) fn print_outcome(outcome: &Outcome, secrets: &[String]) {
     for (i, d) in outcome.divergences.iter().enumerate() {
         let level = match d.finding.level {
             crate::explore::compare::Level::Must => "FAIL",

@@ -34,6 +34,17 @@ pub struct RunArgs {
     /// Print every exchange as it finishes: request and answer, bodies excerpted.
     #[arg(long, short)]
     pub verbose: bool,
+    /// After the suites, explore the target against the built-in double for
+    /// at most this many requests (see `scimcheck explore`); 0 turns it off.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = count::<10_000_000>)]
+    pub explore_budget: usize,
+    /// The exploration's seed: the same seed sends the same requests.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub explore_seed: u64,
+    /// Where the exploration writes the reproducers of what it finds
+    /// [default: a folder scimcheck-explore-<run id> in the temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub explore_dir: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> Exit {
@@ -102,6 +113,7 @@ pub fn run(args: RunArgs) -> Exit {
         let interrupt = Interrupt::default();
         let live = std::sync::Arc::new(Live::new(scenarios, Display::detect(), secrets.clone(), args.verbose));
         on_interrupt(interrupt.clone(), live.clone(), run_id.clone());
+        let explored_target = target.clone();
         let settings = RunSettings {
             target,
             concurrency: args.concurrency,
@@ -128,6 +140,13 @@ pub fn run(args: RunArgs) -> Exit {
                 return Exit::Usage;
             }
         };
+        let mut report = report;
+        if args.explore_budget > 0 && !interrupt.is_set() {
+            match explored(&args, &explored_target, &report.run_id, &interrupt, &secrets).await {
+                Ok(results) => report.results.extend(results),
+                Err(code) => return code,
+            }
+        }
         let verdicts = verdict::verdicts(&report.results);
         let partial = suites.no_builtin || !suites.filters.is_empty();
         out!("{}", verdict::render(&verdicts, &secrets, partial));
@@ -168,6 +187,75 @@ pub fn run(args: RunArgs) -> Exit {
             Exit::Passed
         }
     })
+}
+
+/// The bounded exploration after the suites: what it finds is shrunk,
+/// written as reproducers, and run as ordinary scenarios, so that it joins
+/// the verdict and the reports like any other finding. A deviation its
+/// reproducer does not show again (a race, an intermittent failure) is told,
+/// not counted.
+async fn explored(
+    args: &RunArgs,
+    target: &Target,
+    run_id: &str,
+    interrupt: &Interrupt,
+    secrets: &[String],
+) -> Result<Vec<crate::exec::ScenarioResult>, Exit> {
+    let client = crate::http::Client::new(target).map_err(|e| {
+        eprintln!("scimcheck: {e}");
+        Exit::Usage
+    })?;
+    let settings = crate::explore::Settings::new(run_id, args.explore_budget, args.explore_seed);
+    outln!(
+        "\nscimcheck: exploring with up to {} requests (seed {}; --explore-budget 0 turns it off)",
+        args.explore_budget,
+        args.explore_seed
+    );
+    let outcome = crate::explore::explore(&client, target, &settings, interrupt, &|_, _| {}).await;
+    super::explore::print_outcome(&outcome, secrets);
+    if outcome.divergences.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dir = args
+        .explore_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("scimcheck-explore-{run_id}")));
+    if let Err(e) = super::explore::emit(&dir, &outcome, true) {
+        eprintln!("scimcheck: {e}");
+        return Err(Exit::Usage);
+    }
+    let plan = match runner::load_plan(&SuiteSources { builtin: false, dirs: vec![dir.clone()] }) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("scimcheck: the reproducers in {} do not load: {e}", dir.display());
+            return Err(Exit::Usage);
+        }
+    };
+    // One at a time: some reproducers compare totals over the tenant.
+    let settings = RunSettings {
+        target: target.clone(),
+        concurrency: 1,
+        snapshots: SnapshotStore { dir: args.snapshots.clone(), accept: false, all: false },
+        run_id: Some(format!("{run_id}-x")),
+        interrupt: interrupt.clone(),
+        observer: None,
+        probed: None,
+    };
+    let replayed = match runner::run(&plan, settings).await {
+        Ok(report) => report.results,
+        Err(e) => {
+            eprintln!("scimcheck: {}", shown(&e.to_string(), secrets));
+            return Err(Exit::Unreachable);
+        }
+    };
+    let shown_again = replayed.iter().flat_map(|r| &r.steps).filter(|s| s.failed()).count();
+    outln!(
+        "scimcheck: {} from exploration replayed from {}: {} shown again",
+        verdict::plural(outcome.divergences.len(), "reproducer"),
+        dir.display(),
+        shown_again
+    );
+    Ok(replayed)
 }
 
 /// What the sweep after creates of unknown outcome found and removed.

@@ -51,6 +51,8 @@ pub struct Settings {
     pub duration: Option<Duration>,
     /// The longest shrinking one deviation may take.
     pub shrink_time: Duration,
+    /// The most cases tried while shrinking one deviation.
+    pub shrink_steps: u32,
     /// The most distinct deviations looked for.
     pub max_findings: usize,
     pub run_id: String,
@@ -63,7 +65,8 @@ impl Settings {
             seed,
             case_length: 24,
             duration: None,
-            shrink_time: Duration::from_secs(8),
+            shrink_time: Duration::from_secs(60),
+            shrink_steps: 256,
             max_findings: 8,
             run_id: run_id.to_string(),
         }
@@ -193,7 +196,9 @@ fn drive(
     let config = Config {
         cases: 1,
         failure_persistence: None,
-        max_shrink_iters: 4096,
+        // Bounded in steps, so that the same target shrinks the same way
+        // whatever its speed; the time is a cap for a very slow one.
+        max_shrink_iters: settings.shrink_steps,
         max_shrink_time: settings.shrink_time.as_millis().min(u32::MAX as u128) as u32,
         ..Config::default()
     };
@@ -206,7 +211,7 @@ fn drive(
     let number = RefCell::new(0usize);
     // The check a failing case must keep failing while it shrinks.
     let keep: RefCell<Option<String>> = RefCell::new(None);
-    let found: RefCell<Vec<String>> = RefCell::new(Vec::new());
+    let found: RefCell<Vec<Finding>> = RefCell::new(Vec::new());
     let over = || {
         shared.stop.is_set()
             || shared.spent.load(std::sync::atomic::Ordering::Relaxed)
@@ -233,7 +238,7 @@ fn drive(
                         .store(true, std::sync::atomic::Ordering::Relaxed);
                     let mut keep = keep.borrow_mut();
                     let same = keep.as_ref().is_none_or(|k| *k == finding.key);
-                    let known = found.borrow().contains(&finding.key);
+                    let known = found.borrow().iter().any(|f| f.explains(&finding));
                     if same && !known {
                         keep.get_or_insert(finding.key.clone());
                         return Err(TestCaseError::fail(finding.key.clone()));
@@ -258,8 +263,10 @@ fn drive(
                 shared
                     .shrinking
                     .store(false, std::sync::atomic::Ordering::Relaxed);
-                if let Err(Halt::Diverged(finding)) = result {
-                    found.borrow_mut().push(finding.key.clone());
+                if let Err(Halt::Diverged(finding)) = result
+                    && !found.borrow().iter().any(|f| f.explains(&finding))
+                {
+                    found.borrow_mut().push((*finding).clone());
                     let suite = reproduce::suite(&case, &finding, settings.seed);
                     outcome.divergences.push(Divergence {
                         finding: *finding,

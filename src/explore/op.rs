@@ -90,6 +90,10 @@ pub enum Leaf {
     DisplayNameCo { pick: Pick, start: u8, len: u8 },
     Active(bool),
     TitlePresent,
+    /// A piece of the picked user's familyName with one character made a
+    /// `.` (and, in turn, `co`, `sw` or `ew`): only a server that reads the
+    /// value as a regular expression matches it where the text has no dot.
+    Wildcard { pick: Pick, start: u8, len: u8 },
 }
 
 #[derive(Debug, Clone)]

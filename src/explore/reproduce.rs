@@ -9,6 +9,27 @@ use super::Finished;
 use super::state::Finding;
 use crate::ownership::resource_path;
 
+/// `value` as JSON that YAML reads back as the same value: JSON leaves
+/// characters raw that YAML may not hold unescaped (C1 controls, DEL, the
+/// line and paragraph separators, noncharacters), so those are escaped.
+fn flow(value: &Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let printable = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+            && !matches!(c, '\u{2028}' | '\u{2029}');
+        if printable {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
 /// The suite text; one request per line, in JSON flow style (valid YAML).
 pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
     let run_prefix = run_prefix(&case.prefix);
@@ -20,13 +41,13 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
     ));
     out.push_str(&format!(
         "description: {}\n",
-        json!(format!(
+        flow(&json!(format!(
             "{} Found by scimcheck explore (seed {seed}) and shrunk to {} requests.",
             finding.what,
             case.records.len()
-        ))
+        )))
     ));
-    out.push_str(&format!("spec: [{}]\n", json!(finding.cite)));
+    out.push_str(&format!("spec: [{}]\n", flow(&json!(finding.cite))));
     out.push_str("tags: [explore]\nscenarios:\n  - id: reproduce\n    steps:\n");
     let last = case.records.len().saturating_sub(1);
     for (i, record) in case.records.iter().enumerate() {
@@ -83,13 +104,13 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
         };
         out.push_str(&format!("      - id: {id}\n"));
         if i == last {
-            out.push_str(&format!("        description: {}\n", json!(finding.what)));
+            out.push_str(&format!("        description: {}\n", flow(&json!(finding.what))));
         }
         if record.wait_ms > 0 {
             out.push_str(&format!("        wait_ms: {}\n", record.wait_ms));
         }
-        out.push_str(&format!("        request: {}\n", Value::Object(request)));
-        out.push_str(&format!("        expect: {}\n", Value::Object(expect)));
+        out.push_str(&format!("        request: {}\n", flow(&Value::Object(request))));
+        out.push_str(&format!("        expect: {}\n", flow(&Value::Object(expect))));
         let endpoint = record.call.path.trim_start_matches('/');
         let sure = i != last && record.statuses == [201];
         if record.call.method == http::Method::POST && !sure && !endpoint.contains('/') {
@@ -197,6 +218,14 @@ fn templated(value: &Value, case: &Finished, run_prefix: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_yaml_may_not_hold_raw_is_escaped() {
+        let text = flow(&json!("e\u{301} \u{81} \u{2028} 𝄞"));
+        assert_eq!(text, "\"e\u{301} \\u0081 \\u2028 𝄞\"");
+        let back: Value = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(back, json!("e\u{301} \u{81} \u{2028} 𝄞"));
+    }
 
     #[test]
     fn the_run_prefix_is_the_case_prefix_without_its_case() {

@@ -111,6 +111,9 @@ pub struct Finding {
     pub answer: String,
     /// Names the check, so that shrinking keeps to the same deviation.
     pub key: String,
+    /// The check and what it was about (`write-status:manager`): two
+    /// findings of one check about different attributes are two causes.
+    pub cause: String,
 }
 
 /// What all cases of a run share.
@@ -181,8 +184,24 @@ impl<'a> Shared<'a> {
 
     pub fn advise(&self, finding: Finding) {
         let mut advice = self.advice.lock().expect("advice lock");
-        if !advice.iter().any(|a| a.key == finding.key) {
+        if !advice.iter().any(|a| a.cause == finding.cause) {
             advice.push(finding);
         }
+    }
+}
+
+impl Finding {
+    /// Whether this finding, of a shrunk case, already explains `other`:
+    /// the same check, about no attribute `other` was not about too.
+    pub fn explains(&self, other: &Finding) -> bool {
+        let parts = |cause: &str| -> (String, Vec<String>) {
+            match cause.split_once(':') {
+                Some((key, what)) => (key.to_string(), what.split('+').map(str::to_string).collect()),
+                None => (cause.to_string(), Vec::new()),
+            }
+        };
+        let (mine, my_fields) = parts(&self.cause);
+        let (theirs, their_fields) = parts(&other.cause);
+        mine == theirs && my_fields.iter().all(|f| their_fields.contains(f))
     }
 }

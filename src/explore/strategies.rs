@@ -97,6 +97,7 @@ fn leaf() -> impl Strategy<Value = Leaf> {
         1 => span().prop_map(|(pick, start, len)| Leaf::DisplayNameCo { pick, start, len }),
         1 => any::<bool>().prop_map(Leaf::Active),
         1 => Just(Leaf::TitlePresent),
+        2 => span().prop_map(|(pick, start, len)| Leaf::Wildcard { pick, start, len }),
     ]
 }
 
@@ -141,9 +142,9 @@ pub fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(pick, exclude, list, which)| Op::Project { pick, exclude, list, which }),
         1 => any::<bool>().prop_map(|descending| Op::Sort { descending }),
         6 => (pick(), patch_ops(), op_case()).prop_map(|(pick, ops, case)| Op::Patch { pick, ops, case }),
-        4 => (pick(), member_change(), op_case()).prop_map(|(pick, change, case)| Op::Members { pick, change, case }),
+        6 => (pick(), member_change(), op_case()).prop_map(|(pick, change, case)| Op::Members { pick, change, case }),
         2 => (pick(), user()).prop_map(|(pick, with)| Op::Put { pick, with }),
-        2 => pick().prop_map(Op::Delete),
+        3 => pick().prop_map(Op::Delete),
         1 => pick().prop_map(Op::DeleteGroup),
         1 => (pick(), picks(6)).prop_map(|(pick, members)| Op::Burst { pick, members }),
         1 => (name_tail(), 2u8..5).prop_map(|(tail, copies)| Op::CreateRace { tail, copies }),
