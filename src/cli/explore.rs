@@ -18,6 +18,10 @@ pub struct ExploreArgs {
     /// Never longer than this many seconds, shrinking included.
     #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = at_most::<604_800>)]
     pub duration: u64,
+    /// Cases run at once, each by a runner of its own; with 1 (the
+    /// default) a seed sends the same requests in the same order.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = count::<64>)]
+    pub workers: usize,
     /// Write each deviation's reproducer into DIR, as a suite file that
     /// `scimcheck run --no-builtin --suites DIR` replays.
     #[arg(long, value_name = "DIR")]
@@ -59,6 +63,7 @@ pub fn explore(args: ExploreArgs) -> Exit {
         let run_id = crate::exec::new_run_id();
         let mut settings = Settings::new(&run_id, args.budget, seed);
         settings.case_length = args.case_length.max(1);
+        settings.workers = args.workers.max(1);
         settings.duration = Some(Duration::from_secs(args.duration.max(1)));
         let against = match &double {
             Some(_) => "the built-in SCIM double".to_string(),

@@ -55,6 +55,9 @@ pub struct Settings {
     pub shrink_steps: u32,
     /// The most distinct deviations looked for.
     pub max_findings: usize,
+    /// Cases run at once, each by a proptest runner of its own (worker 0
+    /// has the run's seed; with one worker a seed sends the same requests).
+    pub workers: usize,
     pub run_id: String,
 }
 
@@ -68,6 +71,7 @@ impl Settings {
             shrink_time: Duration::from_secs(60),
             shrink_steps: 256,
             max_findings: 8,
+            workers: 1,
             run_id: run_id.to_string(),
         }
     }
@@ -145,21 +149,29 @@ pub async fn explore(
 ) -> Outcome {
     let started = Instant::now();
     let choices = learn(client, target).await;
-    let shared = Shared::new(
-        client,
-        target,
-        choices.clone(),
-        &settings.run_id,
-        stop,
-        settings.budget,
-    );
+    let shared = Shared::new(client, target, choices.clone(), &settings.run_id, stop, settings.budget, settings.workers);
     let handle = tokio::runtime::Handle::current();
-    let outcome =
-        tokio::task::block_in_place(|| drive(&handle, &shared, settings, started, progress));
+    // Each worker is a proptest runner of its own, on a thread of its own
+    // that drives its requests on the runtime; they share the budget.
+    let workers: Vec<Vec<Divergence>> = tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = (0..settings.workers.max(1))
+                .map(|worker| {
+                    let (handle, shared) = (&handle, &shared);
+                    scope.spawn(move || drive(handle, shared, settings, worker, started, progress))
+                })
+                .collect();
+            running.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+        })
+    });
+    let mut divergences: Vec<Divergence> = workers.into_iter().flatten().collect();
+    divergences.truncate(settings.max_findings);
     Outcome {
         seed: settings.seed,
+        cases: shared.cases.load(std::sync::atomic::Ordering::Relaxed),
         requests: shared.sent(),
         elapsed: started.elapsed(),
+        divergences,
         advice: shared.advice.lock().expect("advice lock").clone(),
         not_offered: shared
             .offered
@@ -172,11 +184,12 @@ pub async fn explore(
         left: shared.left.lock().expect("left lock").clone(),
         interrupted: stop.is_set(),
         choices: Some(choices),
-        ..outcome
     }
 }
 
-fn seed_bytes(seed: u64) -> [u8; 32] {
+/// Worker `worker`'s seed: the run's for the first, spread for the others.
+fn seed_bytes(seed: u64, worker: usize) -> [u8; 32] {
+    let seed = seed.wrapping_add((worker as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
         chunk.copy_from_slice(&(seed.wrapping_add(i as u64)).to_le_bytes());
@@ -184,15 +197,16 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
     bytes
 }
 
-/// The proptest loop: one case after another; a failing one is shrunk
-/// (keeping to the same check) and written as a reproducer.
+/// One worker's proptest loop: one case after another; a failing one is
+/// shrunk (keeping to the same check) and written as a reproducer.
 fn drive(
     handle: &tokio::runtime::Handle,
     shared: &Shared<'_>,
     settings: &Settings,
+    worker: usize,
     started: Instant,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Outcome {
+) -> Vec<Divergence> {
     let config = Config {
         cases: 1,
         failure_persistence: None,
@@ -204,42 +218,34 @@ fn drive(
     };
     let mut runner = TestRunner::new_with_rng(
         config,
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(settings.seed)),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(settings.seed, worker)),
     );
     let strategy = strategies::case(settings.case_length);
-    let mut outcome = Outcome::default();
-    let number = RefCell::new(0usize);
+    let mut divergences = Vec::new();
+    // From a case's first failure on, it is being shrunk.
+    let shrinking = std::cell::Cell::new(false);
     // The check a failing case must keep failing while it shrinks.
     let keep: RefCell<Option<String>> = RefCell::new(None);
-    let found: RefCell<Vec<Finding>> = RefCell::new(Vec::new());
+    let known = |finding: &Finding| shared.found.lock().expect("found lock").iter().any(|f| f.explains(finding));
     let over = || {
         shared.stop.is_set()
             || shared.spent.load(std::sync::atomic::Ordering::Relaxed)
             || settings.duration.is_some_and(|d| started.elapsed() >= d)
+            || shared.found.lock().expect("found lock").len() >= settings.max_findings
     };
-    while !over() && outcome.divergences.len() < settings.max_findings {
-        let Ok(tree) = strategy.new_tree(&mut runner) else {
-            break;
-        };
+    while !over() {
+        let Ok(tree) = strategy.new_tree(&mut runner) else { break };
         *keep.borrow_mut() = None;
+        shrinking.set(false);
         let test = |ops: Vec<Op>| -> Result<(), TestCaseError> {
-            let n = {
-                let mut number = number.borrow_mut();
-                *number += 1;
-                *number
-            };
-            let (result, _) = handle.block_on(run_case(shared, n, &ops));
+            let (result, _) = handle.block_on(run_case(shared, &ops, shrinking.get()));
             progress(shared.sent(), shared.budget);
             match result {
                 Err(Halt::Diverged(finding)) => {
-                    // From the first failure on, the case is being shrunk.
-                    shared
-                        .shrinking
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    shrinking.set(true);
                     let mut keep = keep.borrow_mut();
                     let same = keep.as_ref().is_none_or(|k| *k == finding.key);
-                    let known = found.borrow().iter().any(|f| f.explains(&finding));
-                    if same && !known {
+                    if same && !known(&finding) {
                         keep.get_or_insert(finding.key.clone());
                         return Err(TestCaseError::fail(finding.key.clone()));
                     }
@@ -254,37 +260,26 @@ fn drive(
             Err(TestError::Fail(_, minimal)) => {
                 let shrink_time = shrink_started.elapsed();
                 // Once more, to have the minimal case's finding and requests.
-                let n = {
-                    let mut number = number.borrow_mut();
-                    *number += 1;
-                    *number
-                };
-                let (result, case) = handle.block_on(run_case(shared, n, &minimal));
-                shared
-                    .shrinking
-                    .store(false, std::sync::atomic::Ordering::Relaxed);
-                if let Err(Halt::Diverged(finding)) = result
-                    && !found.borrow().iter().any(|f| f.explains(&finding))
-                {
-                    found.borrow_mut().push((*finding).clone());
-                    let suite = reproduce::suite(&case, &finding, settings.seed);
-                    outcome.divergences.push(Divergence {
-                        finding: *finding,
-                        requests: case.records.len(),
-                        ops: minimal,
-                        suite,
-                        shrink_time,
-                    });
+                let (result, case) = handle.block_on(run_case(shared, &minimal, true));
+                if let Err(Halt::Diverged(finding)) = result {
+                    let mut found = shared.found.lock().expect("found lock");
+                    if !found.iter().any(|f| f.explains(&finding)) {
+                        found.push((*finding).clone());
+                        let suite = reproduce::suite(&case, &finding, settings.seed);
+                        divergences.push(Divergence {
+                            finding: *finding,
+                            requests: case.records.len(),
+                            ops: minimal,
+                            suite,
+                            shrink_time,
+                        });
+                    }
                 }
             }
             Err(TestError::Abort(_)) => break,
         }
-        shared
-            .shrinking
-            .store(false, std::sync::atomic::Ordering::Relaxed);
     }
-    outcome.cases = *number.borrow();
-    outcome
+    divergences
 }
 
 /// What a finished case leaves for the reproducer.
@@ -298,8 +293,8 @@ pub struct Finished {
 
 /// Runs one case, then deletes what it created, newest first, each only
 /// once a read-back shows it is the run's.
-async fn run_case(shared: &Shared<'_>, number: usize, ops: &[Op]) -> (Result<(), Halt>, Finished) {
-    let mut case = Case::new(shared, number);
+async fn run_case(shared: &Shared<'_>, ops: &[Op], shrinking: bool) -> (Result<(), Halt>, Finished) {
+    let mut case = Case::new(shared, shared.next_case(), shrinking);
     let result = case.run(ops).await;
     for slot in case.slots.iter().rev() {
         if slot.target_id.is_empty() {

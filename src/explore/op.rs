@@ -172,7 +172,7 @@ pub enum Op {
         tail: String,
         copies: u8,
     },
-    /// Time passes (20 ms), as between provisioning cycles: a server's
+    /// Time passes (10 ms), as between provisioning cycles: a server's
     /// clock moves on before the next write.
     Pause,
     /// A PATCH with an If-Match naming a version the resource had before

@@ -127,10 +127,13 @@ pub struct Shared<'a> {
     pub sent: AtomicUsize,
     /// Set once the budget is spent: no case starts a request after it.
     pub spent: AtomicBool,
-    /// While a deviation is shrunk, requests are counted but not refused:
-    /// shrinking is bounded by its own time and steps, and a budget spent
-    /// halfway would leave a deviation without its reproducer.
-    pub shrinking: AtomicBool,
+    /// Whether the tenant holds nothing but the case's own: empty at the
+    /// start, and one case at a time. Only then are unscoped totals exact.
+    pub exact_tenant: bool,
+    /// The deviations found so far, by every worker.
+    pub found: Mutex<Vec<Finding>>,
+    /// The number of the last case started.
+    pub cases: AtomicUsize,
     /// Filter features (as [`crate::scim::filter::Filter::beyond_eq_and`]
     /// names them): true once accepted, false once refused.
     pub offered: Mutex<BTreeMap<String, bool>>,
@@ -147,8 +150,10 @@ impl<'a> Shared<'a> {
         run_id: &str,
         stop: &'a Interrupt,
         budget: usize,
+        workers: usize,
     ) -> Shared<'a> {
         Shared {
+            exact_tenant: choices.empty_tenant && workers <= 1,
             client,
             target,
             choices,
@@ -157,17 +162,21 @@ impl<'a> Shared<'a> {
             budget,
             sent: AtomicUsize::new(0),
             spent: AtomicBool::new(false),
-            shrinking: AtomicBool::new(false),
+            found: Mutex::new(Vec::new()),
+            cases: AtomicUsize::new(0),
             offered: Mutex::new(BTreeMap::new()),
             advice: Mutex::new(Vec::new()),
             left: Mutex::new(Vec::new()),
         }
     }
 
-    /// Takes one request from the budget; false when none is left.
-    pub fn take(&self) -> bool {
+    /// Takes one request from the budget; false when none is left. While
+    /// a deviation is shrunk, requests are counted but not refused:
+    /// shrinking is bounded by its own time and steps, and a budget spent
+    /// halfway would leave a deviation without its reproducer.
+    pub fn take(&self, shrinking: bool) -> bool {
         let n = self.sent.fetch_add(1, Ordering::Relaxed);
-        if self.shrinking.load(Ordering::Relaxed) {
+        if shrinking {
             return true;
         }
         if n >= self.budget {
@@ -176,6 +185,11 @@ impl<'a> Shared<'a> {
             return false;
         }
         true
+    }
+
+    /// A new case's number.
+    pub fn next_case(&self) -> usize {
+        self.cases.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     pub fn sent(&self) -> usize {
