@@ -554,7 +554,7 @@ async fn answer_of(client: &Client, target: &Target, path: &str) -> Answer {
 /// each `parent.sub`, lower-case, from the core User schema and its
 /// extensions. None when /Schemas cannot be read or lists no User schema:
 /// then RFC 7643's core is assumed and nothing is left out for it.
-fn declared_attributes(published: &Published) -> Option<std::collections::BTreeSet<String>> {
+pub fn declared_attributes(published: &Published) -> Option<std::collections::BTreeSet<String>> {
     use crate::scim::schema::{ENTERPRISE_USER, USER};
     let mut out = std::collections::BTreeSet::new();
     for attribute in [USER, ENTERPRISE_USER]

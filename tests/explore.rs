@@ -22,11 +22,22 @@ async fn explore_at(base_url: &str, budget: usize, seed: u64) -> Outcome {
     let mut settings = Settings::new("t1", budget, seed);
     settings.shrink_time = std::time::Duration::from_secs(30);
     settings.max_findings = 1;
-    explore::explore(&client, &target, &settings, &Interrupt::default(), &|_, _| {}).await
+    explore::explore(
+        &client,
+        &target,
+        &settings,
+        &Interrupt::default(),
+        &|_, _| {},
+    )
+    .await
 }
 
 fn keys(outcome: &Outcome) -> Vec<String> {
-    outcome.divergences.iter().map(|d| format!("{}: {}", d.finding.key, d.finding.what)).collect()
+    outcome
+        .divergences
+        .iter()
+        .map(|d| format!("{}: {}", d.finding.key, d.finding.what))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,14 +46,30 @@ async fn no_divergence_on_the_double_with_any_legal_variant() {
     choices.push(Variants::default());
     choices.push(Variants::of(Variant::ALL));
     for variants in choices {
-        let double = Double::start_with_variants(Some(common::TOKEN.into()), variants.clone()).await;
+        let double =
+            Double::start_with_variants(Some(common::TOKEN.into()), variants.clone()).await;
         let outcome = explore_at(&double.base_url(), 300, 11).await;
-        assert!(outcome.requests >= 300, "{variants:?}: only {} requests", outcome.requests);
+        assert!(
+            outcome.requests >= 300,
+            "{variants:?}: only {} requests",
+            outcome.requests
+        );
         assert_eq!(keys(&outcome), Vec::<String>::new(), "{variants:?}");
-        assert!(outcome.left.is_empty(), "{variants:?} left {:?}", outcome.left);
+        assert!(
+            outcome.left.is_empty(),
+            "{variants:?} left {:?}",
+            outcome.left
+        );
         let service = double.service();
-        let left = service.lock().unwrap().handle(&common::request("GET", "/Users"));
-        assert_eq!(left.body.unwrap()["totalResults"], 0, "{variants:?}: everything created is deleted");
+        let left = service
+            .lock()
+            .unwrap()
+            .handle(&common::request("GET", "/Users"));
+        assert_eq!(
+            left.body.unwrap()["totalResults"],
+            0,
+            "{variants:?}: everything created is deleted"
+        );
     }
 }
 
@@ -51,25 +78,47 @@ async fn no_divergence_on_the_double_with_any_legal_variant() {
 async fn found(key: &str, before: Bend, after: BendAnswer) {
     let bent = defective(before, after).await;
     let outcome = explore_at(&bent.base_url(), 3000, 5).await;
-    let divergence = outcome
-        .divergences
-        .first()
-        .unwrap_or_else(|| panic!("{key}: the defect went unseen in {} requests", outcome.requests));
+    let divergence = outcome.divergences.first().unwrap_or_else(|| {
+        panic!(
+            "{key}: the defect went unseen in {} requests",
+            outcome.requests
+        )
+    });
     assert_eq!(divergence.finding.key, key, "{}", divergence.finding.what);
-    assert!(divergence.requests <= 20, "{key}: shrunk to {} requests only:\n{}", divergence.requests, divergence.suite);
+    assert!(
+        divergence.requests <= 20,
+        "{key}: shrunk to {} requests only:\n{}",
+        divergence.requests,
+        divergence.suite
+    );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("reproducer.yaml"), &divergence.suite).unwrap();
-    let sources = || SuiteSources { builtin: false, dirs: vec![dir.path().to_path_buf()] };
+    let sources = || SuiteSources {
+        builtin: false,
+        dirs: vec![dir.path().to_path_buf()],
+    };
     let snapshots = tempfile::tempdir().unwrap();
     let on_bent = common::run_sources(sources(), &bent.base_url(), &[], snapshots.path()).await;
-    assert!(on_bent.iter().flat_map(|r| &r.steps).any(|s| s.failed()), "{key}: the reproducer passes on the defect:\n{}", divergence.suite);
+    assert!(
+        on_bent.iter().flat_map(|r| &r.steps).any(|s| s.failed()),
+        "{key}: the reproducer passes on the defect:\n{}",
+        divergence.suite
+    );
     let clean = common::double().await;
     let on_clean = common::run_sources(sources(), &clean.base_url(), &[], snapshots.path()).await;
-    assert!(on_clean.iter().flat_map(|r| &r.steps).all(|s| s.passed()), "{key}: the reproducer fails on the double:\n{}", divergence.suite);
+    assert!(
+        on_clean.iter().flat_map(|r| &r.steps).all(|s| s.passed()),
+        "{key}: the reproducer fails on the double:\n{}",
+        divergence.suite
+    );
 }
 
 fn filter_of(request: &Request) -> Option<String> {
-    request.query.iter().find(|(k, _)| k == "filter").map(|(_, v)| v.clone())
+    request
+        .query
+        .iter()
+        .find(|(k, _)| k == "filter")
+        .map(|(_, v)| v.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +150,9 @@ async fn and_and_or_read_left_to_right() {
             Filter::And(a, b) => format!("({} and {})", flatten(a), flatten(b)),
             Filter::Or(a, b) => match b.as_ref() {
                 // a or (b and c) -> (a or b) and c
-                Filter::And(b1, c) => format!("(({} or {}) and {})", flatten(a), flatten(b1), flatten(c)),
+                Filter::And(b1, c) => {
+                    format!("(({} or {}) and {})", flatten(a), flatten(b1), flatten(c))
+                }
                 _ => format!("({} or {})", flatten(a), flatten(b)),
             },
             other => other.to_string(),
@@ -127,8 +178,15 @@ async fn a_patch_of_active_ignored() {
     fn keep_key(_: &Request, _: &mut Response) {}
     let bent = defective(drop_active, keep_key).await;
     let outcome = explore_at(&bent.base_url(), 3000, 5).await;
-    let divergence = outcome.divergences.first().expect("the ignored PATCH is seen");
-    assert!(divergence.finding.what.contains("`active`"), "{}", divergence.finding.what);
+    let divergence = outcome
+        .divergences
+        .first()
+        .expect("the ignored PATCH is seen");
+    assert!(
+        divergence.finding.what.contains("`active`"),
+        "{}",
+        divergence.finding.what
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,12 +197,20 @@ async fn a_delete_that_only_deactivates() {
         }
         let mut patch = request.clone();
         patch.method = "PATCH".into();
-        patch.headers.insert("content-type".into(), "application/scim+json".into());
+        patch
+            .headers
+            .insert("content-type".into(), "application/scim+json".into());
         patch.body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": [{"op": "replace", "path": "active", "value": false}]}).to_string().into_bytes();
+            "Operations": [{"op": "replace", "path": "active", "value": false}]})
+        .to_string()
+        .into_bytes();
         if request.path.starts_with("/Users/") {
             service.lock().unwrap().handle(&patch);
-            return Some(Response { status: 204, headers: Vec::new(), body: None });
+            return Some(Response {
+                status: 204,
+                headers: Vec::new(),
+                body: None,
+            });
         }
         None
     }
@@ -182,15 +248,25 @@ async fn totals_that_count_the_page() {
     fn page_total(request: &Request, response: &mut Response) {
         if request.method == "GET"
             && let Some(body) = response.body.as_mut()
-            && let Some(n) = body.get("Resources").and_then(|r| r.as_array()).map(Vec::len)
+            && let Some(n) = body
+                .get("Resources")
+                .and_then(|r| r.as_array())
+                .map(Vec::len)
         {
             body["totalResults"] = json!(n);
         }
     }
     let bent = defective(as_is, page_total).await;
     let outcome = explore_at(&bent.base_url(), 3000, 5).await;
-    let divergence = outcome.divergences.first().expect("the wrong totals are seen");
-    assert!(divergence.finding.key.contains("total") || divergence.finding.key == "walk", "{}", divergence.finding.key);
+    let divergence = outcome
+        .divergences
+        .first()
+        .expect("the wrong totals are seen");
+    assert!(
+        divergence.finding.key.contains("total") || divergence.finding.key == "walk",
+        "{}",
+        divergence.finding.key
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,6 +285,9 @@ async fn member_adds_that_replace() {
 async fn the_same_seed_sends_the_same_requests() {
     let a = Double::start(Some(common::TOKEN.into())).await;
     let b = Double::start(Some(common::TOKEN.into())).await;
-    let (x, y) = (explore_at(&a.base_url(), 300, 3).await, explore_at(&b.base_url(), 300, 3).await);
+    let (x, y) = (
+        explore_at(&a.base_url(), 300, 3).await,
+        explore_at(&b.base_url(), 300, 3).await,
+    );
     assert_eq!((x.cases, x.requests), (y.cases, y.requests));
 }

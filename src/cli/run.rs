@@ -224,10 +224,16 @@ async fn explored(
         eprintln!("scimcheck: {e}");
         return Err(Exit::Usage);
     }
-    let plan = match runner::load_plan(&SuiteSources { builtin: false, dirs: vec![dir.clone()] }) {
+    let plan = match runner::load_plan(&SuiteSources {
+        builtin: false,
+        dirs: vec![dir.clone()],
+    }) {
         Ok(plan) => plan,
         Err(e) => {
-            eprintln!("scimcheck: the reproducers in {} do not load: {e}", dir.display());
+            eprintln!(
+                "scimcheck: the reproducers in {} do not load: {e}",
+                dir.display()
+            );
             return Err(Exit::Usage);
         }
     };
@@ -235,7 +241,11 @@ async fn explored(
     let settings = RunSettings {
         target: target.clone(),
         concurrency: 1,
-        snapshots: SnapshotStore { dir: args.snapshots.clone(), accept: false, all: false },
+        snapshots: SnapshotStore {
+            dir: args.snapshots.clone(),
+            accept: false,
+            all: false,
+        },
         run_id: Some(format!("{run_id}-x")),
         interrupt: interrupt.clone(),
         observer: None,
@@ -248,7 +258,11 @@ async fn explored(
             return Err(Exit::Unreachable);
         }
     };
-    let shown_again = replayed.iter().flat_map(|r| &r.steps).filter(|s| s.failed()).count();
+    let shown_again = replayed
+        .iter()
+        .flat_map(|r| &r.steps)
+        .filter(|s| s.failed())
+        .count();
     outln!(
         "scimcheck: {} from exploration replayed from {}: {} shown again",
         verdict::plural(outcome.divergences.len(), "reproducer"),

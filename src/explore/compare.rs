@@ -128,7 +128,7 @@ pub fn differ(
     target: &Value,
     model_name: &dyn Fn(&str) -> String,
     target_name: &dyn Fn(&str) -> String,
-) -> Option<(Level, String)> {
+) -> Option<(Level, Field, String)> {
     for field in fields {
         let want = field.read(model, model_name);
         let got = field.read(target, target_name);
@@ -142,6 +142,7 @@ pub fn differ(
         };
         return Some((
             level,
+            *field,
             format!(
                 "`{}`: expected {}, got {}",
                 field.name(),
@@ -267,7 +268,7 @@ mod tests {
     #[test]
     fn a_boolean_as_a_string_differs_and_nfd_text_is_advice() {
         let fields: BTreeSet<Field> = [Field::Active].into();
-        let (level, why) = differ(
+        let (level, _, why) = differ(
             &fields,
             &json!({"active": true}),
             &json!({"active": "true"}),
@@ -278,7 +279,7 @@ mod tests {
         assert_eq!(level, Level::Must);
         assert!(why.contains("expected true, got \"true\""), "{why}");
         let fields: BTreeSet<Field> = [Field::Family].into();
-        let (level, _) = differ(
+        let (level, _, _) = differ(
             &fields,
             &json!({"name": {"familyName": "Zoe\u{308}"}}),
             &json!({"name": {"familyName": "Zoë"}}),

@@ -149,7 +149,15 @@ pub async fn explore(
 ) -> Outcome {
     let started = Instant::now();
     let choices = learn(client, target).await;
-    let shared = Shared::new(client, target, choices.clone(), &settings.run_id, stop, settings.budget, settings.workers);
+    let shared = Shared::new(
+        client,
+        target,
+        choices.clone(),
+        &settings.run_id,
+        stop,
+        settings.budget,
+        settings.workers,
+    );
     let handle = tokio::runtime::Handle::current();
     // Each worker is a proptest runner of its own, on a thread of its own
     // that drives its requests on the runtime; they share the budget.
@@ -161,7 +169,10 @@ pub async fn explore(
                     scope.spawn(move || drive(handle, shared, settings, worker, started, progress))
                 })
                 .collect();
-            running.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+            running
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
         })
     });
     let mut divergences: Vec<Divergence> = workers.into_iter().flatten().collect();
@@ -226,7 +237,14 @@ fn drive(
     let shrinking = std::cell::Cell::new(false);
     // The check a failing case must keep failing while it shrinks.
     let keep: RefCell<Option<String>> = RefCell::new(None);
-    let known = |finding: &Finding| shared.found.lock().expect("found lock").iter().any(|f| f.explains(finding));
+    let known = |finding: &Finding| {
+        shared
+            .found
+            .lock()
+            .expect("found lock")
+            .iter()
+            .any(|f| f.explains(finding))
+    };
     let over = || {
         shared.stop.is_set()
             || shared.spent.load(std::sync::atomic::Ordering::Relaxed)
@@ -234,7 +252,9 @@ fn drive(
             || shared.found.lock().expect("found lock").len() >= settings.max_findings
     };
     while !over() {
-        let Ok(tree) = strategy.new_tree(&mut runner) else { break };
+        let Ok(tree) = strategy.new_tree(&mut runner) else {
+            break;
+        };
         *keep.borrow_mut() = None;
         shrinking.set(false);
         let test = |ops: Vec<Op>| -> Result<(), TestCaseError> {
@@ -293,7 +313,11 @@ pub struct Finished {
 
 /// Runs one case, then deletes what it created, newest first, each only
 /// once a read-back shows it is the run's.
-async fn run_case(shared: &Shared<'_>, ops: &[Op], shrinking: bool) -> (Result<(), Halt>, Finished) {
+async fn run_case(
+    shared: &Shared<'_>,
+    ops: &[Op],
+    shrinking: bool,
+) -> (Result<(), Halt>, Finished) {
     let mut case = Case::new(shared, shared.next_case(), shrinking);
     let result = case.run(ops).await;
     for slot in case.slots.iter().rev() {

@@ -81,19 +81,44 @@ pub enum MemberChange {
 /// when the operation runs.
 #[derive(Debug, Clone)]
 pub enum Leaf {
-    UserName { pick: Pick, other_case: bool },
+    UserName {
+        pick: Pick,
+        other_case: bool,
+    },
     ExternalId(Pick),
-    EmailValue { pick: Pick, start: u8, len: u8 },
-    WorkEmail { pick: Pick, start: u8, len: u8 },
-    FamilySw { pick: Pick, len: u8 },
-    UserNameEw { pick: Pick, len: u8 },
-    DisplayNameCo { pick: Pick, start: u8, len: u8 },
+    EmailValue {
+        pick: Pick,
+        start: u8,
+        len: u8,
+    },
+    WorkEmail {
+        pick: Pick,
+        start: u8,
+        len: u8,
+    },
+    FamilySw {
+        pick: Pick,
+        len: u8,
+    },
+    UserNameEw {
+        pick: Pick,
+        len: u8,
+    },
+    DisplayNameCo {
+        pick: Pick,
+        start: u8,
+        len: u8,
+    },
     Active(bool),
     TitlePresent,
     /// A piece of the picked user's familyName with one character made a
     /// `.` (and, in turn, `co`, `sw` or `ew`): only a server that reads the
     /// value as a regular expression matches it where the text has no dot.
-    Wildcard { pick: Pick, start: u8, len: u8 },
+    Wildcard {
+        pick: Pick,
+        start: u8,
+        len: u8,
+    },
 }
 
 #[derive(Debug, Clone)]

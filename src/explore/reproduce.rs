@@ -104,13 +104,22 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
         };
         out.push_str(&format!("      - id: {id}\n"));
         if i == last {
-            out.push_str(&format!("        description: {}\n", flow(&json!(finding.what))));
+            out.push_str(&format!(
+                "        description: {}\n",
+                flow(&json!(finding.what))
+            ));
         }
         if record.wait_ms > 0 {
             out.push_str(&format!("        wait_ms: {}\n", record.wait_ms));
         }
-        out.push_str(&format!("        request: {}\n", flow(&Value::Object(request))));
-        out.push_str(&format!("        expect: {}\n", flow(&Value::Object(expect))));
+        out.push_str(&format!(
+            "        request: {}\n",
+            flow(&Value::Object(request))
+        ));
+        out.push_str(&format!(
+            "        expect: {}\n",
+            flow(&Value::Object(expect))
+        ));
         let endpoint = record.call.path.trim_start_matches('/');
         let sure = i != last && record.statuses == [201];
         if record.call.method == http::Method::POST && !sure && !endpoint.contains('/') {

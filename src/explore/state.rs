@@ -23,6 +23,14 @@ pub struct Choices {
     pub declared: BTreeSet<Field>,
     /// Whether it declares `password` (then creates may send one).
     pub password: bool,
+    /// Whether it declares `emails.type` (otherwise emails go without one).
+    pub email_type: bool,
+    /// What its /Schemas makes required: added to every create and PUT
+    /// (canaille requires `name.formatted`).
+    pub required: crate::required::Required,
+    /// The User attributes and sub-attributes it declares (lower-case,
+    /// `parent.sub`); what it does not declare is left out of bodies.
+    pub declared_names: Option<BTreeSet<String>>,
     /// User attributes declared `returned: always`, lower-cased.
     pub always: BTreeSet<String>,
     pub etag: bool,
@@ -91,6 +99,15 @@ impl Choices {
         Choices {
             declared,
             password: core.is_some_and(|attrs| attrs.iter().any(|a| a.name == "password")),
+            required: schemas
+                .map(crate::required::Required::from_published)
+                .unwrap_or_default(),
+            declared_names: schemas.and_then(crate::runner::declared_attributes),
+            email_type: core.is_none_or(|attrs| {
+                attrs
+                    .iter()
+                    .any(|a| a.name.eq_ignore_ascii_case("emails") && a.sub_attr("type").is_some())
+            }),
             always,
             etag: claims("etag"),
             sort: claims("sort"),
@@ -210,7 +227,10 @@ impl Finding {
     pub fn explains(&self, other: &Finding) -> bool {
         let parts = |cause: &str| -> (String, Vec<String>) {
             match cause.split_once(':') {
-                Some((key, what)) => (key.to_string(), what.split('+').map(str::to_string).collect()),
+                Some((key, what)) => (
+                    key.to_string(),
+                    what.split('+').map(str::to_string).collect(),
+                ),
                 None => (cause.to_string(), Vec::new()),
             }
         };

@@ -292,4 +292,3 @@ pub fn as_is(_: &mut ServiceRequest, _: &Mutex<Service>) -> Option<ServiceRespon
 }
 
 pub fn unchanged(_: &ServiceRequest, _: &mut ServiceResponse) {}
-
