@@ -22,6 +22,19 @@ pub struct ExploreArgs {
     /// default) a seed sends the same requests in the same order.
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = count::<64>)]
     pub workers: usize,
+    /// Users the scale phase creates before the cases, and checks filters,
+    /// pages and totals over (about 2N+40 requests on top of the budget;
+    /// 0 turns it off) [default: 1050 on loopback, 50 elsewhere].
+    #[arg(long, value_name = "N", value_parser = count::<100_000>)]
+    pub tenant_size: Option<usize>,
+    /// The most writes sent at once: member adds to one group, PATCHes of
+    /// one user, creates of one userName, the scale phase's requests.
+    #[arg(long, value_name = "K", default_value_t = 6, value_parser = count::<64>)]
+    pub parallel: usize,
+    /// Create a tenant larger than 50 users on a target that is not on
+    /// loopback (a production tenant sees every one of them).
+    #[arg(long)]
+    pub yes: bool,
     /// Write each deviation's reproducer into DIR, as a suite file that
     /// `scimcheck run --no-builtin --suites DIR` replays.
     #[arg(long, value_name = "DIR")]
@@ -60,8 +73,17 @@ pub fn explore(args: ExploreArgs) -> Exit {
                 return Exit::Usage;
             }
         };
+        let tenant_size = match tenant_size(&args, double.is_some() || is_loopback(&target.base_url)) {
+            Ok(size) => size,
+            Err(why) => {
+                eprintln!("scimcheck: {why}");
+                return Exit::Usage;
+            }
+        };
         let run_id = crate::exec::new_run_id();
         let mut settings = Settings::new(&run_id, args.budget, seed);
+        settings.tenant_size = tenant_size;
+        settings.parallel = args.parallel.max(2);
         settings.case_length = args.case_length.max(1);
         settings.workers = args.workers.max(1);
         settings.duration = Some(Duration::from_secs(args.duration.max(1)));
@@ -70,8 +92,12 @@ pub fn explore(args: ExploreArgs) -> Exit {
             None => redact(&target.base_url, &secrets),
         };
         outln!(
-            "scimcheck: exploring {against} with up to {} requests (seed {seed}, run {run_id})",
-            args.budget
+            "scimcheck: exploring {against} with up to {} requests (seed {seed}, run {run_id}){}",
+            args.budget,
+            match tenant_size {
+                0 => String::new(),
+                n => format!(", after a tenant of {n} users"),
+            }
         );
         let interrupt = Interrupt::default();
         {
@@ -103,6 +129,21 @@ pub fn explore(args: ExploreArgs) -> Exit {
     })
 }
 
+/// The scale phase's size: the default for where the target is, or the
+/// one asked; more than a few users on a remote tenant only with `--yes`.
+fn tenant_size(args: &ExploreArgs, loopback: bool) -> Result<usize, String> {
+    use crate::explore::scale::{LOOPBACK_SIZE, REMOTE_SIZE};
+    match args.tenant_size {
+        None if loopback => Ok(LOOPBACK_SIZE),
+        None => Ok(REMOTE_SIZE),
+        Some(n) if n <= REMOTE_SIZE || loopback || args.yes => Ok(n),
+        Some(n) => Err(format!(
+            "--tenant-size {n} creates {n} users on a target that is not on loopback ({n} POST /Users, one POST /Groups with {} PATCHes adding them, about 40 reads, then a read and a DELETE of each); nothing was sent. Add --yes to go ahead, or keep to {REMOTE_SIZE} or fewer",
+            n.div_ceil(50)
+        )),
+    }
+}
+
 fn rand_seed() -> u64 {
     let bytes = uuid::Uuid::new_v4();
     u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("eight bytes"))
@@ -119,6 +160,35 @@ fn progress_bar(budget: usize) -> indicatif::ProgressBar {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar
+}
+
+fn print_scaled(scaled: &crate::explore::scale::Scaled, secrets: &[String]) {
+    outln!(
+        "\nscale phase: {} of {} users created; {} requests in {:.1} s",
+        scaled.created,
+        scaled.size,
+        scaled.requests,
+        scaled.elapsed.as_secs_f64()
+    );
+    for held in &scaled.checked {
+        outln!("  held: {held}");
+    }
+    for why in &scaled.not_checked {
+        outln!("  not checked: {}", shown(why, secrets));
+    }
+    if let Some(f) = &scaled.finding {
+        outln!("FAIL explore scale {}   ({})", f.key, f.cite);
+        outln!("  {}", shown(&f.what, secrets));
+        outln!(
+            "  {} -> {}",
+            shown(&f.call, secrets),
+            shown(&f.answer, secrets)
+        );
+        outln!(
+            "  not shrunk: `scimcheck explore --tenant-size {} --budget 10` shows it again",
+            scaled.size
+        );
+    }
 }
 
 /// The file a divergence's reproducer is written to.
@@ -141,6 +211,9 @@ pub(super) fn emit(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Res
 }
 
 pub(super) fn print_outcome(outcome: &Outcome, secrets: &[String]) {
+    if let Some(scaled) = &outcome.scaled {
+        print_scaled(scaled, secrets);
+    }
     for (i, d) in outcome.divergences.iter().enumerate() {
         let level = match d.finding.level {
             crate::explore::compare::Level::Must => "FAIL",
@@ -188,7 +261,9 @@ pub(super) fn print_outcome(outcome: &Outcome, secrets: &[String]) {
         outcome.requests,
         outcome.elapsed.as_secs_f64(),
         outcome.seed,
-        match outcome.divergences.len() {
+        match outcome.divergences.len()
+            + usize::from(outcome.scaled.as_ref().is_some_and(|s| s.finding.is_some()))
+        {
             0 => "no divergence".to_string(),
             n => verdict::plural(n, "divergence"),
         },

@@ -41,6 +41,12 @@ pub struct RunArgs {
     /// The exploration's seed: the same seed sends the same requests.
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub explore_seed: u64,
+    /// Users the exploration's scale phase creates and checks filters,
+    /// pages and totals over (0 turns it off; more than 50 only on
+    /// loopback: `scimcheck explore --tenant-size N --yes` goes further)
+    /// [default: 250 on loopback, 50 elsewhere].
+    #[arg(long, value_name = "N", value_parser = count::<100_000>)]
+    pub explore_tenant_size: Option<usize>,
     /// Where the exploration writes the reproducers of what it finds
     /// [default: a folder scimcheck-explore-<run id> in the temporary directory].
     #[arg(long, value_name = "DIR")]
@@ -205,16 +211,23 @@ async fn explored(
         eprintln!("scimcheck: {e}");
         Exit::Usage
     })?;
-    let settings = crate::explore::Settings::new(run_id, args.explore_budget, args.explore_seed);
+    let mut settings =
+        crate::explore::Settings::new(run_id, args.explore_budget, args.explore_seed);
+    settings.tenant_size = explore_tenant_size(args, target)?;
     outln!(
-        "\nscimcheck: exploring with up to {} requests (seed {}; --explore-budget 0 turns it off)",
+        "\nscimcheck: exploring with up to {} requests (seed {}; --explore-budget 0 turns it off){}",
         args.explore_budget,
-        args.explore_seed
+        args.explore_seed,
+        match settings.tenant_size {
+            0 => String::new(),
+            n => format!(", after a tenant of {n} users (--explore-tenant-size)"),
+        }
     );
     let outcome = crate::explore::explore(&client, target, &settings, interrupt, &|_, _| {}).await;
     super::explore::print_outcome(&outcome, secrets);
+    let scaled: Vec<_> = outcome.scaled.iter().map(scaled_result).collect();
     if outcome.divergences.is_empty() {
-        return Ok(Vec::new());
+        return Ok(scaled);
     }
     let dir = args
         .explore_dir
@@ -269,7 +282,70 @@ async fn explored(
         dir.display(),
         shown_again
     );
-    Ok(replayed)
+    Ok(scaled.into_iter().chain(replayed).collect())
+}
+
+/// The scale phase's size in a run: small anywhere but on loopback.
+fn explore_tenant_size(args: &RunArgs, target: &Target) -> Result<usize, Exit> {
+    use crate::explore::scale::REMOTE_SIZE;
+    let loopback = is_loopback(&target.base_url);
+    match args.explore_tenant_size {
+        None if loopback => Ok(250),
+        None => Ok(REMOTE_SIZE),
+        Some(n) if n <= REMOTE_SIZE || loopback => Ok(n),
+        Some(n) => {
+            eprintln!(
+                "scimcheck: --explore-tenant-size {n} would create {n} users on a target that is not on loopback; a run keeps to {REMOTE_SIZE}: `scimcheck explore --tenant-size {n} --yes` goes further. Nothing was sent by the exploration"
+            );
+            Err(Exit::Usage)
+        }
+    }
+}
+
+/// The scale phase as a scenario of the run: no reproducer file (it holds
+/// hundreds of creates), its checks and its finding told as one step's.
+fn scaled_result(scaled: &crate::explore::scale::Scaled) -> crate::exec::ScenarioResult {
+    use crate::exec::{Outcome, ScenarioResult, StepResult};
+    let span = crate::diagnostic::Span {
+        source: crate::diagnostic::Source::new("(exploration: scale phase)", ""),
+        pos: Default::default(),
+    };
+    let mut step = StepResult::new(
+        "tenant",
+        span,
+        vec![format!("a tenant of {} of the run's users", scaled.size)],
+    );
+    step.checks = scaled.checked.clone();
+    if let Some(f) = &scaled.finding {
+        step.checks.push(f.key.clone());
+        step.failures.push(crate::check::Failure {
+            check: f.key.clone(),
+            message: format!("{} ({}): {} -> {}", f.what, f.cite, f.call, f.answer),
+            span: None,
+        });
+        step.fix = Some(format!(
+            "`scimcheck explore --tenant-size {} --budget 10` shows it again",
+            scaled.size
+        ));
+    }
+    let outcome = match (&scaled.finding, scaled.checked.is_empty()) {
+        (Some(_), _) => Outcome::Failed,
+        (None, false) => Outcome::Passed,
+        (None, true) => Outcome::Skipped("the scale phase stopped before any check".into()),
+    };
+    ScenarioResult {
+        full_name: "explore::scale::tenant".into(),
+        profile: Some("rfc"),
+        unclaimed_feature: false,
+        interrupted: false,
+        suite_source: "(exploration: scale phase)".into(),
+        outcome,
+        steps: vec![step],
+        cleanups: Vec::new(),
+        elapsed: scaled.elapsed,
+        verifies: Vec::new(),
+        under_concurrency: Vec::new(),
+    }
 }
 
 /// What the sweep after creates of unknown outcome found and removed.

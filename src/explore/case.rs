@@ -13,7 +13,6 @@ use super::op::{Leaf, MemberChange, Op, OpCase, PatchOp, Pick, Tree, UserSpec};
 use super::state::{Finding, Shared};
 use super::values::{other_case, piece};
 use crate::double::service::{Response, Service};
-use crate::double::variant::{Variant, Variants};
 use crate::ownership::{carries_run_prefix, resource_path};
 use crate::scim::filter::{AttrPath, CompareOp, Filter};
 use crate::scim::schema::Kind;
@@ -88,16 +87,8 @@ pub struct Case<'s, 'a> {
 
 impl<'s, 'a> Case<'s, 'a> {
     pub fn new(shared: &'s Shared<'a>, number: usize, shrinking: bool) -> Case<'s, 'a> {
-        let mut variants = Vec::new();
-        if !shared.choices.etag {
-            variants.push(Variant::NoEtag);
-        }
-        if !shared.choices.sort {
-            variants.push(Variant::NoSort);
-        }
         Case {
-            model: Service::new("http://model.invalid/scim/v2", None)
-                .with_variants(Variants::of(variants)),
+            model: shared.choices.model(),
             prefix: format!("scimcheck-{}-c{number}-", shared.run_id),
             shared,
             slots: Vec::new(),
@@ -474,6 +465,7 @@ impl<'s, 'a> Case<'s, 'a> {
             },
             Op::Burst { pick, members } => self.burst(*pick, members).await,
             Op::CreateRace { tail, copies } => self.race(tail, *copies).await,
+            Op::PatchBurst { pick, ops, case } => self.patch_burst(*pick, ops, *case).await,
             Op::StalePatch(p) => self.stale_patch(*p).await,
             Op::Pause => {
                 self.pause += 10;
@@ -561,15 +553,8 @@ impl<'s, 'a> Case<'s, 'a> {
         }
     }
 
-    /// A create or replace body fitted to what the target declares: its
-    /// required attributes added, what it does not declare left out (the
-    /// rule the suites follow, `crate::required`).
     fn fit(&self, path: &str, body: &mut Value) {
-        let choices = &self.shared.choices;
-        choices.required.complete(path, body);
-        if let Some(declared) = &choices.declared_names {
-            crate::required::leave_out_undeclared(path, body, declared);
-        }
+        self.shared.choices.fit(path, body);
     }
 
     async fn create(&mut self, kind: Kind, mut body: Value) -> Step {
@@ -1906,113 +1891,100 @@ impl<'s, 'a> Case<'s, 'a> {
         }
     }
 
-    async fn patch(&mut self, pick: Pick, ops: &[PatchOp], case: OpCase) -> Step {
-        let Some(slot) = self.pick(Kind::User, pick) else {
-            return Ok(());
-        };
+    /// One PATCH operation as a client sends it, with the attribute it
+    /// writes; None where the target does not declare the attribute or the
+    /// user has nothing the operation could act on.
+    fn patch_operation(
+        &mut self,
+        slot: usize,
+        op: &PatchOp,
+        case: OpCase,
+    ) -> Option<(Value, Field)> {
         let d = self.shared.choices.declared.clone();
-        let mut operations = Vec::new();
-        let mut touched = BTreeSet::new();
-        for op in ops {
-            let (name, path, value, field) = match op {
-                PatchOp::Active {
-                    value,
-                    as_string: false,
-                } => ("replace", Some("active"), json!(value), Field::Active),
-                PatchOp::Active {
-                    value,
-                    as_string: true,
-                } => (
-                    "replace",
-                    Some("active"),
-                    json!(if *value { "True" } else { "False" }),
-                    Field::Active,
-                ),
-                PatchOp::ActiveNoPath(v) => ("replace", None, json!({"active": v}), Field::Active),
-                PatchOp::DisplayName(t) if d.contains(&Field::DisplayName) => {
-                    ("replace", Some("displayName"), json!(t), Field::DisplayName)
-                }
-                PatchOp::GivenName(t) => {
-                    ("replace", Some("name.givenName"), json!(t), Field::Given)
-                }
-                PatchOp::Title(t) if d.contains(&Field::Title) => {
-                    ("replace", Some("title"), json!(t), Field::Title)
-                }
-                PatchOp::RemoveTitle if d.contains(&Field::Title) => {
-                    ("remove", Some("title"), Value::Null, Field::Title)
-                }
-                PatchOp::EmployeeNumber(n) if d.contains(&Field::EmployeeNumber) => (
-                    "replace",
-                    Some(
-                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
-                    ),
-                    json!(n),
-                    Field::EmployeeNumber,
-                ),
-                PatchOp::WorkEmail(e)
-                    if d.contains(&Field::Emails) && self.has_work_email(slot) =>
-                {
-                    (
-                        "replace",
-                        Some("emails[type eq \"work\"].value"),
-                        json!(e),
-                        Field::Emails,
-                    )
-                }
-                // An address the user has already: whether it is added again
-                // with another type or merged is not settled by the RFC.
-                PatchOp::AddEmail(e) if d.contains(&Field::Emails) && !self.has_email(slot, e) => (
-                    "add",
-                    Some("emails"),
-                    if self.shared.choices.email_type {
-                        json!([{"value": e, "type": "other"}])
-                    } else {
-                        json!([{"value": e}])
-                    },
-                    Field::Emails,
-                ),
-                PatchOp::RemoveWorkEmail
-                    if d.contains(&Field::Emails) && self.has_work_email(slot) =>
-                {
-                    (
-                        "remove",
-                        Some("emails[type eq \"work\"]"),
-                        Value::Null,
-                        Field::Emails,
-                    )
-                }
-                PatchOp::Manager(p) if d.contains(&Field::Manager) => match self
-                    .pick(Kind::User, *p)
-                {
-                    Some(manager) => (
-                        "replace",
-                        Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"),
-                        json!(self.slots[manager].target_id),
-                        Field::Manager,
-                    ),
-                    None => continue,
+        let (name, path, value, field) = match op {
+            PatchOp::Active {
+                value,
+                as_string: false,
+            } => ("replace", Some("active"), json!(value), Field::Active),
+            PatchOp::Active {
+                value,
+                as_string: true,
+            } => (
+                "replace",
+                Some("active"),
+                json!(if *value { "True" } else { "False" }),
+                Field::Active,
+            ),
+            PatchOp::ActiveNoPath(v) => ("replace", None, json!({"active": v}), Field::Active),
+            PatchOp::DisplayName(t) if d.contains(&Field::DisplayName) => {
+                ("replace", Some("displayName"), json!(t), Field::DisplayName)
+            }
+            PatchOp::GivenName(t) => ("replace", Some("name.givenName"), json!(t), Field::Given),
+            PatchOp::Title(t) if d.contains(&Field::Title) => {
+                ("replace", Some("title"), json!(t), Field::Title)
+            }
+            PatchOp::RemoveTitle if d.contains(&Field::Title) => {
+                ("remove", Some("title"), Value::Null, Field::Title)
+            }
+            PatchOp::EmployeeNumber(n) if d.contains(&Field::EmployeeNumber) => (
+                "replace",
+                Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"),
+                json!(n),
+                Field::EmployeeNumber,
+            ),
+            PatchOp::WorkEmail(e) if d.contains(&Field::Emails) && self.has_work_email(slot) => (
+                "replace",
+                Some("emails[type eq \"work\"].value"),
+                json!(e),
+                Field::Emails,
+            ),
+            // An address the user has already: whether it is added again
+            // with another type or merged is not settled by the RFC.
+            PatchOp::AddEmail(e) if d.contains(&Field::Emails) && !self.has_email(slot, e) => (
+                "add",
+                Some("emails"),
+                if self.shared.choices.email_type {
+                    json!([{"value": e, "type": "other"}])
+                } else {
+                    json!([{"value": e}])
                 },
-                PatchOp::Invalid => ("replace", Some("id"), json!("not-the-id"), Field::UserName),
-                _ => continue,
-            };
-            touched.insert(field);
-            let mut operation = Map::new();
-            operation.insert("op".into(), json!(Self::op_name(case, name)));
-            if let Some(path) = path {
-                operation.insert("path".into(), json!(path));
+                Field::Emails,
+            ),
+            PatchOp::RemoveWorkEmail if d.contains(&Field::Emails) && self.has_work_email(slot) => {
+                (
+                    "remove",
+                    Some("emails[type eq \"work\"]"),
+                    Value::Null,
+                    Field::Emails,
+                )
             }
-            if !value.is_null() {
-                operation.insert("value".into(), value);
-            }
-            operations.push(Value::Object(operation));
+            PatchOp::Manager(p) if d.contains(&Field::Manager) => match self.pick(Kind::User, *p) {
+                Some(manager) => (
+                    "replace",
+                    Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"),
+                    json!(self.slots[manager].target_id),
+                    Field::Manager,
+                ),
+                None => return None,
+            },
+            PatchOp::Invalid => ("replace", Some("id"), json!("not-the-id"), Field::UserName),
+            _ => return None,
+        };
+        let mut operation = Map::new();
+        operation.insert("op".into(), json!(Self::op_name(case, name)));
+        if let Some(path) = path {
+            operation.insert("path".into(), json!(path));
         }
-        if operations.is_empty() {
-            return Ok(());
+        if !value.is_null() {
+            operation.insert("value".into(), value);
         }
-        let body = json!({"schemas": [PATCH], "Operations": operations});
-        // Entra's forms: a capitalised operation, a boolean as a string, a
-        // manager as a bare id.
-        let entra = case == OpCase::Entra
+        Some((Value::Object(operation), field))
+    }
+
+    /// Entra's forms: a capitalised operation, a boolean as a string, a
+    /// manager as a bare id.
+    fn entra_form(ops: &[PatchOp], case: OpCase) -> bool {
+        case == OpCase::Entra
             || ops.iter().any(|op| {
                 matches!(
                     op,
@@ -2021,7 +1993,26 @@ impl<'s, 'a> Case<'s, 'a> {
                         ..
                     } | PatchOp::Manager(_)
                 )
-            });
+            })
+    }
+
+    async fn patch(&mut self, pick: Pick, ops: &[PatchOp], case: OpCase) -> Step {
+        let Some(slot) = self.pick(Kind::User, pick) else {
+            return Ok(());
+        };
+        let mut operations = Vec::new();
+        let mut touched = BTreeSet::new();
+        for op in ops {
+            if let Some((operation, field)) = self.patch_operation(slot, op, case) {
+                touched.insert(field);
+                operations.push(operation);
+            }
+        }
+        if operations.is_empty() {
+            return Ok(());
+        }
+        let body = json!({"schemas": [PATCH], "Operations": operations});
+        let entra = Self::entra_form(ops, case);
         self.write(slot, http::Method::PATCH, body, touched, entra)
             .await
     }
@@ -2331,7 +2322,94 @@ impl<'s, 'a> Case<'s, 'a> {
         }
         let path = self.path(slot, false);
         let calls: Vec<Call> = values.iter().map(|v| Call::with(http::Method::PATCH, &path, json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [v]}]}))).collect();
-        for _ in &calls {
+        let answers = self.at_once(&calls).await?;
+        let model_path = self.path(slot, true);
+        for (c, answer) in calls.iter().zip(&answers) {
+            self.record(c, vec![200, 204]);
+            if answer.status == 200 || answer.status == 204 {
+                let model_call = self.model_call(c, model_path.clone());
+                call::model(&mut self.model, &model_call);
+            } else {
+                return Err(self.diverged(
+                    Level::Must,
+                    "RFC 7644 3.5.2.1 (add members)",
+                    "burst-status",
+                    format!(
+                        "of {} member adds sent at once, one answered {}",
+                        calls.len(),
+                        answer.status
+                    ),
+                    c,
+                    answer,
+                ));
+            }
+        }
+        self.slots[slot].changed_at = Some(Instant::now());
+        self.read_back(slot).await
+    }
+
+    /// PATCHes of different attributes of one user sent at once, as two
+    /// sync jobs or a client's parallel connections do. The attributes are
+    /// disjoint, so every serial order of the accepted writes ends in the
+    /// same state: the model's, with all of them applied.
+    async fn patch_burst(&mut self, pick: Pick, ops: &[PatchOp], case: OpCase) -> Step {
+        let Some(slot) = self.pick(Kind::User, pick) else {
+            return Ok(());
+        };
+        if !self.slots[slot].confirmed {
+            return Ok(());
+        }
+        let path = self.path(slot, false);
+        let mut fields = BTreeSet::new();
+        let mut calls = Vec::new();
+        for op in ops.iter().filter(|op| !matches!(op, PatchOp::Invalid)) {
+            let Some((operation, field)) = self.patch_operation(slot, op, case) else {
+                continue;
+            };
+            if fields.insert(field) {
+                calls.push(Call::with(
+                    http::Method::PATCH,
+                    &path,
+                    json!({"schemas": [PATCH], "Operations": [operation]}),
+                ));
+            }
+        }
+        if calls.len() < 2 {
+            return Ok(());
+        }
+        let answers = self.at_once(&calls).await?;
+        let model_path = self.path(slot, true);
+        let cite = "RFC 7644 3.5.2 (an accepted PATCH is applied; writes to disjoint attributes sent at once)";
+        for (c, answer) in calls.iter().zip(&answers) {
+            let model_call = self.model_call(c, model_path.clone());
+            let model = call::model(&mut self.model, &model_call);
+            let accepted = matches!(model.status, 200 | 204);
+            self.record(
+                c,
+                if accepted {
+                    vec![200, 204]
+                } else {
+                    vec![model.status]
+                },
+            );
+            let same = if accepted {
+                matches!(answer.status, 200 | 204)
+            } else {
+                answer.status == model.status
+            };
+            self.failed_statuses = vec![model.status];
+            self.check(same, Level::Must, cite, "patch-burst-status",
+                || format!("of {} PATCHes of different attributes sent at once, one answered {} where an RFC-correct server answers {}", calls.len(), answer.status, model.status), c, answer)?;
+        }
+        self.slots[slot].fields.extend(fields);
+        self.slots[slot].changed_at = Some(Instant::now());
+        self.read_back(slot).await
+    }
+
+    /// Sends the calls at once, each taken from the budget; a call that got
+    /// no answer is shown as status 0 with the reason.
+    async fn at_once(&mut self, calls: &[Call]) -> Step<Vec<Answer>> {
+        for _ in calls {
             if !self.shared.take(self.shrinking) {
                 return Err(Halt::Stopped);
             }
@@ -2341,36 +2419,17 @@ impl<'s, 'a> Case<'s, 'a> {
                 call::target(self.shared.client, self.shared.target, c, self.shared.stop)
             }))
             .await;
-        let model_path = self.path(slot, true);
-        for (c, answer) in calls.iter().zip(&answers) {
-            self.record(c, vec![200, 204]);
-            let model_call = self.model_call(c, model_path.clone());
-            let accepted = matches!(answer, Ok(a) if a.status == 200 || a.status == 204);
-            if accepted {
-                call::model(&mut self.model, &model_call);
-            } else {
-                let shown = answer.as_ref().map(Answer::of).unwrap_or_else(|e| Answer {
+        Ok(answers
+            .iter()
+            .map(|answer| {
+                answer.as_ref().map(Answer::of).unwrap_or_else(|e| Answer {
                     status: 0,
                     headers: Vec::new(),
                     body: None,
                     text: e.clone(),
-                });
-                return Err(self.diverged(
-                    Level::Must,
-                    "RFC 7644 3.5.2.1 (add members)",
-                    "burst-status",
-                    format!(
-                        "of {} member adds sent at once, one answered {}",
-                        calls.len(),
-                        shown.status
-                    ),
-                    c,
-                    &shown,
-                ));
-            }
-        }
-        self.slots[slot].changed_at = Some(Instant::now());
-        self.read_back(slot).await
+                })
+            })
+            .collect())
     }
 
     /// Creates of one userName sent at once: exactly one is created.

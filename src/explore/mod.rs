@@ -17,6 +17,7 @@ pub mod case;
 pub mod compare;
 pub mod op;
 pub mod reproduce;
+pub mod scale;
 pub mod state;
 pub mod strategies;
 pub mod values;
@@ -58,6 +59,10 @@ pub struct Settings {
     /// Cases run at once, each by a proptest runner of its own (worker 0
     /// has the run's seed; with one worker a seed sends the same requests).
     pub workers: usize,
+    /// The most writes a burst sends at once.
+    pub parallel: usize,
+    /// Users the scale phase creates before the cases (0: no scale phase).
+    pub tenant_size: usize,
     pub run_id: String,
 }
 
@@ -72,6 +77,8 @@ impl Settings {
             shrink_steps: 256,
             max_findings: 8,
             workers: 1,
+            parallel: 6,
+            tenant_size: 0,
             run_id: run_id.to_string(),
         }
     }
@@ -106,6 +113,8 @@ pub struct Outcome {
     pub interrupted: bool,
     /// The discovery answers the run learned the target's choices from.
     pub choices: Option<Choices>,
+    /// The scale phase, where there was one.
+    pub scaled: Option<scale::Scaled>,
 }
 
 impl Outcome {
@@ -113,6 +122,7 @@ impl Outcome {
         self.divergences
             .iter()
             .any(|d| d.finding.level == Level::Must)
+            || self.scaled.as_ref().is_some_and(|s| s.finding.is_some())
     }
 }
 
@@ -158,6 +168,11 @@ pub async fn explore(
         settings.budget,
         settings.workers,
     );
+    let deadline = settings.duration.map(|d| started + d);
+    let scaled = match settings.tenant_size {
+        0 => None,
+        size => Some(scale::scale(&shared, size, settings.parallel, deadline).await),
+    };
     let handle = tokio::runtime::Handle::current();
     // Each worker is a proptest runner of its own, on a thread of its own
     // that drives its requests on the runtime; they share the budget.
@@ -180,7 +195,7 @@ pub async fn explore(
     Outcome {
         seed: settings.seed,
         cases: shared.cases.load(std::sync::atomic::Ordering::Relaxed),
-        requests: shared.sent(),
+        requests: shared.sent() + scaled.as_ref().map_or(0, |s| s.requests),
         elapsed: started.elapsed(),
         divergences,
         advice: shared.advice.lock().expect("advice lock").clone(),
@@ -192,9 +207,17 @@ pub async fn explore(
             .filter(|(_, offered)| !**offered)
             .map(|(f, _)| f.clone())
             .collect(),
-        left: shared.left.lock().expect("left lock").clone(),
+        left: shared
+            .left
+            .lock()
+            .expect("left lock")
+            .iter()
+            .chain(scaled.iter().flat_map(|s| &s.left))
+            .cloned()
+            .collect(),
         interrupted: stop.is_set(),
         choices: Some(choices),
+        scaled,
     }
 }
 
@@ -231,7 +254,7 @@ fn drive(
         config,
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(settings.seed, worker)),
     );
-    let strategy = strategies::case(settings.case_length);
+    let strategy = strategies::case(settings.case_length, settings.parallel);
     let mut divergences = Vec::new();
     // From a case's first failure on, it is being shrunk.
     let shrinking = std::cell::Cell::new(false);

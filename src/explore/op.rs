@@ -192,6 +192,12 @@ pub enum Op {
         pick: Pick,
         members: Vec<Pick>,
     },
+    /// PATCHes of one user sent at once, each of another attribute.
+    PatchBurst {
+        pick: Pick,
+        ops: Vec<PatchOp>,
+        case: OpCase,
+    },
     /// Creates of one userName sent at once: exactly one may succeed.
     CreateRace {
         tail: String,

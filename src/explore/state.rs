@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use serde_json::Value;
 
 use super::compare::{ENTERPRISE, Field, Level};
+use crate::double::service::Service;
+use crate::double::variant::{Variant, Variants};
 use crate::http::Client;
 use crate::interrupt::Interrupt;
 use crate::scim::schema::{Published, Returned};
@@ -112,6 +114,31 @@ impl Choices {
             etag: claims("etag"),
             sort: claims("sort"),
             empty_tenant,
+        }
+    }
+}
+
+impl Choices {
+    /// A fresh model: the double, with the choices of the target's that
+    /// change what a correct server answers.
+    pub fn model(&self) -> Service {
+        let mut variants = Vec::new();
+        if !self.etag {
+            variants.push(Variant::NoEtag);
+        }
+        if !self.sort {
+            variants.push(Variant::NoSort);
+        }
+        Service::new("http://model.invalid/scim/v2", None).with_variants(Variants::of(variants))
+    }
+
+    /// A create or replace body fitted to what the target declares: its
+    /// required attributes added, what it does not declare left out (the
+    /// rule the suites follow, `crate::required`).
+    pub fn fit(&self, path: &str, body: &mut Value) {
+        self.required.complete(path, body);
+        if let Some(declared) = &self.declared_names {
+            crate::required::leave_out_undeclared(path, body, declared);
         }
     }
 }

@@ -124,7 +124,9 @@ fn member_change() -> impl Strategy<Value = MemberChange> {
     ]
 }
 
-pub fn op() -> impl Strategy<Value = Op> {
+/// Any operation; `parallel` is the most writes a burst sends at once.
+pub fn op(parallel: usize) -> impl Strategy<Value = Op> {
+    let parallel = parallel.max(2);
     prop_oneof![
         8 => user().prop_map(Op::CreateUser),
         2 => (pick(), any::<bool>()).prop_map(|(of, other_case)| Op::CreateDuplicate { of, other_case }),
@@ -146,8 +148,10 @@ pub fn op() -> impl Strategy<Value = Op> {
         2 => (pick(), user()).prop_map(|(pick, with)| Op::Put { pick, with }),
         3 => pick().prop_map(Op::Delete),
         1 => pick().prop_map(Op::DeleteGroup),
-        1 => (pick(), picks(6)).prop_map(|(pick, members)| Op::Burst { pick, members }),
-        1 => (name_tail(), 2u8..5).prop_map(|(tail, copies)| Op::CreateRace { tail, copies }),
+        1 => (pick(), picks(parallel)).prop_map(|(pick, members)| Op::Burst { pick, members }),
+        1 => (pick(), prop::collection::vec(patch_op(), 2..=parallel), op_case())
+            .prop_map(|(pick, ops, case)| Op::PatchBurst { pick, ops, case }),
+        1 => (name_tail(), 2..=parallel.min(255) as u8).prop_map(|(tail, copies)| Op::CreateRace { tail, copies }),
         1 => pick().prop_map(Op::StalePatch),
         1 => Just(Op::Pause),
     ]
@@ -155,10 +159,10 @@ pub fn op() -> impl Strategy<Value = Op> {
 
 /// A case: a few creates first, so that later operations have something
 /// to act on, then any mix.
-pub fn case(max_ops: usize) -> impl Strategy<Value = Vec<Op>> {
+pub fn case(max_ops: usize, parallel: usize) -> impl Strategy<Value = Vec<Op>> {
     (
         prop::collection::vec(user().prop_map(Op::CreateUser), 1..3),
-        prop::collection::vec(op(), 1..max_ops.max(2)),
+        prop::collection::vec(op(parallel), 1..max_ops.max(2)),
     )
         .prop_map(|(mut creates, rest)| {
             creates.extend(rest);

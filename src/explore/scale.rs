@@ -1,0 +1,713 @@
+//! The scale phase: a tenant of many run-prefixed users, as an initial
+//! sync leaves it, then the reads whose bugs only show past a server's
+//! internal batch sizes, page sizes and caps (paged walks, totals, `eq` on
+//! the far side of each common boundary, a filtered subset, a sorted walk,
+//! one group holding every user). Every expectation is the model's answer
+//! to the same request, compared modulo the server's page sizes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use super::call::{self, Answer, Call};
+use super::compare::{self, Level};
+use super::state::{Finding, Shared};
+use crate::cleanup::{Deletion, delete_if_ours};
+use crate::double::service::Service;
+use crate::ownership::carries_run_prefix;
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// The tenant size used on a loopback target unless told otherwise: past
+/// 1,000 and 1,024, the largest of the batch sizes, page sizes and count
+/// caps that databases, ORMs and frameworks commonly use (20, 25, 50, 100,
+/// 200, 500, 999, 1,000, 1,024).
+pub const LOOPBACK_SIZE: usize = 1_050;
+/// The most users created on any other target without `--yes`.
+pub const REMOTE_SIZE: usize = 50;
+
+/// The indices looked up by `eq`: both sides of each common boundary.
+const BOUNDARIES: [usize; 12] = [0, 19, 20, 99, 100, 499, 500, 998, 999, 1000, 1023, 1024];
+
+/// Given names that real directories hold and servers mishandle: letter
+/// case outside ASCII, a decomposed accent, a character outside the BMP.
+const GIVEN: [&str; 6] = ["Zoë", "ŁUKASZ", "Jose\u{301}", "𝒜da", "Ǆemal", "O'Brien"];
+
+/// What the phase found.
+#[derive(Debug, Clone, Default)]
+pub struct Scaled {
+    pub size: usize,
+    /// The users the target created (fewer than `size` where it refused).
+    pub created: usize,
+    /// What was compared, as a reader would name it.
+    pub checked: Vec<String>,
+    /// What could not be compared, and why.
+    pub not_checked: Vec<String>,
+    pub finding: Option<Finding>,
+    pub requests: usize,
+    pub elapsed: Duration,
+    pub left: Vec<String>,
+}
+
+/// A user the phase created, on both sides.
+struct Member {
+    user_name: String,
+    target_id: String,
+    model_id: String,
+}
+
+struct Phase<'s, 'a> {
+    shared: &'s Shared<'a>,
+    model: Service,
+    prefix: String,
+    parallel: usize,
+    deadline: Option<Instant>,
+    requests: usize,
+    checked: Vec<String>,
+    not_checked: Vec<String>,
+}
+
+/// Why the phase ended early: a deviation, or a stop that is not one.
+enum Halt {
+    Diverged(Box<Finding>),
+    Stopped,
+}
+
+type Step<T = ()> = Result<T, Halt>;
+
+/// Creates `size` users `parallel` at a time, checks the reads over them,
+/// then deletes everything it created, newest first, each only once a
+/// read-back shows it is the run's.
+pub async fn scale(
+    shared: &Shared<'_>,
+    size: usize,
+    parallel: usize,
+    deadline: Option<Instant>,
+) -> Scaled {
+    let started = Instant::now();
+    let mut phase = Phase {
+        shared,
+        model: shared.choices.model(),
+        prefix: format!("scimcheck-{}-s-", shared.run_id),
+        parallel: parallel.max(1),
+        deadline,
+        requests: 0,
+        checked: Vec::new(),
+        not_checked: Vec::new(),
+    };
+    let mut users = Vec::new();
+    let mut group = None;
+    let result = phase.run(size, &mut users, &mut group).await;
+    let left = phase.clean_up(&users, group.as_deref()).await;
+    Scaled {
+        size,
+        created: users.len(),
+        checked: phase.checked,
+        not_checked: phase.not_checked,
+        finding: match result {
+            Err(Halt::Diverged(finding)) => Some(*finding),
+            _ => None,
+        },
+        requests: phase.requests,
+        elapsed: started.elapsed(),
+        left,
+    }
+}
+
+impl Phase<'_, '_> {
+    fn over(&self) -> bool {
+        self.shared.stop.is_set() || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    async fn send(&mut self, call: &Call) -> Step<Answer> {
+        if self.over() {
+            return Err(Halt::Stopped);
+        }
+        self.requests += 1;
+        let shared = self.shared;
+        Ok(as_answer(
+            call::target(shared.client, shared.target, call, shared.stop).await,
+        ))
+    }
+
+    /// Sends the calls `parallel` at a time, answers in the calls' order.
+    async fn send_all(&mut self, calls: &[Call]) -> Step<Vec<Answer>> {
+        if self.over() {
+            return Err(Halt::Stopped);
+        }
+        self.requests += calls.len();
+        let shared = self.shared;
+        Ok(futures::stream::iter(calls)
+            .map(|c| call::target(shared.client, shared.target, c, shared.stop))
+            .buffered(self.parallel)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .map(as_answer)
+            .collect())
+    }
+
+    fn diverged(
+        &self,
+        cite: &'static str,
+        key: &str,
+        what: String,
+        call: &Call,
+        answer: &Answer,
+    ) -> Halt {
+        Halt::Diverged(Box::new(Finding {
+            level: Level::Must,
+            cite,
+            what: format!("in a tenant of the run's users: {what}"),
+            call: call.line(),
+            answer: format!("{} {}", answer.status, answer.text),
+            key: key.to_string(),
+            cause: key.to_string(),
+        }))
+    }
+
+    async fn run(
+        &mut self,
+        size: usize,
+        users: &mut Vec<Member>,
+        group: &mut Option<String>,
+    ) -> Step {
+        self.create_users(size, users).await?;
+        let all = self.by_prefix();
+        let confirmed = self.walk("every user", &all, 100, users).await?;
+        self.walk("every user", &all, size.max(1), users).await?;
+        self.count_only(&all, users.len()).await?;
+        self.lookups(users).await?;
+        let inactive = format!("{} and active eq false", all);
+        self.walk("the inactive users", &inactive, 100, users)
+            .await?;
+        if self.shared.choices.sort {
+            self.sorted(&all, users).await?;
+        }
+        self.group_of_all(users, &confirmed, group).await
+    }
+
+    fn by_prefix(&self) -> String {
+        format!("userName sw \"{}\"", self.prefix)
+    }
+
+    async fn create_users(&mut self, size: usize, users: &mut Vec<Member>) -> Step {
+        let bodies: Vec<Value> = (0..size).map(|i| self.user_body(i)).collect();
+        let calls: Vec<Call> = bodies
+            .iter()
+            .map(|b| Call::with(http::Method::POST, "/Users", b.clone()))
+            .collect();
+        // In batches, so that an interruption or a refusal stops it early.
+        for (batch, calls) in calls.chunks(self.parallel * 8).enumerate() {
+            let answers = self.send_all(calls).await?;
+            for (i, (call, answer)) in calls.iter().zip(&answers).enumerate() {
+                let index = batch * self.parallel * 8 + i;
+                let model = call::model(&mut self.model, call);
+                let target_id = answer
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.get("id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                // Tracked whatever the verdict, so that the cleanup finds it.
+                if let (Some(id), 200 | 201) = (&target_id, answer.status) {
+                    users.push(Member {
+                        user_name: self.user_name(index),
+                        target_id: id.clone(),
+                        model_id: model
+                            .body
+                            .as_ref()
+                            .and_then(|b| b.get("id"))
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    });
+                }
+                if answer.status != model.status || target_id.is_none() {
+                    return Err(self.diverged(
+                        "RFC 7644 3.3 (201 Created, with the id)",
+                        "scale-create",
+                        format!(
+                            "the create of user {} of {size} answered {}, where the model answered {}",
+                            index + 1,
+                            answer.status,
+                            model.status
+                        ),
+                        call,
+                        answer,
+                    ));
+                }
+            }
+        }
+        self.checked
+            .push(format!("{size} creates, {} at a time", self.parallel));
+        Ok(())
+    }
+
+    fn user_name(&self, index: usize) -> String {
+        format!("{}{index:05}", self.prefix)
+    }
+
+    fn user_body(&self, index: usize) -> Value {
+        let mut body = json!({
+            "schemas": [USER],
+            "userName": self.user_name(index),
+            "externalId": format!("{}x{index:05}", self.prefix),
+            "active": !index.is_multiple_of(3),
+            "name": {"givenName": GIVEN[index % GIVEN.len()], "familyName": format!("Tenant{index}")},
+        });
+        self.shared.choices.fit("/Users", &mut body);
+        body
+    }
+
+    /// Reads every page of `filter`, `count` at a time, as a client walks
+    /// them (from after the last resource it was given), and compares the
+    /// totals and the resources with the model's. Returns the ids listed
+    /// with a userName of the run's: the users a write may name.
+    async fn walk(
+        &mut self,
+        what: &str,
+        filter: &str,
+        count: usize,
+        users: &[Member],
+    ) -> Step<BTreeSet<String>> {
+        let want = self.model_ids(filter, None, users);
+        let cite = "RFC 7644 3.4.2.4 (pagination)";
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        // What a write may go to: ids listed with the run's userName.
+        let mut ours = BTreeSet::new();
+        let mut start = 1;
+        let mut pages = 0;
+        loop {
+            let call = Call::get("/Users")
+                .query("filter", filter)
+                .query("startIndex", start.to_string())
+                .query("count", count.to_string());
+            let answer = self.send(&call).await?;
+            pages += 1;
+            let (total, resources) = self.list(&call, &answer)?;
+            if total as usize != want.len() {
+                return Err(self.diverged(
+                    "RFC 7644 3.4.2 (totalResults)",
+                    "scale-total",
+                    format!(
+                        "`totalResults` is {total} on the page from {start}; {what} number {}",
+                        want.len()
+                    ),
+                    &call,
+                    &answer,
+                ));
+            }
+            if resources.len() > count {
+                return Err(self.diverged(
+                    cite,
+                    "scale-page-size",
+                    format!(
+                        "a page asked for {count} resources holds {}",
+                        resources.len()
+                    ),
+                    &call,
+                    &answer,
+                ));
+            }
+            for r in &resources {
+                let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+                *seen.entry(id.to_string()).or_insert(0) += 1;
+                let name = r
+                    .get("userName")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if carries_run_prefix(name, &self.shared.run_id) {
+                    ours.insert(id.to_string());
+                }
+            }
+            let read = start - 1 + resources.len();
+            if read >= want.len() {
+                break;
+            }
+            if resources.is_empty() || pages > want.len() + 1 {
+                return Err(self.diverged(
+                    cite,
+                    "scale-walk",
+                    format!(
+                        "{what} number {}; the page from {start} holds none, after {} were read",
+                        want.len(),
+                        read
+                    ),
+                    &call,
+                    &answer,
+                ));
+            }
+            start += resources.len();
+        }
+        let got: BTreeSet<String> = seen.keys().cloned().collect();
+        let twice: Vec<&String> = seen
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(k, _)| k)
+            .collect();
+        let missing: Vec<&String> = want.difference(&got).collect();
+        let foreign: Vec<&String> = got.difference(&want).collect();
+        if !twice.is_empty() || !missing.is_empty() || !foreign.is_empty() {
+            let call = Call::get("/Users")
+                .query("filter", filter)
+                .query("count", count.to_string());
+            let answer = as_answer(Err(String::new()));
+            return Err(self.diverged(cite, "scale-walk", format!(
+                "walking {what} {count} at a time ({pages} pages, nothing changing in between): {} never came, {} came more than once, {} came that do not match (first of each: {:?}, {:?}, {:?})",
+                missing.len(), twice.len(), foreign.len(), missing.first(), twice.first(), foreign.first()), &call, &answer));
+        }
+        self.checked.push(format!(
+            "{what} ({}) walked {count} at a time in {pages} page{}: totals, none twice, none missed",
+            want.len(),
+            if pages == 1 { "" } else { "s" }
+        ));
+        Ok(ours)
+    }
+
+    /// The target ids of the users the model returns for `filter`, in the
+    /// model's order (`sort_by` sorts it).
+    fn model_ids(
+        &mut self,
+        filter: &str,
+        sort_by: Option<&str>,
+        users: &[Member],
+    ) -> BTreeSet<String> {
+        self.model_order(filter, sort_by, users)
+            .into_iter()
+            .collect()
+    }
+
+    fn model_order(
+        &mut self,
+        filter: &str,
+        sort_by: Option<&str>,
+        users: &[Member],
+    ) -> Vec<String> {
+        let to_target: BTreeMap<&str, &str> = users
+            .iter()
+            .map(|u| (u.model_id.as_str(), u.target_id.as_str()))
+            .collect();
+        let mut order = Vec::new();
+        let mut start = 1;
+        loop {
+            let mut call = Call::get("/Users")
+                .query("filter", filter)
+                .query("startIndex", start.to_string())
+                .query("count", "1000");
+            if let Some(by) = sort_by {
+                call = call.query("sortBy", by);
+            }
+            let answer = call::model(&mut self.model, &call);
+            let resources = answer
+                .body
+                .as_ref()
+                .and_then(|b| b.get("Resources"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if resources.is_empty() {
+                break;
+            }
+            start += resources.len();
+            order.extend(resources.iter().filter_map(|r| {
+                let id = r.get("id").and_then(Value::as_str)?;
+                to_target.get(id).map(|t| t.to_string())
+            }));
+        }
+        order
+    }
+
+    /// A ListResponse's total and resources, or the deviation.
+    fn list(&self, call: &Call, answer: &Answer) -> Step<(u64, Vec<Value>)> {
+        if answer.status != 200 {
+            return Err(self.diverged(
+                "RFC 7644 3.4.2 (query)",
+                "scale-query-status",
+                format!("a query answered {}", answer.status),
+                call,
+                answer,
+            ));
+        }
+        compare::list(answer.body.as_ref()).map_err(|why| {
+            self.diverged(
+                "RFC 7644 3.4.2 (ListResponse)",
+                "scale-list-shape",
+                why,
+                call,
+                answer,
+            )
+        })
+    }
+
+    /// `count=0`: the total alone (RFC 7644 3.4.2.4).
+    async fn count_only(&mut self, filter: &str, total: usize) -> Step {
+        let call = Call::get("/Users")
+            .query("filter", filter)
+            .query("count", "0");
+        let answer = self.send(&call).await?;
+        let (got, resources) = self.list(&call, &answer)?;
+        if got as usize != total || !resources.is_empty() {
+            return Err(self.diverged("RFC 7644 3.4.2.4 (count 0: no resources, only totalResults)", "scale-count-zero",
+                format!("`count=0` answered totalResults {got} with {} resources; the tenant holds {total} of the run's users", resources.len()), &call, &answer));
+        }
+        self.checked
+            .push(format!("count=0 over {total} users: the total alone"));
+        Ok(())
+    }
+
+    /// `userName eq` on both sides of each common boundary, one of them in
+    /// other letter case (userName is caseExact false, RFC 7643 4.1.1).
+    async fn lookups(&mut self, users: &[Member]) -> Step {
+        let mut looked = 0;
+        for (n, &index) in BOUNDARIES
+            .iter()
+            .chain(std::iter::once(&(users.len().saturating_sub(1))))
+            .filter(|&&i| i < users.len())
+            .collect::<BTreeSet<_>>()
+            .iter()
+            .enumerate()
+        {
+            let user = &users[*index];
+            let name = if n % 2 == 1 {
+                user.user_name.to_uppercase()
+            } else {
+                user.user_name.clone()
+            };
+            let call = Call::get("/Users").query("filter", format!("userName eq \"{name}\""));
+            let answer = self.send(&call).await?;
+            let (total, resources) = self.list(&call, &answer)?;
+            let ids: Vec<&str> = resources
+                .iter()
+                .filter_map(|r| r.get("id").and_then(Value::as_str))
+                .collect();
+            if total != 1 || ids != [user.target_id.as_str()] {
+                return Err(self.diverged("RFC 7644 3.4.2.2 (eq; userName caseExact false, RFC 7643 4.1.1)", "scale-eq",
+                    format!("`userName eq` for user {} of {} found {total} ({ids:?}), not that user ({})", index + 1, users.len(), user.target_id), &call, &answer));
+            }
+            looked += 1;
+        }
+        self.checked.push(format!(
+            "userName eq at {looked} positions, both sides of each common batch size below {}, half in other letter case",
+            users.len()
+        ));
+        Ok(())
+    }
+
+    /// A walk sorted by userName: the model's order across every page.
+    async fn sorted(&mut self, filter: &str, users: &[Member]) -> Step {
+        let want = self.model_order(filter, Some("userName"), users);
+        let mut got = Vec::new();
+        let mut start = 1;
+        while got.len() < want.len() {
+            let call = Call::get("/Users")
+                .query("filter", filter)
+                .query("sortBy", "userName")
+                .query("startIndex", start.to_string())
+                .query("count", "100");
+            let answer = self.send(&call).await?;
+            let (_, resources) = self.list(&call, &answer)?;
+            if resources.is_empty() {
+                break;
+            }
+            start += resources.len();
+            got.extend(
+                resources
+                    .iter()
+                    .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string)),
+            );
+        }
+        let name_of = |id: Option<&String>| {
+            id.and_then(|id| users.iter().find(|u| &u.target_id == id))
+                .map_or_else(|| "nothing".to_string(), |u| format!("`{}`", u.user_name))
+        };
+        if let Some(at) = (0..want.len()).find(|&i| got.get(i) != want.get(i)) {
+            let call = Call::get("/Users")
+                .query("filter", filter)
+                .query("sortBy", "userName")
+                .query("startIndex", (at / 100 * 100 + 1).to_string())
+                .query("count", "100");
+            let answer = as_answer(Err(String::new()));
+            return Err(self.diverged(
+                "RFC 7644 3.4.2.3 (sortBy; sort.supported true)",
+                "scale-sort",
+                format!(
+                    "sorted by userName 100 at a time, position {} holds {} where {} belongs",
+                    at + 1,
+                    name_of(got.get(at)),
+                    name_of(want.get(at))
+                ),
+                &call,
+                &answer,
+            ));
+        }
+        self.checked.push(format!(
+            "{} users sorted by userName across pages of 100",
+            want.len()
+        ));
+        Ok(())
+    }
+
+    /// One group, created empty as Entra does, then given every confirmed
+    /// user in PATCHes of 50 members, `parallel` at once; the group read
+    /// back must hold each of them.
+    async fn group_of_all(
+        &mut self,
+        users: &[Member],
+        confirmed: &BTreeSet<String>,
+        group: &mut Option<String>,
+    ) -> Step {
+        let mut body = json!({"schemas": [GROUP], "displayName": format!("{}group", self.prefix)});
+        self.shared.choices.fit("/Groups", &mut body);
+        let call = Call::with(http::Method::POST, "/Groups", body);
+        let model = call::model(&mut self.model, &call);
+        let answer = self.send(&call).await?;
+        let id = answer
+            .body
+            .as_ref()
+            .and_then(|b| b.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let Some(id) = id.filter(|_| answer.status == 201) else {
+            return Err(self.diverged(
+                "RFC 7644 3.3 (201 Created, with the id)",
+                "scale-create",
+                format!(
+                    "the group's create answered {}, where the model answered {}",
+                    answer.status, model.status
+                ),
+                &call,
+                &answer,
+            ));
+        };
+        *group = Some(id.clone());
+        let path = format!("/Groups/{}", crate::target::encode(&id));
+        // Written to only once a read-back shows it is the run's.
+        let read = self.send(&Call::get(path.clone())).await?;
+        let ours = read
+            .body
+            .as_ref()
+            .and_then(|b| b.get("displayName"))
+            .and_then(Value::as_str)
+            .is_some_and(|n| carries_run_prefix(n, &self.shared.run_id));
+        if read.status != 200 || !ours {
+            self.not_checked.push(format!(
+                "the group of every user: its read-back ({}) does not show it as the run's, so nothing was written to it",
+                read.status
+            ));
+            return Ok(());
+        }
+        let members: Vec<&Member> = users
+            .iter()
+            .filter(|u| confirmed.contains(&u.target_id))
+            .collect();
+        let calls: Vec<Call> = members
+            .chunks(50)
+            .map(|chunk| {
+                let value: Vec<Value> = chunk.iter().map(|u| json!({"value": u.target_id})).collect();
+                Call::with(http::Method::PATCH, path.clone(), json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": value}]}))
+            })
+            .collect();
+        let answers = self.send_all(&calls).await?;
+        for (call, answer) in calls.iter().zip(&answers) {
+            if !matches!(answer.status, 200 | 204) {
+                return Err(self.diverged(
+                    "RFC 7644 3.5.2.1 (add members)",
+                    "scale-members",
+                    format!(
+                        "of {} PATCHes adding 50 members each, {} at once, one answered {}",
+                        calls.len(),
+                        self.parallel,
+                        answer.status
+                    ),
+                    call,
+                    answer,
+                ));
+            }
+        }
+        let call = Call::get(path.clone());
+        let answer = self.send(&call).await?;
+        let Some(listed) = answer
+            .body
+            .as_ref()
+            .and_then(|b| b.get("members"))
+            .and_then(Value::as_array)
+        else {
+            self.not_checked.push(format!(
+                "the group of {} members: its read-back ({}) shows no `members`, so they were not compared",
+                members.len(),
+                answer.status
+            ));
+            return Ok(());
+        };
+        let got: BTreeSet<&str> = listed
+            .iter()
+            .filter_map(|m| m.get("value").and_then(Value::as_str))
+            .collect();
+        let missing = members
+            .iter()
+            .filter(|u| !got.contains(u.target_id.as_str()))
+            .count();
+        if missing > 0 || listed.len() != members.len() {
+            return Err(self.diverged("RFC 7644 3.5.2.1 (add members: each accepted add is applied)", "scale-members",
+                format!("after {} accepted adds of {} members (50 a PATCH, {} at once), the group lists {} members and misses {missing}", calls.len(), members.len(), self.parallel, listed.len()), &call, &answer));
+        }
+        self.checked.push(format!(
+            "one group given {} members in PATCHes of 50, {} at once: every one held",
+            members.len(),
+            self.parallel
+        ));
+        Ok(())
+    }
+
+    /// Deletes the group, then the users newest first (`parallel` at a
+    /// time), each only once a read-back shows it is the run's. Goes on
+    /// after an interruption: it is what the interruption waits for.
+    async fn clean_up(&mut self, users: &[Member], group: Option<&str>) -> Vec<String> {
+        let shared = self.shared;
+        let targets: Vec<(&str, &str)> = group
+            .map(|g| ("Groups", g))
+            .into_iter()
+            .chain(users.iter().rev().map(|u| ("Users", u.target_id.as_str())))
+            .collect();
+        self.requests += 2 * targets.len();
+        futures::stream::iter(targets)
+            .map(|(endpoint, id)| async move {
+                let attempt = delete_if_ours(
+                    shared.client,
+                    shared.target,
+                    endpoint,
+                    id,
+                    None,
+                    &shared.run_id,
+                )
+                .await;
+                match attempt.deletion {
+                    Deletion::Deleted | Deletion::Gone => None,
+                    Deletion::SomeoneElses(why) | Deletion::Failed(why) => {
+                        Some(format!("/{endpoint}/{id}: {why}"))
+                    }
+                }
+            })
+            .buffered(self.parallel)
+            .filter_map(|left| async move { left })
+            .collect()
+            .await
+    }
+}
+
+fn as_answer(response: Result<crate::http::ReceivedResponse, String>) -> Answer {
+    response
+        .as_ref()
+        .map(Answer::of)
+        .unwrap_or_else(|e| Answer {
+            status: 0,
+            headers: Vec::new(),
+            body: None,
+            text: e.clone(),
+        })
+}
