@@ -173,16 +173,33 @@ pub enum ClientError {
 }
 
 impl Client {
-    pub fn new(target: &Target) -> Result<Client, ClientError> {
+    fn inner(target: &Target) -> Result<reqwest::Client, ClientError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(target.connect_timeout)
             .timeout(target.timeout)
             .redirect(same_origin_redirects())
             .user_agent(concat!("scimcheck/", env!("CARGO_PKG_VERSION")));
         builder = tls(builder, target)?;
+        builder.build().map_err(ClientError::Build)
+    }
+
+    /// A client for another runtime (its connections are that runtime's)
+    /// sharing this one's pace and throttling count, so that the target
+    /// sees one client's rate however many runtimes send.
+    pub fn sibling(&self, target: &Target) -> Result<Client, ClientError> {
+        Ok(Client {
+            inner: Self::inner(target)?,
+            pacer: self.pacer.clone(),
+            exhausted_in_a_row: self.exhausted_in_a_row.clone(),
+            redactor: self.redactor.clone(),
+            ..*self
+        })
+    }
+
+    pub fn new(target: &Target) -> Result<Client, ClientError> {
         Ok(Client {
             pacer: target.rate.and_then(Pacer::new).map(std::sync::Arc::new),
-            inner: builder.build().map_err(ClientError::Build)?,
+            inner: Self::inner(target)?,
             timeout: target.timeout,
             max_body: target.max_body,
             max_retries: target.max_retries,

@@ -1073,3 +1073,32 @@ fn serve_prints_its_generated_token_and_answers_only_loopback_host_names() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn a_large_tenant_on_a_remote_target_needs_yes_and_nothing_is_sent() {
+    // Refused before any request: the address is never resolved.
+    let remote = "https://scim.example.invalid/scim/v2";
+    cargo_bin_cmd!("scimcheck")
+        .args([
+            "explore",
+            "--base-url",
+            remote,
+            "--token",
+            "t0k3n-abcdefghijkl",
+        ])
+        .args(["--tenant-size", "51"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--tenant-size 51 creates 51 users",
+        ))
+        .stderr(predicate::str::contains("Add --yes"))
+        .stderr(predicate::str::contains("nothing was sent"));
+    cargo_bin_cmd!("scimcheck")
+        .args(["run", "--base-url", remote, "--token", "t0k3n-abcdefghijkl"])
+        .args(["--explore-tenant-size", "51"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a run keeps to 50"))
+        .stderr(predicate::str::contains("nothing was sent"));
+}

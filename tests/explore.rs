@@ -32,6 +32,24 @@ async fn explore_at(base_url: &str, budget: usize, seed: u64) -> Outcome {
     .await
 }
 
+/// The scale phase alone: `size` users, no cases.
+async fn scaled_at(base_url: &str, size: usize) -> scimcheck::explore::scale::Scaled {
+    let target = common::target(base_url);
+    let client = scimcheck::http::Client::new(&target).unwrap();
+    let mut settings = Settings::new("t2", 0, 1);
+    settings.tenant_size = size;
+    let outcome = explore::explore(
+        &client,
+        &target,
+        &settings,
+        &Interrupt::default(),
+        &|_, _| {},
+    )
+    .await;
+    assert!(outcome.left.is_empty(), "left {:?}", outcome.left);
+    outcome.scaled.expect("a scale phase")
+}
+
 fn keys(outcome: &Outcome) -> Vec<String> {
     outcome
         .divergences
@@ -290,4 +308,78 @@ async fn the_same_seed_sends_the_same_requests() {
         explore_at(&b.base_url(), 300, 3).await,
     );
     assert_eq!((x.cases, x.requests), (y.cases, y.requests));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_past_the_common_batch_sizes_holds_on_the_double() {
+    for variants in [Variants::default(), Variants::of(Variant::ALL)] {
+        let double =
+            Double::start_with_variants(Some(common::TOKEN.into()), variants.clone()).await;
+        let scaled = scaled_at(&double.base_url(), 230).await;
+        assert!(
+            scaled.finding.is_none(),
+            "{variants:?}: {:?}",
+            scaled.finding
+        );
+        assert_eq!(scaled.created, 230);
+        // Creates, two walks, count=0, lookups, the inactive walk, the
+        // group; the sorted walk where sorting is offered.
+        let sorted = usize::from(variants == Variants::default());
+        assert_eq!(scaled.checked.len(), 7 + sorted, "{:?}", scaled.checked);
+        // Where `sw` is declined (EqAndOnly), the walks go unfiltered: the
+        // tenant holds nothing else.
+        let declined: Vec<_> = scaled
+            .not_checked
+            .iter()
+            .filter(|n| !n.contains("so the walks are unfiltered"))
+            .collect();
+        assert!(declined.is_empty(), "{declined:?}");
+        let service = double.service();
+        let left = service
+            .lock()
+            .unwrap()
+            .handle(&common::request("GET", "/Users"));
+        assert_eq!(left.body.unwrap()["totalResults"], 0, "{variants:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_that_keeps_its_first_hundred_members_is_found_at_scale() {
+    fn first_hundred(request: &Request, response: &mut Response) {
+        if request.method == "GET"
+            && request.path.starts_with("/Groups/")
+            && let Some(members) = response
+                .body
+                .as_mut()
+                .and_then(|b| b.get_mut("members"))
+                .and_then(|m| m.as_array_mut())
+        {
+            members.truncate(100);
+        }
+    }
+    let bent = defective(as_is, first_hundred).await;
+    let finding = scaled_at(&bent.base_url(), 120).await.finding;
+    let finding = finding.expect("the lost members are seen");
+    assert_eq!(finding.key, "scale-members", "{}", finding.what);
+    assert!(finding.what.contains("misses 20"), "{}", finding.what);
+    // Below the cap the same defect shows nothing: scale is what finds it.
+    let bent = defective(as_is, first_hundred).await;
+    assert!(scaled_at(&bent.base_url(), 90).await.finding.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_that_counts_at_most_two_hundred_is_found_at_scale() {
+    fn capped(request: &Request, response: &mut Response) {
+        if request.method == "GET"
+            && request.path == "/Users"
+            && let Some(body) = response.body.as_mut()
+            && body["totalResults"].as_u64().is_some_and(|n| n > 200)
+        {
+            body["totalResults"] = json!(200);
+        }
+    }
+    let bent = defective(as_is, capped).await;
+    let finding = scaled_at(&bent.base_url(), 230).await.finding;
+    let finding = finding.expect("the capped total is seen");
+    assert_eq!(finding.key, "scale-total", "{}", finding.what);
 }

@@ -59,6 +59,13 @@ pub fn explore(args: ExploreArgs) -> Exit {
             (None, None) => Some(DEFAULT_RATE),
         };
         let secrets = target.secrets();
+        let tenant_size = match tenant_size(&args, double.is_some() || is_loopback(&target.base_url)) {
+            Ok(size) => size,
+            Err(why) => {
+                eprintln!("scimcheck: {why}");
+                return Exit::Usage;
+            }
+        };
         if let Err(e) = runner::preflight(&target).await {
             eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
             return match e {
@@ -70,13 +77,6 @@ pub fn explore(args: ExploreArgs) -> Exit {
             Ok(client) => client,
             Err(e) => {
                 eprintln!("scimcheck: {e}; nothing was sent");
-                return Exit::Usage;
-            }
-        };
-        let tenant_size = match tenant_size(&args, double.is_some() || is_loopback(&target.base_url)) {
-            Ok(size) => size,
-            Err(why) => {
-                eprintln!("scimcheck: {why}");
                 return Exit::Usage;
             }
         };
@@ -191,15 +191,34 @@ fn print_scaled(scaled: &crate::explore::scale::Scaled, secrets: &[String]) {
     }
 }
 
-/// The file a divergence's reproducer is written to.
-fn file_name(index: usize, key: &str) -> String {
-    format!("explore-{:02}-{key}.yaml", index + 1)
+/// The file a divergence's reproducer is written to: named by its cause,
+/// not by the order it was found in, so that a run's scenario names stay
+/// the same when a race shows up before it or not.
+fn file_name(cause: &str, taken: &mut std::collections::BTreeSet<String>) -> String {
+    let slug: String = cause
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = format!("explore-{slug}");
+    let mut n = 1;
+    while !taken.insert(name.clone()) {
+        n += 1;
+        name = format!("explore-{slug}-{n}");
+    }
+    format!("{name}.yaml")
 }
 
 pub(super) fn emit(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for (i, divergence) in outcome.divergences.iter().enumerate() {
-        let path = dir.join(file_name(i, &divergence.finding.key));
+    let mut taken = std::collections::BTreeSet::new();
+    for divergence in &outcome.divergences {
+        let path = dir.join(file_name(&divergence.finding.cause, &mut taken));
         if path.exists() && !force {
             return Err(format!("{} exists: --force overwrites it", path.display()));
         }

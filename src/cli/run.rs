@@ -69,6 +69,11 @@ pub fn run(args: RunArgs) -> Exit {
             Err(code) => return code,
         };
         let base_url = target.base_url.clone();
+        if args.explore_budget > 0
+            && let Err(code) = explore_tenant_size(&args, &target)
+        {
+            return code;
+        }
         // A real tenant gets Entra's own pace (gallery apps are asked to
         // sustain 25 requests a second per tenant), so a run is never harsher
         // than Entra itself; the built-in double none.
@@ -288,6 +293,7 @@ async fn explored(
 /// The scale phase's size in a run: small anywhere but on loopback.
 fn explore_tenant_size(args: &RunArgs, target: &Target) -> Result<usize, Exit> {
     use crate::explore::scale::REMOTE_SIZE;
+    // The built-in double is on loopback.
     let loopback = is_loopback(&target.base_url);
     match args.explore_tenant_size {
         None if loopback => Ok(250),
@@ -295,7 +301,7 @@ fn explore_tenant_size(args: &RunArgs, target: &Target) -> Result<usize, Exit> {
         Some(n) if n <= REMOTE_SIZE || loopback => Ok(n),
         Some(n) => {
             eprintln!(
-                "scimcheck: --explore-tenant-size {n} would create {n} users on a target that is not on loopback; a run keeps to {REMOTE_SIZE}: `scimcheck explore --tenant-size {n} --yes` goes further. Nothing was sent by the exploration"
+                "scimcheck: --explore-tenant-size {n} would create {n} users on a target that is not on loopback; a run keeps to {REMOTE_SIZE}: `scimcheck explore --tenant-size {n} --yes` goes further; nothing was sent"
             );
             Err(Exit::Usage)
         }

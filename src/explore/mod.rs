@@ -173,15 +173,15 @@ pub async fn explore(
         0 => None,
         size => Some(scale::scale(&shared, size, settings.parallel, deadline).await),
     };
-    let handle = tokio::runtime::Handle::current();
     // Each worker is a proptest runner of its own, on a thread of its own
-    // that drives its requests on the runtime; they share the budget.
+    // with a runtime and connections of its own (a request and its answer
+    // never cross threads); they share the budget and the pace.
     let workers: Vec<Vec<Divergence>> = tokio::task::block_in_place(|| {
         std::thread::scope(|scope| {
             let running: Vec<_> = (0..settings.workers.max(1))
                 .map(|worker| {
-                    let (handle, shared) = (&handle, &shared);
-                    scope.spawn(move || drive(handle, shared, settings, worker, started, progress))
+                    let shared = &shared;
+                    scope.spawn(move || drive(shared, settings, worker, started, progress))
                 })
                 .collect();
             running
@@ -234,13 +234,22 @@ fn seed_bytes(seed: u64, worker: usize) -> [u8; 32] {
 /// One worker's proptest loop: one case after another; a failing one is
 /// shrunk (keeping to the same check) and written as a reproducer.
 fn drive(
-    handle: &tokio::runtime::Handle,
     shared: &Shared<'_>,
     settings: &Settings,
     worker: usize,
     started: Instant,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Divergence> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(_) => return Vec::new(),
+    };
+    let Ok(client) = shared.client.sibling(shared.target) else {
+        return Vec::new();
+    };
     let config = Config {
         cases: 1,
         failure_persistence: None,
@@ -281,7 +290,7 @@ fn drive(
         *keep.borrow_mut() = None;
         shrinking.set(false);
         let test = |ops: Vec<Op>| -> Result<(), TestCaseError> {
-            let (result, _) = handle.block_on(run_case(shared, &ops, shrinking.get()));
+            let (result, _) = runtime.block_on(run_case(shared, &client, &ops, shrinking.get()));
             progress(shared.sent(), shared.budget);
             match result {
                 Err(Halt::Diverged(finding)) => {
@@ -303,7 +312,7 @@ fn drive(
             Err(TestError::Fail(_, minimal)) => {
                 let shrink_time = shrink_started.elapsed();
                 // Once more, to have the minimal case's finding and requests.
-                let (result, case) = handle.block_on(run_case(shared, &minimal, true));
+                let (result, case) = runtime.block_on(run_case(shared, &client, &minimal, true));
                 if let Err(Halt::Diverged(finding)) = result {
                     let mut found = shared.found.lock().expect("found lock");
                     if !found.iter().any(|f| f.explains(&finding)) {
@@ -338,10 +347,11 @@ pub struct Finished {
 /// once a read-back shows it is the run's.
 async fn run_case(
     shared: &Shared<'_>,
+    client: &Client,
     ops: &[Op],
     shrinking: bool,
 ) -> (Result<(), Halt>, Finished) {
-    let mut case = Case::new(shared, shared.next_case(), shrinking);
+    let mut case = Case::new(shared, client, shared.next_case(), shrinking);
     let result = case.run(ops).await;
     for slot in case.slots.iter().rev() {
         if slot.target_id.is_empty() {
@@ -351,7 +361,7 @@ async fn run_case(
             .sent
             .fetch_add(2, std::sync::atomic::Ordering::Relaxed);
         let attempt = delete_if_ours(
-            shared.client,
+            client,
             shared.target,
             slot.kind.endpoint(),
             &slot.target_id,

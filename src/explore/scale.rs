@@ -74,6 +74,9 @@ struct Phase<'s, 'a> {
 /// Why the phase ended early: a deviation, or a stop that is not one.
 enum Halt {
     Diverged(Box<Finding>),
+    /// A filter the target declines with invalidFilter: its choice (RFC
+    /// 7644 3.4.2.2), so the check it serves is named as not made.
+    Refused(String),
     Stopped,
 }
 
@@ -177,18 +180,56 @@ impl Phase<'_, '_> {
         group: &mut Option<String>,
     ) -> Step {
         self.create_users(size, users).await?;
-        let all = self.by_prefix();
-        let confirmed = self.walk("every user", &all, 100, users).await?;
-        self.walk("every user", &all, size.max(1), users).await?;
-        self.count_only(&all, users.len()).await?;
-        self.lookups(users).await?;
-        let inactive = format!("{} and active eq false", all);
-        self.walk("the inactive users", &inactive, 100, users)
-            .await?;
+        let mut all = Some(self.by_prefix());
+        let confirmed = match self.walk("every user", all.as_deref(), 100, users).await {
+            Err(Halt::Refused(why)) if self.shared.exact_tenant => {
+                self.not_checked.push(format!(
+                    "{why}; the tenant held nothing else, so the walks are unfiltered"
+                ));
+                all = None;
+                self.walk("every user", None, 100, users).await?
+            }
+            Err(Halt::Refused(why)) => {
+                self.not_checked.push(format!("{why}: without it the run's users cannot be told from the tenant's, so walks, totals, sorting and the group were not checked"));
+                let looked = self.lookups(users).await;
+                return self.optional(looked);
+            }
+            walked => walked?,
+        };
+        let walked = self
+            .walk("every user", all.as_deref(), size.max(1), users)
+            .await
+            .map(|_| ());
+        self.optional(walked)?;
+        let counted = self.count_only(all.as_deref(), users.len()).await;
+        self.optional(counted)?;
+        let looked = self.lookups(users).await;
+        self.optional(looked)?;
+        let inactive = match &all {
+            Some(all) => format!("{all} and active eq false"),
+            None => "active eq false".to_string(),
+        };
+        let walked = self
+            .walk("the inactive users", Some(&inactive), 100, users)
+            .await
+            .map(|_| ());
+        self.optional(walked)?;
         if self.shared.choices.sort {
-            self.sorted(&all, users).await?;
+            let sorted = self.sorted(all.as_deref(), users).await;
+            self.optional(sorted)?;
         }
         self.group_of_all(users, &confirmed, group).await
+    }
+
+    /// A check the target's filter choices leave out is named, not failed.
+    fn optional(&mut self, step: Step) -> Step {
+        match step {
+            Err(Halt::Refused(why)) => {
+                self.not_checked.push(why);
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     fn by_prefix(&self) -> String {
@@ -271,7 +312,7 @@ impl Phase<'_, '_> {
     async fn walk(
         &mut self,
         what: &str,
-        filter: &str,
+        filter: Option<&str>,
         count: usize,
         users: &[Member],
     ) -> Step<BTreeSet<String>> {
@@ -283,8 +324,7 @@ impl Phase<'_, '_> {
         let mut start = 1;
         let mut pages = 0;
         loop {
-            let call = Call::get("/Users")
-                .query("filter", filter)
+            let call = filtered(filter)
                 .query("startIndex", start.to_string())
                 .query("count", count.to_string());
             let answer = self.send(&call).await?;
@@ -353,9 +393,7 @@ impl Phase<'_, '_> {
         let missing: Vec<&String> = want.difference(&got).collect();
         let foreign: Vec<&String> = got.difference(&want).collect();
         if !twice.is_empty() || !missing.is_empty() || !foreign.is_empty() {
-            let call = Call::get("/Users")
-                .query("filter", filter)
-                .query("count", count.to_string());
+            let call = filtered(filter).query("count", count.to_string());
             let answer = as_answer(Err(String::new()));
             return Err(self.diverged(cite, "scale-walk", format!(
                 "walking {what} {count} at a time ({pages} pages, nothing changing in between): {} never came, {} came more than once, {} came that do not match (first of each: {:?}, {:?}, {:?})",
@@ -373,7 +411,7 @@ impl Phase<'_, '_> {
     /// model's order (`sort_by` sorts it).
     fn model_ids(
         &mut self,
-        filter: &str,
+        filter: Option<&str>,
         sort_by: Option<&str>,
         users: &[Member],
     ) -> BTreeSet<String> {
@@ -384,7 +422,7 @@ impl Phase<'_, '_> {
 
     fn model_order(
         &mut self,
-        filter: &str,
+        filter: Option<&str>,
         sort_by: Option<&str>,
         users: &[Member],
     ) -> Vec<String> {
@@ -395,8 +433,7 @@ impl Phase<'_, '_> {
         let mut order = Vec::new();
         let mut start = 1;
         loop {
-            let mut call = Call::get("/Users")
-                .query("filter", filter)
+            let mut call = filtered(filter)
                 .query("startIndex", start.to_string())
                 .query("count", "1000");
             if let Some(by) = sort_by {
@@ -424,6 +461,20 @@ impl Phase<'_, '_> {
 
     /// A ListResponse's total and resources, or the deviation.
     fn list(&self, call: &Call, answer: &Answer) -> Step<(u64, Vec<Value>)> {
+        let declined = answer.status == 400
+            && answer
+                .body
+                .as_ref()
+                .and_then(|b| b.get("scimType"))
+                .and_then(Value::as_str)
+                == Some("invalidFilter");
+        if let (true, Some((_, filter))) =
+            (declined, call.query.iter().find(|(k, _)| k == "filter"))
+        {
+            return Err(Halt::Refused(format!(
+                "the filter `{filter}` was declined with invalidFilter (the server's choice, RFC 7644 3.4.2.2)"
+            )));
+        }
         if answer.status != 200 {
             return Err(self.diverged(
                 "RFC 7644 3.4.2 (query)",
@@ -445,10 +496,8 @@ impl Phase<'_, '_> {
     }
 
     /// `count=0`: the total alone (RFC 7644 3.4.2.4).
-    async fn count_only(&mut self, filter: &str, total: usize) -> Step {
-        let call = Call::get("/Users")
-            .query("filter", filter)
-            .query("count", "0");
+    async fn count_only(&mut self, filter: Option<&str>, total: usize) -> Step {
+        let call = filtered(filter).query("count", "0");
         let answer = self.send(&call).await?;
         let (got, resources) = self.list(&call, &answer)?;
         if got as usize != total || !resources.is_empty() {
@@ -499,13 +548,12 @@ impl Phase<'_, '_> {
     }
 
     /// A walk sorted by userName: the model's order across every page.
-    async fn sorted(&mut self, filter: &str, users: &[Member]) -> Step {
+    async fn sorted(&mut self, filter: Option<&str>, users: &[Member]) -> Step {
         let want = self.model_order(filter, Some("userName"), users);
         let mut got = Vec::new();
         let mut start = 1;
         while got.len() < want.len() {
-            let call = Call::get("/Users")
-                .query("filter", filter)
+            let call = filtered(filter)
                 .query("sortBy", "userName")
                 .query("startIndex", start.to_string())
                 .query("count", "100");
@@ -526,8 +574,7 @@ impl Phase<'_, '_> {
                 .map_or_else(|| "nothing".to_string(), |u| format!("`{}`", u.user_name))
         };
         if let Some(at) = (0..want.len()).find(|&i| got.get(i) != want.get(i)) {
-            let call = Call::get("/Users")
-                .query("filter", filter)
+            let call = filtered(filter)
                 .query("sortBy", "userName")
                 .query("startIndex", (at / 100 * 100 + 1).to_string())
                 .query("count", "100");
@@ -697,6 +744,15 @@ impl Phase<'_, '_> {
             .filter_map(|left| async move { left })
             .collect()
             .await
+    }
+}
+
+/// A query of the users, filtered where a filter is given.
+fn filtered(filter: Option<&str>) -> Call {
+    let call = Call::get("/Users");
+    match filter {
+        Some(filter) => call.query("filter", filter),
+        None => call,
     }
 }
 

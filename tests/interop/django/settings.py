@@ -10,6 +10,14 @@ ALLOWED_HOSTS = ["127.0.0.1"]
 INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "django_scim2_server"]
 MIDDLEWARE = []
 ROOT_URLCONF = "urls"
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["SCIM_DB"]}}
+# Concurrent writes (Entra sends them) wait for SQLite's lock rather than fail
+# with "database is locked": the deployment Django documents for SQLite.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ["SCIM_DB"],
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
+}
 USE_TZ = True
 SCIM2_SERVER_AUTH_CHECK = "bearer.check"
