@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Figures of `scimcheck explore` against the built-in double served on
-# loopback: its request rate beside `load --raw`'s, its peak memory at two
-# budgets (flat in the number of operations), and, when the known-bugs kit is
+# loopback: its request rate beside `load --raw`'s (the cases alone, then
+# the scale phase), its peak memory at two budgets (flat in the number of
+# operations), and, when the known-bugs kit is
 # beside the project, the time to shrink a deviation found in a
 # 2,000-request run. Prints figures; judges nothing.
 #
@@ -22,12 +23,14 @@ rate_of() { grep -o '([0-9]*/s)' | tr -d '(/s)'; }
 raw=$("$bin" load --raw --max-requests 40000 --base-url "$url" --token "$token" --rate 100000 --yes 2>&1 \
   | grep -o '^PASS [0-9.]* requests a second' | awk '{print int($2)}')
 echo "load --raw (16 at once):                  $raw requests/s"
-for workers in 1 8; do
-  rate=$("$bin" explore --budget 40000 --workers "$workers" --seed 3 --base-url "$url" --token "$token" --rate 0 2>&1 | tail -1 | rate_of)
-  echo "explore --workers $workers:                       $rate requests/s ($(( 100 * rate / raw )) % of raw)"
+for workers in 1 4 8; do
+  rate=$("$bin" explore --budget 40000 --workers "$workers" --seed 3 --tenant-size 0 --base-url "$url" --token "$token" --rate 0 2>&1 | tail -1 | rate_of)
+  echo "explore --workers $workers (cases):               $rate requests/s ($(( 100 * rate / raw )) % of raw)"
 done
+scale=$("$bin" explore --budget 10 --seed 3 --tenant-size 1050 --base-url "$url" --token "$token" --rate 0 2>&1 | grep '^scale phase')
+echo "explore --tenant-size 1050 (6 at once):   ${scale#scale phase: }"
 for budget in 5000 50000; do
-  kb=$( { /usr/bin/time -f '%M' "$bin" explore --budget "$budget" --seed 3 --base-url "$url" --token "$token" --rate 0 >/dev/null; } 2>&1 | tail -1)
+  kb=$( { /usr/bin/time -f '%M' "$bin" explore --budget "$budget" --seed 3 --tenant-size 0 --base-url "$url" --token "$token" --rate 0 >/dev/null; } 2>&1 | tail -1)
   echo "explore --budget $budget peak memory:       $kb KiB"
 done
 
@@ -38,7 +41,7 @@ if [ -f "$kit" ]; then
     python3 "$kit" --port "$kport" --token "$token" --mutant "$bug" >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$kport/scim/v2/ServiceProviderConfig" && break; sleep 0.1; done
-    line=$("$bin" explore --budget 2000 --seed 1 --base-url "http://127.0.0.1:$kport/scim/v2" --token "$token" --rate 0 2>&1 | grep -o 'shrunk to .* s;' | head -1 || true)
+    line=$("$bin" explore --budget 2000 --seed 1 --tenant-size 0 --base-url "http://127.0.0.1:$kport/scim/v2" --token "$token" --rate 0 2>&1 | grep -o 'shrunk to .* s;' | head -1 || true)
     echo "kit $bug: ${line:-not found in 2000 requests}"
     kill $pid 2>/dev/null || true
   done

@@ -191,25 +191,33 @@ fn print_scaled(scaled: &crate::explore::scale::Scaled, secrets: &[String]) {
     }
 }
 
-/// The file a divergence's reproducer is written to: named by its cause,
+/// The file a divergence's reproducer is written to: named by its check,
 /// not by the order it was found in, so that a run's scenario names stay
-/// the same when a race shows up before it or not.
-fn file_name(cause: &str, taken: &mut std::collections::BTreeSet<String>) -> String {
-    let slug: String = cause
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let mut name = format!("explore-{slug}");
-    let mut n = 1;
-    while !taken.insert(name.clone()) {
-        n += 1;
-        name = format!("explore-{slug}-{n}");
+/// the same when a race shows up before it or not; a second finding of
+/// one check (about other attributes) adds what it is about.
+fn file_name(
+    finding: &crate::explore::state::Finding,
+    taken: &mut std::collections::BTreeSet<String>,
+) -> String {
+    let slug = |text: &str| -> String {
+        text.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let mut name = format!("explore-{}", slug(&finding.key));
+    if !taken.insert(name.clone()) {
+        name = format!("explore-{}", slug(&finding.cause));
+        let mut n = 1;
+        while !taken.insert(name.clone()) {
+            n += 1;
+            name = format!("explore-{}-{n}", slug(&finding.cause));
+        }
     }
     format!("{name}.yaml")
 }
@@ -218,7 +226,7 @@ pub(super) fn emit(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Res
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut taken = std::collections::BTreeSet::new();
     for divergence in &outcome.divergences {
-        let path = dir.join(file_name(&divergence.finding.cause, &mut taken));
+        let path = dir.join(file_name(&divergence.finding, &mut taken));
         if path.exists() && !force {
             return Err(format!("{} exists: --force overwrites it", path.display()));
         }
