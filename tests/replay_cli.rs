@@ -275,3 +275,65 @@ fn refused_file(file: &std::path::Path, flag: &[&str]) -> (String, usize) {
         received,
     )
 }
+
+/// Keys to PascalCase, as Azure Monitor writes them (not inside `details`).
+fn pascal(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(o) => serde_json::Value::Object(
+            o.into_iter()
+                .map(|(k, v)| {
+                    let v = if k == "details" { v } else { pascal(v) };
+                    let mut chars = k.chars();
+                    let key = chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect())
+                        .unwrap_or_default();
+                    (key, v)
+                })
+                .collect(),
+        ),
+        serde_json::Value::Array(list) => {
+            serde_json::Value::Array(list.into_iter().map(pascal).collect())
+        }
+        other => other,
+    }
+}
+
+#[test]
+fn a_log_sent_to_azure_monitor_replays_as_the_download_does() {
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/entra/zscaler-two-provisioning-log.json");
+    let download: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+    let entries = download
+        .as_array()
+        .cloned()
+        .or_else(|| download["value"].as_array().cloned())
+        .unwrap();
+    // A storage account's blob: one diagnostic record a line, the entry
+    // under `properties` in PascalCase, the action as Graph's enum number.
+    let mut blob = String::new();
+    for entry in entries {
+        let mut entry = entry;
+        let action = match entry["provisioningAction"].as_str().unwrap() {
+            "create" => 1,
+            "update" => 4,
+            other => panic!("{other}"),
+        };
+        let object = entry.as_object_mut().unwrap();
+        object.remove("provisioningAction");
+        object.insert("action".into(), serde_json::json!(action));
+        let record = serde_json::json!({
+            "time": "2026-11-30T09:12:45Z",
+            "category": "ProvisioningLogs",
+            "operationName": "Provisioning activity",
+            "properties": pascal(entry),
+        });
+        blob.push_str(&record.to_string());
+        blob.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("PT1H.json");
+    std::fs::write(&path, blob).unwrap();
+    replay_zoe(&path);
+}

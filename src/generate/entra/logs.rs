@@ -71,17 +71,9 @@ impl Action {
     }
 }
 
-/// Reads the download: a JSON list of entries, or Graph's `{"value": [...]}`.
+/// Reads the log in any of the shapes [`super::log_shapes`] knows.
 pub fn read(text: &str) -> Result<Vec<Change>, String> {
-    let json: Json = serde_json::from_str(text).map_err(|e| crate::generate::json_error(&e))?;
-    let entries = match &json {
-        Json::Array(list) => list.clone(),
-        Json::Object(o) if o.get("value").is_some_and(Json::is_array) => o["value"].as_array().cloned().unwrap_or_default(),
-        Json::Object(o) if o.contains_key("synchronizationRules") => {
-            return Err("this is a provisioning configuration, not a log: give it with --entra-schema".into());
-        }
-        _ => return Err("expected the provisioning logs' JSON download: a list of entries with changeId and provisioningAction".into()),
-    };
+    let entries = super::log_shapes::entries(text)?;
     let mut changes = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let path = format!("[{i}]");

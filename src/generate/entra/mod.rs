@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod expr;
+pub mod log_shapes;
 pub mod logs;
 pub mod logs_csv;
 pub mod problem;
