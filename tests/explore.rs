@@ -102,7 +102,13 @@ async fn found(key: &str, before: Bend, after: BendAnswer) {
             outcome.requests
         )
     });
-    assert_eq!(divergence.finding.key, key, "{}", divergence.finding.what);
+    // `a|b`: either check may see the defect first.
+    assert!(
+        key.split('|').any(|k| k == divergence.finding.key),
+        "{key}: found as {}: {}",
+        divergence.finding.key,
+        divergence.finding.what
+    );
     assert!(
         divergence.requests <= 20,
         "{key}: shrunk to {} requests only:\n{}",
@@ -200,9 +206,12 @@ async fn a_patch_of_active_ignored() {
         .divergences
         .first()
         .expect("the ignored PATCH is seen");
+    // Seen in what came back, or in the refusal of a PATCH left empty.
     assert!(
-        divergence.finding.what.contains("`active`"),
-        "{}",
+        divergence.finding.what.contains("`active`")
+            || divergence.finding.cause.ends_with(":active"),
+        "{}: {}",
+        divergence.finding.cause,
         divergence.finding.what
     );
 }
@@ -296,7 +305,7 @@ async fn member_adds_that_replace() {
         }
         None
     }
-    found("read-body", replace, unchanged).await;
+    found("read-body|write-answer", replace, unchanged).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -498,21 +498,53 @@ impl<'s, 'a> Case<'s, 'a> {
 
     /// The same body with the target's ids replaced by the model's.
     fn for_model(&self, value: &Value) -> Value {
+        self.refs_for_model(value, false)
+    }
+
+    /// The target's ids where a body refers to a resource (members, a
+    /// manager, a PATCH of either, an id in a path) as the model's; any
+    /// other value is left as it is, even one that reads like an id (an
+    /// employeeNumber "31" where ids are short numbers).
+    fn refs_for_model(&self, value: &Value, is_ref: bool) -> Value {
         match value {
-            Value::String(s) => {
-                let mapped = self
-                    .slots
+            Value::String(s) if is_ref => Value::String(
+                self.slots
                     .iter()
                     .find(|slot| &slot.target_id == s)
-                    .map(|slot| slot.model_id.clone());
-                Value::String(mapped.unwrap_or_else(|| self.ids_in_text(s)))
-            }
-            Value::Array(a) => Value::Array(a.iter().map(|v| self.for_model(v)).collect()),
-            Value::Object(o) => Value::Object(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), self.for_model(v)))
-                    .collect(),
+                    .map_or_else(|| s.clone(), |slot| slot.model_id.clone()),
             ),
+            Value::Array(a) => {
+                Value::Array(a.iter().map(|v| self.refs_for_model(v, is_ref)).collect())
+            }
+            Value::Object(o) => {
+                let path = o
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .map(str::to_ascii_lowercase);
+                let op_refers = path.is_some_and(|p| {
+                    p.starts_with("members")
+                        || p.ends_with("manager")
+                        || p.ends_with("manager.value")
+                });
+                Value::Object(
+                    o.iter()
+                        .map(|(k, v)| {
+                            let key = k.to_ascii_lowercase();
+                            let v = match v {
+                                Value::String(text) if key == "path" => {
+                                    Value::String(self.ids_in_text(text))
+                                }
+                                _ if key == "members" || key.ends_with("manager") => {
+                                    self.refs_for_model(v, true)
+                                }
+                                _ if key == "value" => self.refs_for_model(v, is_ref || op_refers),
+                                _ => self.refs_for_model(v, false),
+                            };
+                            (k.clone(), v)
+                        })
+                        .collect(),
+                )
+            }
             v => v.clone(),
         }
     }
