@@ -66,12 +66,8 @@ pub fn explore(args: ExploreArgs) -> Exit {
                 return Exit::Usage;
             }
         };
-        if let Err(e) = runner::preflight(&target).await {
-            eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
-            return match e {
-                RunError::Setup(_) => Exit::Usage,
-                _ => Exit::Unreachable,
-            };
+        if let Err(code) = preflight(&target, &secrets).await {
+            return code;
         }
         let client = match crate::http::Client::new(&target) {
             Ok(client) => client,

@@ -169,12 +169,8 @@ pub fn load_test(args: LoadArgs) -> Exit {
                 return Exit::Usage;
             }
         }
-        if let Err(e) = runner::preflight(&target).await {
-            eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
-            return match e {
-                RunError::Setup(_) => Exit::Usage,
-                _ => Exit::Unreachable,
-            };
+        if let Err(code) = preflight(&target, &secrets).await {
+            return code;
         }
         let pace = if options.raw {
             format!(

@@ -444,6 +444,22 @@ pub async fn target_or_double(
 }
 
 /// Whether a base URL's host is this machine.
+/// The one message, before anything else, for a target that is not there,
+/// refuses the credentials or has no SCIM endpoint at that path; the
+/// ServiceProviderConfig probe's answer otherwise.
+pub async fn preflight(
+    target: &Target,
+    secrets: &[String],
+) -> Result<Result<serde_json::Value, String>, Exit> {
+    runner::preflight(target).await.map_err(|e| {
+        eprintln!("scimcheck: {}", shown(&e.to_string(), secrets));
+        match e {
+            RunError::Setup(_) => Exit::Usage,
+            _ => Exit::Unreachable,
+        }
+    })
+}
+
 pub fn is_loopback(base_url: &str) -> bool {
     let host = base_url
         .split_once("://")

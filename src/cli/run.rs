@@ -91,15 +91,9 @@ pub fn run(args: RunArgs) -> Exit {
         }
         // One message, before anything else, for a target that is not there,
         // refuses the credentials or has no SCIM endpoint at that path.
-        let probed = match runner::preflight(&target).await {
+        let probed = match preflight(&target, &secrets).await {
             Ok(probed) => probed,
-            Err(e) => {
-                eprintln!("scimcheck: {}", shown(&e.to_string(), &secrets));
-                return match e {
-                    RunError::Setup(_) => Exit::Usage,
-                    _ => Exit::Unreachable,
-                };
-            }
+            Err(code) => return code,
         };
         let suites = &args.suites;
         let (plan, missing) = runner::with_schema_driven(plan, &target, !suites.no_builtin, &suites.profiles, &suites.filters).await;

@@ -249,6 +249,37 @@ pub fn ids(resources: &[Value]) -> BTreeMap<String, usize> {
     out
 }
 
+/// What a walk over pages saw against what it should have: the keys seen
+/// more than once, those never seen, those seen that should not be.
+pub struct Walked {
+    pub twice: Vec<String>,
+    pub missing: Vec<String>,
+    pub foreign: Vec<String>,
+}
+
+pub fn walked(
+    seen: &std::collections::BTreeMap<String, usize>,
+    want: &std::collections::BTreeSet<String>,
+) -> Walked {
+    Walked {
+        twice: seen
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(k, _)| k.clone())
+            .collect(),
+        missing: want
+            .iter()
+            .filter(|k| !seen.contains_key(*k))
+            .cloned()
+            .collect(),
+        foreign: seen
+            .keys()
+            .filter(|k| !want.contains(*k))
+            .cloned()
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -384,14 +384,11 @@ impl Phase<'_, '_> {
             }
             start += resources.len();
         }
-        let got: BTreeSet<String> = seen.keys().cloned().collect();
-        let twice: Vec<&String> = seen
-            .iter()
-            .filter(|(_, n)| **n > 1)
-            .map(|(k, _)| k)
-            .collect();
-        let missing: Vec<&String> = want.difference(&got).collect();
-        let foreign: Vec<&String> = got.difference(&want).collect();
+        let compare::Walked {
+            twice,
+            missing,
+            foreign,
+        } = compare::walked(&seen, &want);
         if !twice.is_empty() || !missing.is_empty() || !foreign.is_empty() {
             let call = filtered(filter).query("count", count.to_string());
             let answer = as_answer(Err(String::new()));
