@@ -531,3 +531,46 @@ fn seeded_values_differ_from_user_to_user_and_repeat_from_run_to_run() {
     assert_eq!(distinct.len(), 3, "{first:?}");
     assert_eq!(first, external_ids());
 }
+
+#[test]
+fn a_mapping_that_flows_always_is_sent_with_every_update() {
+    // The same constant mapping, once FlowWhenChanged (Graph's default)
+    // and once FlowAlways: only the second is in Entra's update PATCHes.
+    let patched = |behaviour: &str| {
+        let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+        export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "defaultValue": "en-US",
+                "flowBehavior": behaviour,
+                "flowType": "Always",
+                "matchingPriority": 0,
+                "source": null,
+                "targetAttributeName": "preferredLanguage"
+            }));
+        let export = export::read(&export.to_string()).unwrap();
+        let derivation = derive_for(&export, &users::builtin_users(&[]));
+        let suite = &derivation.suites[0].suite;
+        suite["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["steps"].as_array().cloned().unwrap_or_default())
+            .filter(|st| st["request"]["method"] == "PATCH")
+            .filter(|st| {
+                st["request"]["json"]
+                    .to_string()
+                    .contains("preferredLanguage")
+            })
+            .count()
+    };
+    assert_eq!(patched("FlowWhenChanged"), 0);
+    assert!(patched("FlowAlways") > 0);
+    // An unknown behaviour is refused with where and why.
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"][0]["flowBehavior"] =
+        serde_json::json!("FlowSometimes");
+    let e = export::read(&export.to_string()).unwrap_err().to_string();
+    assert!(e.contains("unknown flowBehavior `FlowSometimes`"), "{e}");
+}

@@ -72,6 +72,9 @@ pub struct AttributeMapping {
     pub tree: Expr,
     pub default_value: Option<String>,
     pub flow_type: FlowType,
+    /// `flowBehavior: FlowAlways`: sent with every update, changed or not
+    /// (Graph's default, FlowWhenChanged, sends it only when it changed).
+    pub flow_always: bool,
     /// 0: not matching; otherwise tried lowest first.
     pub matching_priority: i64,
 }
@@ -319,6 +322,7 @@ fn attribute_mapping(attribute: &Value, path: &str) -> Result<AttributeMapping, 
         tree: parsed,
         default_value,
         flow_type,
+        flow_always: flow_always(attribute, path)?,
         matching_priority: matching_priority(attribute),
     })
 }
@@ -347,6 +351,7 @@ fn default_only(
         },
         default_value: Some(default),
         flow_type: flow_type(attribute, path)?,
+        flow_always: flow_always(attribute, path)?,
         matching_priority: matching_priority(attribute),
     })
 }
@@ -356,6 +361,18 @@ fn matching_priority(attribute: &Value) -> i64 {
         .get("matchingPriority")
         .and_then(Value::as_i64)
         .unwrap_or(0)
+}
+
+fn flow_always(attribute: &Value, path: &str) -> Result<bool, ExportError> {
+    match text_field(attribute, "flowBehavior").unwrap_or("FlowWhenChanged") {
+        "FlowWhenChanged" => Ok(false),
+        "FlowAlways" => Ok(true),
+        other => Err(ExportError {
+            path: format!("{path}.flowBehavior"),
+            message: format!("unknown flowBehavior `{other}`"),
+            hint: Some("Graph's are FlowWhenChanged (the default) and FlowAlways".into()),
+        }),
+    }
 }
 
 fn flow_type(attribute: &Value, path: &str) -> Result<FlowType, ExportError> {

@@ -628,7 +628,9 @@ impl Deriver<'_> {
             else {
                 continue;
             };
-            if matches!(first, Value::Roles(_)) || before == Some(&first) || first == second {
+            // Unchanged values are not sent, unless the mapping flows always.
+            let unchanged = before == Some(&first) || first == second;
+            if matches!(first, Value::Roles(_)) || (unchanged && !attribute.flow_always) {
                 continue;
             }
             let target_type = self.target_type(attribute);
