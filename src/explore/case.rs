@@ -1869,24 +1869,36 @@ impl<'s, 'a> Case<'s, 'a> {
         if self.scope_refused(&call, &answer) {
             return Ok(());
         }
-        let names: Vec<String> = compare::list(answer.body.as_ref())
+        let as_sent: Vec<String> = compare::list(answer.body.as_ref())
             .map(|(_, r)| {
                 r.iter()
                     .filter_map(|u| {
                         u.get("userName")
                             .and_then(Value::as_str)
-                            .map(str::to_lowercase)
+                            .map(str::to_string)
                     })
                     .collect()
             })
             .unwrap_or_default();
+        let names: Vec<String> = as_sent.iter().map(|n| n.to_lowercase()).collect();
         // Only pairs whose first difference is between ASCII letters or
         // digits: how other characters collate is the server's choice.
-        let out_of_order = names.windows(2).find(|w| {
+        let at = names.windows(2).position(|w| {
             let (a, b) = if descending { (&w[1], &w[0]) } else { (&w[0], &w[1]) };
             let first = a.chars().zip(b.chars()).find(|(x, y)| x != y);
             matches!(first, Some((x, y)) if x.is_ascii_alphanumeric() && y.is_ascii_alphanumeric() && x > y)
         });
+        let out_of_order = at.map(|i| &names[i..i + 2]);
+        // The reproducer: the name that came too early is not where it came.
+        self.failed_expect = at
+            .map(|i| {
+                vec![(
+                    format!("/Resources/{i}/userName"),
+                    json!({"ne": as_sent[i]}),
+                )]
+            })
+            .unwrap_or_default();
+        self.failed_statuses = vec![200];
         self.check(
             out_of_order.is_none(),
             Level::Must,

@@ -48,7 +48,29 @@ pub fn suite(case: &Finished, finding: &Finding, seed: u64) -> String {
         )))
     ));
     out.push_str(&format!("spec: [{}]\n", flow(&json!(finding.cite))));
-    out.push_str("tags: [explore]\nscenarios:\n  - id: reproduce\n    steps:\n");
+    out.push_str("tags: [explore]\nscenarios:\n  - id: reproduce\n");
+    // A sort or a version the RFC leaves optional: not applicable where the
+    // ServiceProviderConfig does not claim it, as in the suites.
+    let mut requires = Vec::new();
+    if case
+        .records
+        .iter()
+        .any(|r| r.call.query.iter().any(|(k, _)| k == "sortBy"))
+    {
+        requires.push("sort");
+    }
+    if case.records.iter().any(|r| {
+        r.call
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("if-match"))
+    }) {
+        requires.push("etag");
+    }
+    if !requires.is_empty() {
+        out.push_str(&format!("    requires: [{}]\n", requires.join(", ")));
+    }
+    out.push_str("    steps:\n");
     let last = case.records.len().saturating_sub(1);
     for (i, record) in case.records.iter().enumerate() {
         let mut request = Map::new();
