@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::op::{Leaf, MemberChange, Op, OpCase, PatchOp, Pick, Tree, UserSpec};
-use super::values::{email, name_tail, text};
+use super::values::{email, name_tail, pattern, text};
 
 fn pick() -> impl Strategy<Value = Pick> {
     any::<u8>()
@@ -25,7 +25,7 @@ pub fn user() -> impl Strategy<Value = UserSpec> {
         (name_tail(), text()),
         (prop::option::of(email()), prop::option::of(email())),
         prop::option::of(text()),
-        prop::option::of("[0-9]{1,6}"),
+        prop::option::of(pattern("[0-9]{1,6}")),
         any::<(bool, bool, bool)>(),
     )
         .prop_map(
@@ -60,7 +60,7 @@ fn patch_op() -> impl Strategy<Value = PatchOp> {
         1 => text().prop_map(PatchOp::DisplayName),
         1 => text().prop_map(PatchOp::GivenName),
         1 => text().prop_map(PatchOp::Title),
-        1 => "[0-9]{1,6}".prop_map(PatchOp::EmployeeNumber),
+        1 => pattern("[0-9]{1,6}").prop_map(PatchOp::EmployeeNumber),
         1 => email().prop_map(PatchOp::WorkEmail),
         1 => email().prop_map(PatchOp::AddEmail),
         1 => Just(PatchOp::RemoveWorkEmail),
