@@ -337,3 +337,73 @@ fn a_log_sent_to_azure_monitor_replays_as_the_download_does() {
     std::fs::write(&path, blob).unwrap();
     replay_zoe(&path);
 }
+
+#[test]
+fn a_log_of_several_apps_replays_the_one_named_and_never_an_inbound_change() {
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/entra/zscaler-two-provisioning-log.json");
+    let download: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+    let mut entries = download
+        .as_array()
+        .cloned()
+        .or_else(|| download["value"].as_array().cloned())
+        .unwrap();
+    // A tenant's export: Zoë's create also made by another app's job, and
+    // by an inbound job (HR to Entra ID).
+    let zoe = entries
+        .iter()
+        .find(|e| e.to_string().contains("zoe.aberg@contoso.example"))
+        .unwrap()
+        .clone();
+    let mut slack = zoe.clone();
+    slack["changeId"] = serde_json::json!("51ac0000-0000-4000-8000-000000000001");
+    slack["servicePrincipal"] = serde_json::json!({"id": "s1", "displayName": "Slack"});
+    let mut inbound = zoe.clone();
+    inbound["changeId"] = serde_json::json!("1b0d0000-0000-4000-8000-000000000002");
+    inbound["servicePrincipal"] =
+        serde_json::json!({"id": "w1", "displayName": "Workday to Microsoft Entra ID"});
+    inbound["targetSystem"] = serde_json::json!({"displayName": "Microsoft Entra ID"});
+    entries.extend([slack, inbound]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenant.json");
+    std::fs::write(&path, serde_json::Value::Array(entries).to_string()).unwrap();
+    let replay = |app: Option<&str>| {
+        let mut cmd = cargo_bin_cmd!("scimcheck");
+        cmd.current_dir(dir.path())
+            .args(["replay", "--entra-log"])
+            .arg(&path)
+            .args(["--user", "zoe.aberg@contoso.example"]);
+        if let Some(app) = app {
+            cmd.args(["--app", app]);
+        }
+        let output = cmd.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = replay(None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the log holds the changes of 3 apps"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--app NAME"), "{stderr}");
+    let (code, stdout, stderr) = replay(Some("zscaler two"));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("PASS entra-log-replay::create_5a4b3c2d1e0f"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("51ac0000"), "{stdout}");
+    let (code, stdout, stderr) = replay(Some("Workday to Microsoft Entra ID"));
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "an inbound change, made in Microsoft Entra ID, not a request to an app: not replayed"
+        ),
+        "{stdout}"
+    );
+}

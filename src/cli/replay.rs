@@ -35,6 +35,10 @@ pub struct ReplayArgs {
     /// With --entra-log: every change of this user (user principal name or display name).
     #[arg(long, value_name = "UPN", requires = "entra_log")]
     pub user: Option<String>,
+    /// With --entra-log: the changes of this app (its service principal's
+    /// display name or id), where the log holds several apps' changes.
+    #[arg(long, value_name = "NAME", requires = "entra_log")]
+    pub app: Option<String>,
     /// The users to provision: a JSON list of user objects as Graph returns them
     /// (default: a built-in set).
     #[arg(long, value_name = "FILE")]
@@ -178,11 +182,22 @@ pub fn log_suite(
         outln!("scimcheck: {note}");
     }
     let chosen = logs::select(&changes, args.change_id.as_deref(), args.user.as_deref())?;
-    for change in &chosen {
+    let chosen = logs::of_app(chosen, args.app.as_deref())?;
+    let mut replayed = Vec::new();
+    for change in chosen {
         let who = change
             .user_principal_name
             .as_deref()
             .unwrap_or(&change.display_name);
+        if let Some(directory) = change.inbound() {
+            outln!(
+                "scimcheck: change {} ({} of {who}): an inbound change, made in {directory}, not a request to an app: not replayed",
+                change.change_id,
+                change.action.name()
+            );
+            continue;
+        }
+        replayed.push(change);
         if change.group {
             outln!(
                 "scimcheck: change {} ({} of group {who}): group changes are not replayed from logs",
@@ -209,11 +224,11 @@ pub fn log_suite(
         );
     }
     let name = file_name(&log.display().to_string());
-    let suite = users::with_run_id(logs::suite(&chosen, &logs::Matching::of(config), &name));
+    let suite = users::with_run_id(logs::suite(&replayed, &logs::Matching::of(config), &name));
     let scenarios = suite["scenarios"].as_array().map_or(0, Vec::len);
     if scenarios == 0 {
         return Err(
-            "none of the chosen changes is a user's that Entra sent: nothing to replay".into(),
+            "none of the chosen changes is a request Entra sent to an app for a user: nothing to replay".into(),
         );
     }
     let origin =

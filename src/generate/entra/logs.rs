@@ -38,6 +38,28 @@ pub struct Change {
     pub web_response: Option<String>,
     /// Why Entra skipped it (status `skipped`): it sent the app nothing.
     pub skipped: Option<String>,
+    /// The app whose job made it (`servicePrincipal`): a tenant's log
+    /// export holds every app's changes.
+    pub app: Option<String>,
+    /// Where the change went (`targetSystem`): the app, or for inbound
+    /// provisioning Entra ID or Active Directory.
+    pub target_system: Option<String>,
+}
+
+impl Change {
+    /// A change that went to Entra ID or Active Directory (inbound
+    /// provisioning, cloud sync): no request reached an app.
+    pub fn inbound(&self) -> Option<&str> {
+        const DIRECTORIES: [&str; 4] = [
+            "Azure Active Directory",
+            "Microsoft Entra ID",
+            "Entra ID",
+            "Active Directory",
+        ];
+        self.target_system
+            .as_deref()
+            .filter(|t| DIRECTORIES.iter().any(|d| d.eq_ignore_ascii_case(t.trim())))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +155,8 @@ pub fn read(text: &str) -> Result<Vec<Change>, String> {
             error_code: text("/provisioningStatusInfo/errorInformation/errorCode"),
             web_response: reason.as_deref().and_then(web_response),
             skipped: skipped(entry, reason.as_deref()),
+            app: text("/servicePrincipal/displayName").or_else(|| text("/servicePrincipal/id")),
+            target_system: text("/targetSystem/displayName"),
         });
     }
     Ok(changes)
@@ -174,6 +198,42 @@ fn skipped(entry: &Json, reason: Option<&str>) -> Option<String> {
             .or(code.map(str::to_string))
             .unwrap_or_else(|| "no reason logged".into()),
     )
+}
+
+/// The chosen changes of one app: `app` names it (display name or id, in
+/// any letter case); without it the changes must all be of one app, since
+/// replaying another app's changes against this target tests nothing.
+pub fn of_app<'a>(chosen: Vec<&'a Change>, app: Option<&str>) -> Result<Vec<&'a Change>, String> {
+    let apps: std::collections::BTreeSet<&str> =
+        chosen.iter().filter_map(|c| c.app.as_deref()).collect();
+    match app {
+        Some(name) => {
+            let kept: Vec<&Change> = chosen
+                .into_iter()
+                .filter(|c| {
+                    c.app
+                        .as_deref()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(name))
+                })
+                .collect();
+            if kept.is_empty() {
+                return Err(format!(
+                    "no chosen change is of the app `{name}`; the log names {}",
+                    if apps.is_empty() {
+                        "no app".to_string()
+                    } else {
+                        format!("{apps:?}")
+                    }
+                ));
+            }
+            Ok(kept)
+        }
+        None if apps.len() > 1 => Err(format!(
+            "the log holds the changes of {} apps ({apps:?}): --app NAME picks the one whose endpoint this is; nothing was sent",
+            apps.len()
+        )),
+        None => Ok(chosen),
+    }
 }
 
 /// The app's answer a log quotes after "Web Response:".

@@ -314,6 +314,9 @@ pub fn read(main: &Path) -> Result<Vec<Change>, String> {
                         .or_else(|| text(code))
                         .unwrap_or_else(|| "no reason logged".into())
                 }),
+            // The CSV names neither the app nor the target system.
+            app: None,
+            target_system: None,
         });
     }
     if out.is_empty() {
@@ -342,9 +345,12 @@ mod tests {
         let from_json = super::super::logs::read(&json).unwrap();
         assert_eq!(from_csv.len(), from_json.len());
         for (csv, json) in from_csv.iter().zip(&from_json) {
-            // Only where each came from differs: a line, a JSON index.
+            // Only where each came from differs: a line, a JSON index;
+            // and the CSV names no app.
             let csv = Change {
                 path: json.path.clone(),
+                app: json.app.clone(),
+                target_system: json.target_system.clone(),
                 ..csv.clone()
             };
             assert_eq!(&csv, json);
