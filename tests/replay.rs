@@ -39,6 +39,16 @@ fn scoped(scope: serde_json::Value) -> scimcheck::generate::entra::export::Expor
 }
 
 /// The traffic of `export` for `sample` users, seeded and dated alike.
+/// The worked export with one more attribute mapping on its user object.
+fn with_mapping(mapping: serde_json::Value) -> scimcheck::generate::entra::export::Export {
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+        .as_array_mut()
+        .unwrap()
+        .push(mapping);
+    export::read(&export.to_string()).unwrap()
+}
+
 fn derive_for(
     export: &scimcheck::generate::entra::export::Export,
     sample: &[scimcheck::generate::entra::users::SourceObject],
@@ -288,20 +298,15 @@ fn the_suites_carry_entras_wire_format_exactly() {
 #[test]
 fn a_mapping_with_no_source_sends_its_default_to_every_user() {
     // The portal's mapping type None with a default: `"source": null`.
-    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
-    export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "defaultValue": "en-US",
-            "exportMissingReferences": false,
-            "flowBehavior": "FlowWhenChanged",
-            "flowType": "Always",
-            "matchingPriority": 0,
-            "source": null,
-            "targetAttributeName": "preferredLanguage"
-        }));
-    let export = export::read(&export.to_string()).unwrap();
+    let export = with_mapping(serde_json::json!({
+        "defaultValue": "en-US",
+        "exportMissingReferences": false,
+        "flowBehavior": "FlowWhenChanged",
+        "flowType": "Always",
+        "matchingPriority": 0,
+        "source": null,
+        "targetAttributeName": "preferredLanguage"
+    }));
     let derivation = derive_for(&export, &users::builtin_users(&[]));
     let suite = &derivation.suites[0].suite;
     let creates: Vec<&serde_json::Value> = suite["scenarios"]
@@ -537,19 +542,14 @@ fn a_mapping_that_flows_always_is_sent_with_every_update() {
     // The same constant mapping, once FlowWhenChanged (Graph's default)
     // and once FlowAlways: only the second is in Entra's update PATCHes.
     let patched = |behaviour: &str| {
-        let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
-        export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
-            .as_array_mut()
-            .unwrap()
-            .push(serde_json::json!({
-                "defaultValue": "en-US",
-                "flowBehavior": behaviour,
-                "flowType": "Always",
-                "matchingPriority": 0,
-                "source": null,
-                "targetAttributeName": "preferredLanguage"
-            }));
-        let export = export::read(&export.to_string()).unwrap();
+        let export = with_mapping(serde_json::json!({
+            "defaultValue": "en-US",
+            "flowBehavior": behaviour,
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "source": null,
+            "targetAttributeName": "preferredLanguage"
+        }));
         let derivation = derive_for(&export, &users::builtin_users(&[]));
         let suite = &derivation.suites[0].suite;
         suite["scenarios"]
