@@ -49,6 +49,19 @@ fn with_mapping(mapping: serde_json::Value) -> scimcheck::generate::entra::expor
     export::read(&export.to_string()).unwrap()
 }
 
+/// A mapping of the portal's type None: no source, the default en-US.
+fn preferred_language(flow_behavior: &str) -> serde_json::Value {
+    serde_json::json!({
+        "defaultValue": "en-US",
+        "exportMissingReferences": false,
+        "flowBehavior": flow_behavior,
+        "flowType": "Always",
+        "matchingPriority": 0,
+        "source": null,
+        "targetAttributeName": "preferredLanguage"
+    })
+}
+
 fn derive_for(
     export: &scimcheck::generate::entra::export::Export,
     sample: &[scimcheck::generate::entra::users::SourceObject],
@@ -298,15 +311,7 @@ fn the_suites_carry_entras_wire_format_exactly() {
 #[test]
 fn a_mapping_with_no_source_sends_its_default_to_every_user() {
     // The portal's mapping type None with a default: `"source": null`.
-    let export = with_mapping(serde_json::json!({
-        "defaultValue": "en-US",
-        "exportMissingReferences": false,
-        "flowBehavior": "FlowWhenChanged",
-        "flowType": "Always",
-        "matchingPriority": 0,
-        "source": null,
-        "targetAttributeName": "preferredLanguage"
-    }));
+    let export = with_mapping(preferred_language("FlowWhenChanged"));
     let derivation = derive_for(&export, &users::builtin_users(&[]));
     let suite = &derivation.suites[0].suite;
     let creates: Vec<&serde_json::Value> = suite["scenarios"]
@@ -542,14 +547,7 @@ fn a_mapping_that_flows_always_is_sent_with_every_update() {
     // The same constant mapping, once FlowWhenChanged (Graph's default)
     // and once FlowAlways: only the second is in Entra's update PATCHes.
     let patched = |behaviour: &str| {
-        let export = with_mapping(serde_json::json!({
-            "defaultValue": "en-US",
-            "flowBehavior": behaviour,
-            "flowType": "Always",
-            "matchingPriority": 0,
-            "source": null,
-            "targetAttributeName": "preferredLanguage"
-        }));
+        let export = with_mapping(preferred_language(behaviour));
         let derivation = derive_for(&export, &users::builtin_users(&[]));
         let suite = &derivation.suites[0].suite;
         suite["scenarios"]

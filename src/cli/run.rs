@@ -69,11 +69,15 @@ pub fn run(args: RunArgs) -> Exit {
             Err(code) => return code,
         };
         let base_url = target.base_url.clone();
-        if args.explore_budget > 0
-            && let Err(code) = explore_tenant_size(&args, &target)
-        {
-            return code;
-        }
+        // Settled before anything is sent: a size the run refuses sends nothing.
+        let tenant_size = if args.explore_budget > 0 {
+            match explore_tenant_size(&args, &target) {
+                Ok(size) => size,
+                Err(code) => return code,
+            }
+        } else {
+            0
+        };
         // A real tenant gets Entra's own pace (gallery apps are asked to
         // sustain 25 requests a second per tenant), so a run is never harsher
         // than Entra itself; the built-in double none.
@@ -147,7 +151,7 @@ pub fn run(args: RunArgs) -> Exit {
         };
         let mut report = report;
         if args.explore_budget > 0 && !interrupt.is_set() {
-            match explored(&args, &explored_target, &report.run_id, &interrupt, &secrets).await {
+            match explored(&args, &explored_target, tenant_size, &report.run_id, &interrupt, &secrets).await {
                 Ok(results) => report.results.extend(results),
                 Err(code) => return code,
             }
@@ -202,6 +206,7 @@ pub fn run(args: RunArgs) -> Exit {
 async fn explored(
     args: &RunArgs,
     target: &Target,
+    tenant_size: usize,
     run_id: &str,
     interrupt: &Interrupt,
     secrets: &[String],
@@ -212,7 +217,7 @@ async fn explored(
     })?;
     let mut settings =
         crate::explore::Settings::new(run_id, args.explore_budget, args.explore_seed);
-    settings.tenant_size = explore_tenant_size(args, target)?;
+    settings.tenant_size = tenant_size;
     outln!(
         "\nscimcheck: exploring with up to {} requests (seed {}; --explore-budget 0 turns it off){}",
         args.explore_budget,

@@ -123,7 +123,25 @@ pub struct Answer {
     pub text: String,
 }
 
+/// The `id` a resource body carries.
+pub fn id_of(body: Option<&Value>) -> Option<&str> {
+    body.and_then(|b| b.get("id")).and_then(Value::as_str)
+}
+
 impl Answer {
+    /// The answer, or status 0 with why none came.
+    pub fn of_result(response: &Result<ReceivedResponse, String>) -> Answer {
+        response
+            .as_ref()
+            .map(Answer::of)
+            .unwrap_or_else(|e| Answer {
+                status: 0,
+                headers: Vec::new(),
+                body: None,
+                text: e.clone(),
+            })
+    }
+
     pub fn of(response: &ReceivedResponse) -> Answer {
         let text = String::from_utf8_lossy(&response.body);
         Answer {

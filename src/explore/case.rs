@@ -604,20 +604,10 @@ impl<'s, 'a> Case<'s, 'a> {
         let model_call = self.model_call(&call, endpoint.clone());
         let (answer, model) = self.send(&call, &model_call).await?;
         let created_ok = answer.status == 201 || answer.status == 200;
-        let target_id = answer
-            .body
-            .as_ref()
-            .and_then(|b| b.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let target_id = call::id_of(answer.body.as_ref()).map(str::to_string);
         // Whatever the verdict, a resource the target made is tracked, so
         // that the cleanup finds it.
-        let model_id = model
-            .body
-            .as_ref()
-            .and_then(|b| b.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let model_id = call::id_of(model.body.as_ref()).map(str::to_string);
         let slot = match (&target_id, created_ok) {
             (Some(id), true) => {
                 // Within the case, so that a shrunk case still shows it.
@@ -2470,17 +2460,7 @@ impl<'s, 'a> Case<'s, 'a> {
                 .map(|c| call::target(self.client, self.shared.target, c, self.shared.stop)),
         )
         .await;
-        Ok(answers
-            .iter()
-            .map(|answer| {
-                answer.as_ref().map(Answer::of).unwrap_or_else(|e| Answer {
-                    status: 0,
-                    headers: Vec::new(),
-                    body: None,
-                    text: e.clone(),
-                })
-            })
-            .collect())
+        Ok(answers.iter().map(Answer::of_result).collect())
     }
 
     /// Creates of one userName sent at once: exactly one is created.
@@ -2500,11 +2480,7 @@ impl<'s, 'a> Case<'s, 'a> {
         )
         .await;
         let model = call::model(&mut self.model, &call);
-        let model_id = model
-            .body
-            .as_ref()
-            .and_then(|b| b.get("id"))
-            .and_then(Value::as_str)
+        let model_id = call::id_of(model.body.as_ref())
             .unwrap_or_default()
             .to_string();
         let mut created = 0;
@@ -2519,12 +2495,7 @@ impl<'s, 'a> Case<'s, 'a> {
             let answer = Answer::of(answer);
             if answer.status == 201 {
                 created += 1;
-                if let Some(id) = answer
-                    .body
-                    .as_ref()
-                    .and_then(|b| b.get("id"))
-                    .and_then(Value::as_str)
-                {
+                if let Some(id) = call::id_of(answer.body.as_ref()) {
                     let var = format!("u{}", self.slots.len());
                     self.slots.push(Slot {
                         kind: Kind::User,

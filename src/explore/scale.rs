@@ -132,8 +132,8 @@ impl Phase<'_, '_> {
         }
         self.requests += 1;
         let shared = self.shared;
-        Ok(as_answer(
-            call::target(shared.client, shared.target, call, shared.stop).await,
+        Ok(Answer::of_result(
+            &call::target(shared.client, shared.target, call, shared.stop).await,
         ))
     }
 
@@ -150,7 +150,7 @@ impl Phase<'_, '_> {
             .collect::<Vec<_>>()
             .await
             .into_iter()
-            .map(as_answer)
+            .map(|r| Answer::of_result(&r))
             .collect())
     }
 
@@ -237,10 +237,8 @@ impl Phase<'_, '_> {
     }
 
     async fn create_users(&mut self, size: usize, users: &mut Vec<Member>) -> Step {
-        let bodies: Vec<Value> = (0..size).map(|i| self.user_body(i)).collect();
-        let calls: Vec<Call> = bodies
-            .iter()
-            .map(|b| Call::with(http::Method::POST, "/Users", b.clone()))
+        let calls: Vec<Call> = (0..size)
+            .map(|i| Call::with(http::Method::POST, "/Users", self.user_body(i)))
             .collect();
         // In batches, so that an interruption or a refusal stops it early.
         for (batch, calls) in calls.chunks(self.parallel * 8).enumerate() {
@@ -248,22 +246,13 @@ impl Phase<'_, '_> {
             for (i, (call, answer)) in calls.iter().zip(&answers).enumerate() {
                 let index = batch * self.parallel * 8 + i;
                 let model = call::model(&mut self.model, call);
-                let target_id = answer
-                    .body
-                    .as_ref()
-                    .and_then(|b| b.get("id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+                let target_id = call::id_of(answer.body.as_ref()).map(str::to_string);
                 // Tracked whatever the verdict, so that the cleanup finds it.
                 if let (Some(id), 200 | 201) = (&target_id, answer.status) {
                     users.push(Member {
                         user_name: self.user_name(index),
                         target_id: id.clone(),
-                        model_id: model
-                            .body
-                            .as_ref()
-                            .and_then(|b| b.get("id"))
-                            .and_then(Value::as_str)
+                        model_id: call::id_of(model.body.as_ref())
                             .unwrap_or_default()
                             .to_string(),
                     });
@@ -391,7 +380,7 @@ impl Phase<'_, '_> {
         } = compare::walked(&seen, &want);
         if !twice.is_empty() || !missing.is_empty() || !foreign.is_empty() {
             let call = filtered(filter).query("count", count.to_string());
-            let answer = as_answer(Err(String::new()));
+            let answer = Answer::of_result(&Err(String::new()));
             return Err(self.diverged(cite, "scale-walk", format!(
                 "walking {what} {count} at a time ({pages} pages, nothing changing in between): {} never came, {} came more than once, {} came that do not match (first of each: {:?}, {:?}, {:?})",
                 missing.len(), twice.len(), foreign.len(), missing.first(), twice.first(), foreign.first()), &call, &answer));
@@ -575,7 +564,7 @@ impl Phase<'_, '_> {
                 .query("sortBy", "userName")
                 .query("startIndex", (at / 100 * 100 + 1).to_string())
                 .query("count", "100");
-            let answer = as_answer(Err(String::new()));
+            let answer = Answer::of_result(&Err(String::new()));
             return Err(self.diverged(
                 "RFC 7644 3.4.2.3 (sortBy; sort.supported true)",
                 "scale-sort",
@@ -610,12 +599,7 @@ impl Phase<'_, '_> {
         let call = Call::with(http::Method::POST, "/Groups", body);
         let model = call::model(&mut self.model, &call);
         let answer = self.send(&call).await?;
-        let id = answer
-            .body
-            .as_ref()
-            .and_then(|b| b.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let id = call::id_of(answer.body.as_ref()).map(str::to_string);
         let Some(id) = id.filter(|_| answer.status == 201) else {
             return Err(self.diverged(
                 "RFC 7644 3.3 (201 Created, with the id)",
@@ -751,16 +735,4 @@ fn filtered(filter: Option<&str>) -> Call {
         Some(filter) => call.query("filter", filter),
         None => call,
     }
-}
-
-fn as_answer(response: Result<crate::http::ReceivedResponse, String>) -> Answer {
-    response
-        .as_ref()
-        .map(Answer::of)
-        .unwrap_or_else(|e| Answer {
-            status: 0,
-            headers: Vec::new(),
-            body: None,
-            text: e.clone(),
-        })
 }
