@@ -392,3 +392,52 @@ async fn a_search_that_counts_at_most_two_hundred_is_found_at_scale() {
     let finding = finding.expect("the capped total is seen");
     assert_eq!(finding.key, "scale-total", "{}", finding.what);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scale_phase_on_a_server_that_answers_another_users_id_writes_nothing_to_it() {
+    let (double, answer, log) = common::lying_double().await;
+    // Someone else's user, whose id every create then answers.
+    let mut create = common::request("POST", "/Users");
+    create.body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice.foreign"})
+        .to_string()
+        .into_bytes();
+    let alice = double.service().lock().unwrap().handle(&create);
+    let alice = alice.body.unwrap()["id"].as_str().unwrap().to_string();
+    answer.set(alice.clone()).unwrap();
+    let target = common::target(&double.base_url());
+    let client = scimcheck::http::Client::new(&target).unwrap();
+    let mut settings = Settings::new("t3", 0, 1);
+    settings.tenant_size = 30;
+    let outcome = explore::explore(
+        &client,
+        &target,
+        &settings,
+        &Interrupt::default(),
+        &|_, _| {},
+    )
+    .await;
+    let scaled = outcome.scaled.expect("a scale phase");
+    assert!(scaled.finding.is_some(), "the wrong ids are a finding");
+    let alice_path = format!("/Users/{alice}");
+    let written: Vec<_> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(method, path)| method != "GET" && path.ends_with(&alice_path))
+        .cloned()
+        .collect();
+    assert!(
+        written.is_empty(),
+        "wrote to someone else's user: {written:?}"
+    );
+    // Alice stays; the users the phase really created are found by their
+    // run-prefixed names and deleted all the same.
+    let users = double
+        .service()
+        .lock()
+        .unwrap()
+        .handle(&common::request("GET", "/Users"));
+    let body = users.body.unwrap();
+    assert_eq!(body["totalResults"], 1, "{body}");
+    assert_eq!(body["Resources"][0]["id"], json!(alice));
+}

@@ -69,6 +69,10 @@ struct Phase<'s, 'a> {
     requests: usize,
     checked: Vec<String>,
     not_checked: Vec<String>,
+    /// Ids a list gave with the run's userName: a create may have made one
+    /// whose answer named another id (a buggy or hostile server), and the
+    /// cleanup removes it too.
+    listed: BTreeSet<String>,
 }
 
 /// Why the phase ended early: a deviation, or a stop that is not one.
@@ -101,6 +105,7 @@ pub async fn scale(
         requests: 0,
         checked: Vec::new(),
         not_checked: Vec::new(),
+        listed: BTreeSet::new(),
     };
     let mut users = Vec::new();
     let mut group = None;
@@ -319,6 +324,18 @@ impl Phase<'_, '_> {
             let answer = self.send(&call).await?;
             pages += 1;
             let (total, resources) = self.list(&call, &answer)?;
+            for r in &resources {
+                let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+                *seen.entry(id.to_string()).or_insert(0) += 1;
+                let name = r
+                    .get("userName")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if carries_run_prefix(name, &self.shared.run_id) {
+                    ours.insert(id.to_string());
+                    self.listed.insert(id.to_string());
+                }
+            }
             if total as usize != want.len() {
                 return Err(self.diverged(
                     "RFC 7644 3.4.2 (totalResults)",
@@ -342,17 +359,6 @@ impl Phase<'_, '_> {
                     &call,
                     &answer,
                 ));
-            }
-            for r in &resources {
-                let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
-                *seen.entry(id.to_string()).or_insert(0) += 1;
-                let name = r
-                    .get("userName")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if carries_run_prefix(name, &self.shared.run_id) {
-                    ours.insert(id.to_string());
-                }
             }
             let read = start - 1 + resources.len();
             if read >= want.len() {
@@ -693,14 +699,23 @@ impl Phase<'_, '_> {
     }
 
     /// Deletes the group, then the users newest first (`parallel` at a
-    /// time), each only once a read-back shows it is the run's. Goes on
+    /// time), then any other a list gave with the run's userName, each only
+    /// once a read-back shows it is the run's. Goes on
     /// after an interruption: it is what the interruption waits for.
     async fn clean_up(&mut self, users: &[Member], group: Option<&str>) -> Vec<String> {
         let shared = self.shared;
+        let created: BTreeSet<&str> = users.iter().map(|u| u.target_id.as_str()).collect();
+        let listed: Vec<String> = self
+            .listed
+            .iter()
+            .filter(|id| !created.contains(id.as_str()))
+            .cloned()
+            .collect();
         let targets: Vec<(&str, &str)> = group
             .map(|g| ("Groups", g))
             .into_iter()
             .chain(users.iter().rev().map(|u| ("Users", u.target_id.as_str())))
+            .chain(listed.iter().map(|id| ("Users", id.as_str())))
             .collect();
         self.requests += 2 * targets.len();
         futures::stream::iter(targets)
