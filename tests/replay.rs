@@ -313,18 +313,7 @@ fn a_mapping_with_no_source_sends_its_default_to_every_user() {
     // The portal's mapping type None with a default: `"source": null`.
     let export = with_mapping(preferred_language("FlowWhenChanged"));
     let derivation = derive_for(&export, &users::builtin_users(&[]));
-    let suite = &derivation.suites[0].suite;
-    let creates: Vec<&serde_json::Value> = suite["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| {
-            s["steps"]
-                .as_array()?
-                .iter()
-                .find(|st| st["id"] == "create")
-        })
-        .collect();
+    let creates = creates(&derivation);
     assert!(!creates.is_empty());
     for create in creates {
         assert_eq!(
@@ -341,6 +330,51 @@ fn a_mapping_with_no_source_sends_its_default_to_every_user() {
         e.starts_with("synchronizationRules[0].objectMappings[0].attributeMappings[6]: no source and no defaultValue"),
         "{e}"
     );
+}
+
+/// The `create` steps of every user scenario of the derivation's first suite.
+fn creates(derivation: &traffic::Derivation) -> Vec<serde_json::Value> {
+    derivation.suites[0].suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| {
+            s["steps"]
+                .as_array()?
+                .iter()
+                .find(|st| st["id"] == "create")
+                .cloned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_tree_without_an_expression_is_evaluated_by_its_parameter_keys() {
+    // Graph's shape: no `expression`, the arguments named by key, the
+    // omitted ones left out, and not in the reference's order.
+    let export = with_mapping(serde_json::json!({
+        "flowType": "Always",
+        "matchingPriority": 0,
+        "source": {
+            "name": "Replace", "type": "Function",
+            "parameters": [
+                { "key": "source", "value": { "name": "mail", "type": "Attribute" } },
+                { "key": "replacementValue", "value": { "name": " at ", "type": "Constant" } },
+                { "key": "oldValue", "value": { "name": "@", "type": "Constant" } }
+            ]
+        },
+        "targetAttributeName": "title"
+    }));
+    let derivation = derive_for(&export, &users::builtin_users(&[]));
+    // Users without a mail have no title (Replace of null is null).
+    let titles: Vec<String> = creates(&derivation)
+        .iter()
+        .filter_map(|c| c["request"]["json"]["title"].as_str().map(str::to_string))
+        .collect();
+    assert!(titles.len() >= 2, "{}", derivation.notes.join("\n"));
+    for title in titles {
+        assert!(title.contains(" at ") && !title.contains('@'), "{title}");
+    }
 }
 
 #[test]

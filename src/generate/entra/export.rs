@@ -415,7 +415,7 @@ fn tree(source: &Value, path: &str) -> Result<Expr, ExportError> {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten();
-            let mut args = Vec::new();
+            let mut keyed = Vec::new();
             for (p, parameter) in parameters.enumerate() {
                 let value = parameter.get("value").ok_or_else(|| {
                     error(
@@ -423,8 +423,10 @@ fn tree(source: &Value, path: &str) -> Result<Expr, ExportError> {
                         "a parameter without a value",
                     )
                 })?;
-                args.push(tree(value, &format!("{path}.parameters[{p}].value"))?);
+                let key = text_field(parameter, "key").map(str::to_string);
+                keyed.push((key, tree(value, &format!("{path}.parameters[{p}].value"))?));
             }
+            let args = arguments_by_key(&name, keyed, path)?;
             ExprKind::Call { name, args }
         }
         other => {
@@ -438,15 +440,86 @@ fn tree(source: &Value, path: &str) -> Result<Expr, ExportError> {
     Ok(Expr { kind, pos: 0 })
 }
 
-/// The same calls, attributes and constants in the same order; arguments
-/// the expression leaves out are absent from the tree.
+/// A function's keyed parameters put in the places its signature gives
+/// them, omitted ones left out (`Replace([mail], "@x", , , "")`); the
+/// repeating ones (Join's sources, Switch's pairs) follow in their order.
+/// Parameters without keys are read in order.
+fn arguments_by_key(
+    function: &str,
+    keyed: Vec<(Option<String>, Expr)>,
+    path: &str,
+) -> Result<Vec<Expr>, ExportError> {
+    let omitted = || Expr {
+        kind: ExprKind::Omitted,
+        pos: 0,
+    };
+    let signature = expr::parameters::signature(function);
+    let Some(signature) = signature.filter(|_| keyed.iter().any(|(k, _)| k.is_some())) else {
+        return Ok(keyed.into_iter().map(|(_, e)| e).collect());
+    };
+    let mut slots: Vec<Option<Expr>> = vec![None; signature.slots.len()];
+    let mut rest = Vec::new();
+    for (p, (key, value)) in keyed.into_iter().enumerate() {
+        let slot = key.as_deref().and_then(|k| signature.slot(k));
+        match slot {
+            Some(i) if slots[i].is_none() => slots[i] = Some(value),
+            Some(_) => {
+                return Err(error(
+                    &format!("{path}.parameters[{p}].key"),
+                    format!("{function}'s `{}` is given twice", key.unwrap_or_default()),
+                ));
+            }
+            None if signature.repeats => rest.push(value),
+            None => {
+                return Err(ExportError {
+                    path: format!("{path}.parameters[{p}].key"),
+                    message: format!(
+                        "{function} has no parameter `{}`",
+                        key.unwrap_or_default()
+                    ),
+                    hint: Some(format!(
+                        "its parameters are {} (Microsoft's reference for attribute-mapping expressions)",
+                        signature.names().join(", ")
+                    )),
+                });
+            }
+        }
+    }
+    // Up to the last given slot when nothing follows; every slot otherwise.
+    let used = if rest.is_empty() {
+        slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1)
+    } else {
+        slots.len()
+    };
+    let mut args: Vec<Expr> = slots
+        .into_iter()
+        .take(used)
+        .map(|s| s.unwrap_or_else(omitted))
+        .collect();
+    args.extend(rest);
+    Ok(args)
+}
+
+/// The same calls, attributes and constants in the same places. An argument
+/// left out and an empty string alike stand for the reference's empty
+/// default, and arguments left out at the end are no arguments.
 fn same_shape(parsed: &Expr, tree: &Expr) -> bool {
     match (&parsed.kind, &tree.kind) {
         (ExprKind::Call { name: a, args: x }, ExprKind::Call { name: b, args: y }) => {
+            let (x, y) = (without_trailing_omitted(x), without_trailing_omitted(y));
+            if !a.eq_ignore_ascii_case(b) {
+                return false;
+            }
+            if x.len() == y.len() {
+                return x.iter().zip(y).all(|(p, t)| same_shape(p, t));
+            }
+            // A tree without keys lists only what was given.
             let given: Vec<&Expr> = x.iter().filter(|e| e.kind != ExprKind::Omitted).collect();
-            a.eq_ignore_ascii_case(b)
-                && given.len() == y.len()
-                && given.iter().zip(y).all(|(p, t)| same_shape(p, t))
+            given.len() == y.len() && given.iter().zip(y).all(|(p, t)| same_shape(p, t))
+        }
+        (ExprKind::Omitted, ExprKind::Omitted) => true,
+        (ExprKind::Omitted, ExprKind::Str(s)) | (ExprKind::Str(s), ExprKind::Omitted) => {
+            s.is_empty()
         }
         (ExprKind::Attribute(a), ExprKind::Attribute(b)) => a.eq_ignore_ascii_case(b),
         (ExprKind::Str(a), ExprKind::Str(b)) => a == b,
@@ -456,6 +529,14 @@ fn same_shape(parsed: &Expr, tree: &Expr) -> bool {
         (ExprKind::Compare { .. }, _) | (_, ExprKind::Compare { .. }) => true,
         _ => false,
     }
+}
+
+fn without_trailing_omitted(args: &[Expr]) -> &[Expr] {
+    let end = args
+        .iter()
+        .rposition(|e| e.kind != ExprKind::Omitted)
+        .map_or(0, |i| i + 1);
+    &args[..end]
 }
 
 /// A tree written back as an expression.
@@ -535,6 +616,93 @@ mod tests {
             read(&text).unwrap().object_mappings[0].attributes[0].label(),
             "department ← ToLower([department])"
         );
+    }
+
+    fn keyed(key: &str, value: Value) -> Value {
+        json!({"key": key, "value": value})
+    }
+
+    fn constant(text: &str) -> Value {
+        json!({"type": "Constant", "name": text})
+    }
+
+    fn mail() -> Value {
+        json!({"type": "Attribute", "name": "mail"})
+    }
+
+    #[test]
+    fn a_tree_is_read_by_its_parameter_keys_not_their_order() {
+        // Microsoft's trees leave omitted arguments out and name the rest.
+        let replace = json!({"type": "Function", "name": "Replace", "parameters": [
+            keyed("source", mail()),
+            keyed("replacementValue", constant("")),
+            keyed("oldValue", constant("@contoso.com")),
+        ]});
+        let text = export(json!([{"targetAttributeName": "userName", "source": replace}]));
+        assert_eq!(
+            read(&text).unwrap().object_mappings[0].attributes[0].expression,
+            "Replace([mail], \"@contoso.com\", , , \"\")"
+        );
+        // Other spellings of the same parameters, and a regex with its group.
+        let regex = json!({"type": "Function", "name": "Replace", "parameters": [
+            keyed("Source", mail()),
+            keyed("Find", constant("@")),
+            keyed("Replacement", constant(" at ")),
+        ]});
+        let text = export(json!([{"targetAttributeName": "userName", "source": regex}]));
+        assert_eq!(
+            read(&text).unwrap().object_mappings[0].attributes[0].expression,
+            "Replace([mail], \"@\", , , \" at \")"
+        );
+        // Switch without its default: the pairs keep their places.
+        let switch = json!({"type": "Function", "name": "Switch", "parameters": [
+            keyed("source", json!({"type": "Attribute", "name": "IsSoftDeleted"})),
+            keyed("key", constant("False")), keyed("value", constant("True")),
+        ]});
+        let text = export(json!([{"targetAttributeName": "active", "source": switch}]));
+        assert_eq!(
+            read(&text).unwrap().object_mappings[0].attributes[0].expression,
+            "Switch([IsSoftDeleted], , \"False\", \"True\")"
+        );
+    }
+
+    #[test]
+    fn an_omitted_argument_and_its_empty_default_cross_check_alike() {
+        let tree = |expression: &str| {
+            json!({"expression": expression, "type": "Function", "name": "Replace", "parameters": [
+                keyed("source", mail()),
+                keyed("oldValue", constant("@contoso.com")),
+                keyed("regexPattern", constant("")),
+                keyed("replacementValue", constant("")),
+            ]})
+        };
+        for expression in [
+            "Replace([mail], \"@contoso.com\", , , \"\", , )",
+            "Replace([mail], \"@contoso.com\", \"\", , \"\")",
+        ] {
+            let text =
+                export(json!([{"targetAttributeName": "userName", "source": tree(expression)}]));
+            assert!(read(&text).is_ok(), "{expression}");
+        }
+        // A real difference is still one.
+        let text = export(json!([{"targetAttributeName": "userName",
+            "source": tree("Replace([mail], \"@contoso.com\", , , \"x\", , )")}]));
+        assert!(read(&text).unwrap_err().message.contains("says one thing"));
+    }
+
+    #[test]
+    fn a_key_the_function_does_not_have_is_refused_with_the_ones_it_has() {
+        let text = export(json!([{"targetAttributeName": "userName", "source":
+            {"type": "Function", "name": "Mid", "parameters": [
+                keyed("source", mail()), keyed("begin", constant("1")), keyed("length", constant("8"))
+            ]}}]));
+        let e = read(&text).unwrap_err();
+        assert_eq!(
+            e.path,
+            "synchronizationRules[0].objectMappings[0].attributeMappings[0].source.parameters[1].key"
+        );
+        assert!(e.message.contains("Mid has no parameter `begin`"), "{}", e.message);
+        assert!(e.hint.unwrap().contains("source, start, length"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod context;
 pub mod dates;
 pub mod eval;
 pub mod functions;
+pub mod parameters;
 pub mod parse;
 pub mod value;
 
