@@ -95,13 +95,7 @@ fn main() {
     for _ in 0..RUNS {
         let started = Instant::now();
         let config = export::read(&export_text).expect("the bench export is valid");
-        let matching: Vec<String> = config.object_mappings[0]
-            .attributes
-            .iter()
-            .filter(|a| a.matching_priority > 0)
-            .flat_map(|a| a.tree_attributes())
-            .collect();
-        let sample = users::read_users(&users_text, &matching).expect("the bench users are valid");
+        let sample = users::read_users(&users_text).expect("the bench users are valid");
         let derivation = traffic::derive(
             &config,
             &sample,

@@ -15,7 +15,7 @@ fn derive_into(dir: &std::path::Path) -> traffic::Derivation {
     let export = export::read(EXPORT).unwrap();
     let derivation = traffic::derive(
         &export,
-        &users::builtin_users(&[]),
+        &users::builtin_users(),
         &users::builtin_groups(),
         &traffic::Options {
             seed: 42,
@@ -312,7 +312,7 @@ fn the_suites_carry_entras_wire_format_exactly() {
 fn a_mapping_with_no_source_sends_its_default_to_every_user() {
     // The portal's mapping type None with a default: `"source": null`.
     let export = with_mapping(preferred_language("FlowWhenChanged"));
-    let derivation = derive_for(&export, &users::builtin_users(&[]));
+    let derivation = derive_for(&export, &users::builtin_users());
     let creates = creates(&derivation);
     assert!(!creates.is_empty());
     for create in creates {
@@ -365,7 +365,7 @@ fn a_tree_without_an_expression_is_evaluated_by_its_parameter_keys() {
         },
         "targetAttributeName": "title"
     }));
-    let derivation = derive_for(&export, &users::builtin_users(&[]));
+    let derivation = derive_for(&export, &users::builtin_users());
     // Users without a mail have no title (Replace of null is null).
     let titles: Vec<String> = creates(&derivation)
         .iter()
@@ -375,6 +375,59 @@ fn a_tree_without_an_expression_is_evaluated_by_its_parameter_keys() {
     for title in titles {
         assert!(title.contains(" at ") && !title.contains('@'), "{title}");
     }
+}
+
+#[test]
+fn expressions_see_the_customers_values_and_only_their_results_are_made_run_unique() {
+    // Graph's own example: the first eight characters of the UPN.
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    let mappings = export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+        .as_array_mut()
+        .unwrap();
+    let user_name = mappings
+        .iter_mut()
+        .find(|m| m["targetAttributeName"] == "userName")
+        .unwrap();
+    user_name["source"] = serde_json::json!({"expression": "Mid([userPrincipalName], 1, 8)", "name": "Mid", "type": "Function", "parameters": [
+        {"key": "source", "value": {"name": "userPrincipalName", "type": "Attribute"}},
+        {"key": "start", "value": {"name": "1", "type": "Constant"}},
+        {"key": "length", "value": {"name": "8", "type": "Constant"}}
+    ]});
+    // A scoping clause on the UPN as the customer wrote it.
+    export["synchronizationRules"][0]["objectMappings"][0]["scope"] = serde_json::json!({
+        "groups": [{ "name": "Z", "clauses": [
+            { "operatorName": "REGEX MATCH", "sourceOperandName": "userPrincipalName", "targetOperand": { "values": ["^zoe\\."] } }
+        ]}]
+    });
+    let export = export::read(&export.to_string()).unwrap();
+    let derivation = derive_for(&export, &users::builtin_users());
+    let notes = derivation.notes.join("\n");
+    assert!(
+        notes.contains("Zoë Åberg (zoe.aberg@contoso.example): provisioned"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("then sent as `scimcheck-<run id>-` followed by what Entra sends"),
+        "{notes}"
+    );
+    let creates = creates(&derivation);
+    assert_eq!(creates.len(), 1, "{notes}");
+    assert_eq!(
+        creates[0]["request"]["json"]["userName"],
+        "scimcheck-{{ run_id }}-zoe.aber"
+    );
+    // The lookup asks for what the create sends.
+    let scenario = derivation.suites[0].suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "user_zoe_aberg")
+        .unwrap()
+        .to_string();
+    assert!(
+        scenario.contains(r#"userName eq \"scimcheck-{{ run_id }}-zoe.aber\""#),
+        "{scenario}"
+    );
 }
 
 #[test]
@@ -410,8 +463,7 @@ fn a_single_app_role_into_a_plain_attribute_is_sent_and_checked_there() {
             { "id": "06b07648-ecfe-589f-9d2f-6325724a46ee", "value": "Admin", "displayName": "Administrator" }
         ]
     }]);
-    let matching = ["userPrincipalName".to_string()];
-    let sample = users::read_users(&people.to_string(), &matching).unwrap();
+    let sample = users::read_users(&people.to_string()).unwrap();
     let derivation = derive_for(&export, &sample);
     let suite = &derivation.suites[0].suite;
     let ana = suite["scenarios"]
@@ -448,7 +500,7 @@ fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
             { "operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": { "values": ["No such department"] } }
         ]}]
     }));
-    let derivation = derive_for(&export, &users::builtin_users(&[]));
+    let derivation = derive_for(&export, &users::builtin_users());
     let notes = derivation.notes.join("\n");
     assert!(
         notes.contains("no sample user is provisioned by this mapping (see above): only Test Connection is replayed, and nothing of its attribute mappings is exercised"),
@@ -456,7 +508,7 @@ fn a_mapping_that_provisions_no_sample_user_says_nothing_of_it_was_exercised() {
     );
     // With the users in scope, no such word.
     let export = export::read(EXPORT).unwrap();
-    let derivation = derive_for(&export, &users::builtin_users(&[]));
+    let derivation = derive_for(&export, &users::builtin_users());
     assert!(!derivation.notes.join("\n").contains("no sample user"));
 }
 
@@ -467,7 +519,7 @@ async fn scoping_filters_decide_who_is_provisioned_and_leaving_the_scope_disable
             { "operatorName": "REGEX MATCH", "sourceOperandName": "department", "targetOperand": { "values": ["^(Finance|Sales)$"] } }
         ]}]
     }));
-    let derivation = derive_for(&export, &users::builtin_users(&[]));
+    let derivation = derive_for(&export, &users::builtin_users());
     let notes = derivation.notes.join("\n");
     assert!(
         notes.contains("Kofi (kofi@contoso.example): not provisioned: out of scope: no scoping filter group holds (`Finance and Sales`: department is null, not REGEX MATCH ^(Finance|Sales)$)"),
@@ -542,7 +594,7 @@ fn seeded_values_differ_from_user_to_user_and_repeat_from_run_to_run() {
     let external_ids = || {
         let derivation = traffic::derive(
             &export,
-            &users::builtin_users(&[]),
+            &users::builtin_users(),
             &users::builtin_groups(),
             &traffic::Options {
                 seed: 9,
@@ -582,7 +634,7 @@ fn a_mapping_that_flows_always_is_sent_with_every_update() {
     // and once FlowAlways: only the second is in Entra's update PATCHes.
     let patched = |behaviour: &str| {
         let export = with_mapping(preferred_language(behaviour));
-        let derivation = derive_for(&export, &users::builtin_users(&[]));
+        let derivation = derive_for(&export, &users::builtin_users());
         let suite = &derivation.suites[0].suite;
         suite["scenarios"]
             .as_array()

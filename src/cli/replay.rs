@@ -101,15 +101,9 @@ pub fn replay(args: ReplayArgs) -> Exit {
     let Some(((config, text), file)) = config else {
         unreachable!("clap requires --entra-schema without --entra-log")
     };
-    let matching: Vec<String> = config
-        .object_mappings
-        .iter()
-        .flat_map(|m| m.attributes.iter().filter(|a| a.matching_priority > 0))
-        .flat_map(|a| a.tree_attributes())
-        .collect();
     let sample_users = match &args.users {
-        None => users::builtin_users(&matching),
-        Some(path) => match read(path).and_then(|t| users::read_users(&t, &matching)) {
+        None => users::builtin_users(),
+        Some(path) => match read(path).and_then(|t| users::read_users(&t)) {
             Ok(u) => u,
             Err(e) => {
                 eprintln!("scimcheck: {}: {e}\nnothing was sent", path.display());
@@ -255,7 +249,7 @@ pub fn okta_suite(
         outln!("scimcheck: {note}");
     }
     let name = file_name(&mapping.display().to_string());
-    let suite = users::with_run_id(okta::suite(&properties, &users::builtin_users(&[]), &name));
+    let suite = users::with_run_id(okta::suite(&properties, &users::builtin_users(), &name));
     let scenarios = suite["scenarios"].as_array().map_or(0, Vec::len);
     let origin = format!("Derived by `scimcheck replay --okta-mapping {name}`.");
     let body = crate::generate::write::to_yaml(&suite);

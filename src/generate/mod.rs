@@ -5,6 +5,7 @@
 
 pub mod entra;
 pub mod okta;
+pub mod run_unique;
 pub mod schema;
 pub mod write;
 

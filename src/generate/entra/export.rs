@@ -473,10 +473,7 @@ fn arguments_by_key(
             None => {
                 return Err(ExportError {
                     path: format!("{path}.parameters[{p}].key"),
-                    message: format!(
-                        "{function} has no parameter `{}`",
-                        key.unwrap_or_default()
-                    ),
+                    message: format!("{function} has no parameter `{}`", key.unwrap_or_default()),
                     hint: Some(format!(
                         "its parameters are {} (Microsoft's reference for attribute-mapping expressions)",
                         signature.names().join(", ")
@@ -693,15 +690,19 @@ mod tests {
     #[test]
     fn a_key_the_function_does_not_have_is_refused_with_the_ones_it_has() {
         let text = export(json!([{"targetAttributeName": "userName", "source":
-            {"type": "Function", "name": "Mid", "parameters": [
-                keyed("source", mail()), keyed("begin", constant("1")), keyed("length", constant("8"))
-            ]}}]));
+        {"type": "Function", "name": "Mid", "parameters": [
+            keyed("source", mail()), keyed("begin", constant("1")), keyed("length", constant("8"))
+        ]}}]));
         let e = read(&text).unwrap_err();
         assert_eq!(
             e.path,
             "synchronizationRules[0].objectMappings[0].attributeMappings[0].source.parameters[1].key"
         );
-        assert!(e.message.contains("Mid has no parameter `begin`"), "{}", e.message);
+        assert!(
+            e.message.contains("Mid has no parameter `begin`"),
+            "{}",
+            e.message
+        );
         assert!(e.hint.unwrap().contains("source, start, length"));
     }
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::export::{Export, ObjectKind};
 use super::target::{CORE_USER, TargetPath};
-use super::users::RUN_TOKEN;
+use crate::generate::run_unique;
 
 /// A modified property: `(target attribute, old value, new value)`.
 pub type Modified = (String, Option<String>, Option<String>);
@@ -445,9 +445,8 @@ pub fn suite(changes: &[&Change], matching: &Matching, log_name: &str) -> Json {
 
 /// A logged value made unique to the run when it names the user.
 fn unique(target: &str, value: &str) -> String {
-    let naming = ["username", "externalid", "emails[type eq \"work\"].value"];
-    if naming.contains(&target.to_lowercase().as_str()) {
-        format!("scimcheck-{RUN_TOKEN}-{value}")
+    if run_unique::is_identifying(target) {
+        run_unique::unique(value)
     } else {
         value.to_string()
     }
@@ -766,7 +765,7 @@ mod tests {
         let create = &suite["scenarios"][0]["steps"][1];
         assert_eq!(
             create["request"]["json"]["userName"],
-            format!("scimcheck-{RUN_TOKEN}-zoe@contoso.com")
+            run_unique::unique("zoe@contoso.com")
         );
         assert_eq!(create["request"]["json"]["active"], true);
         assert_eq!(

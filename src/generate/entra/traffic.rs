@@ -18,6 +18,7 @@ use super::expr::{Env, ErrorKind, EvalError, Evaluator, Source, Value};
 use super::scope;
 use super::target::{CORE_GROUP, CORE_USER, TargetPath, slug};
 use super::users::{RUN_TOKEN, SourceObject};
+use crate::generate::run_unique;
 
 /// What every derivation of one run shares.
 pub struct Options {
@@ -104,6 +105,7 @@ pub fn derive(
             options,
             notes: &mut out.notes,
         };
+        deriver.note_run_unique();
         let scenarios = match mapping.kind {
             ObjectKind::User => deriver.user_scenarios(objects),
             ObjectKind::Group => deriver.group_scenarios(objects),
@@ -230,8 +232,37 @@ impl Deriver<'_> {
                 None => Flow::Nothing,
             },
             Value::Multi(v) if v.is_empty() => Flow::Nothing,
+            other if self.identifying(attribute) => Flow::Value(run_unique_value(other)),
             other => Flow::Value(other),
         })
+    }
+
+    /// Whether the mapping's value names the object to the app: matched
+    /// on, a SCIM identifier or email, or a group's name. Such values are
+    /// made unique to the run after evaluation, never before.
+    fn identifying(&self, attribute: &AttributeMapping) -> bool {
+        attribute.matching_priority > 0
+            || run_unique::is_identifying(&attribute.target)
+            || (self.mapping.kind == ObjectKind::Group
+                && attribute.target.eq_ignore_ascii_case("displayName"))
+    }
+
+    /// Says once per object mapping which values were made run-unique.
+    fn note_run_unique(&mut self) {
+        let targets: Vec<String> = self
+            .mapping
+            .attributes
+            .iter()
+            .filter(|a| self.identifying(a))
+            .map(|a| short_target(&a.target).to_string())
+            .collect();
+        if !targets.is_empty() {
+            self.notes.push(format!(
+                "{}: {} are evaluated on the customer's values exactly as Entra does, then sent as `scimcheck-<run id>-` followed by what Entra sends, so that the replay finds and touches only what it creates",
+                self.mapping.name,
+                targets.join(", ")
+            ));
+        }
     }
 
     fn target_type(&self, attribute: &AttributeMapping) -> String {
@@ -980,6 +1011,16 @@ impl Deriver<'_> {
             "impact": "A group removed in Entra stays in the app with its access.",
             "fix": "Answer DELETE /Groups/{id} with 204.",
         }));
+    }
+}
+
+/// A value that names an object, made unique to the run (each text of a
+/// multi-valued one; numbers and booleans as they are).
+fn run_unique_value(value: Value) -> Value {
+    match value {
+        Value::Str(s) => Value::Str(run_unique::unique(&s)),
+        Value::Multi(items) => Value::Multi(items.into_iter().map(run_unique_value).collect()),
+        other => other,
     }
 }
 

@@ -4,30 +4,17 @@
 //! read through Entra's attribute names (`telephoneNumber` is Graph's first
 //! `businessPhones`, `IsSoftDeleted` follows `accountEnabled`).
 //!
-//! Every value that names the object to the app (its user principal name,
-//! mail, nickname, the attributes matched on) is made unique to the run:
-//! `scimcheck-RUNIDTOKEN-zoe.aberg@contoso.example`, the token becoming
-//! `{{ run_id }}` in the suite, so a replay against a real tenant touches
-//! only what it created.
+//! The values are the customer's own, exactly as Entra evaluates its
+//! expressions on them; the values Entra derives that name the object to
+//! the app are made unique to the run afterwards ([`crate::generate::run_unique`]).
 
 use serde_json::{Map, Value as Json};
 
 use super::expr::Value;
 
-/// What stands for the run id while values are computed (letters only, so
-/// ToLower and ToUpper keep it findable); `{{ run_id }}` in the suite.
-pub const RUN_TOKEN: &str = "RUNIDTOKEN";
+pub use crate::generate::run_unique::RUN_TOKEN;
 
 const BUILTIN: &str = include_str!("sample_users.json");
-
-/// The attributes that name a user or group to the app.
-const IDENTIFYING: [&str; 5] = [
-    "userPrincipalName",
-    "mail",
-    "mailNickname",
-    "otherMails",
-    "proxyAddresses",
-];
 
 /// One user or group as Entra sees it.
 #[derive(Debug, Clone)]
@@ -37,11 +24,10 @@ pub struct SourceObject {
     pub graph: Map<String, Json>,
 }
 
-/// The built-in users; `matching` are the source attributes the export
-/// matches on, made unique to the run as the identifying ones are.
-pub fn builtin_users(matching: &[String]) -> Vec<SourceObject> {
+/// The built-in users.
+pub fn builtin_users() -> Vec<SourceObject> {
     let list: Vec<Json> = serde_json::from_str(BUILTIN).expect("the built-in users are valid JSON");
-    objects(list, matching).expect("the built-in users are objects")
+    objects(list).expect("the built-in users are objects")
 }
 
 pub fn builtin_groups() -> Vec<SourceObject> {
@@ -51,17 +37,12 @@ pub fn builtin_groups() -> Vec<SourceObject> {
         "mailNickname": "finance-team",
         "description": "Everyone in Finance",
     })];
-    let mut groups = objects(list, &[]).expect("the built-in groups are objects");
-    for g in &mut groups {
-        unique(&mut g.graph, "displayName");
-    }
-    groups
+    objects(list).expect("the built-in groups are objects")
 }
 
 /// The customer's users: a JSON list of Graph user objects (or Graph's
-/// `{"value": [...]}` page). `matching` are the source attributes the
-/// export matches on: they are made unique to the run too.
-pub fn read_users(text: &str, matching: &[String]) -> Result<Vec<SourceObject>, String> {
+/// `{"value": [...]}` page).
+pub fn read_users(text: &str) -> Result<Vec<SourceObject>, String> {
     let json: Json = serde_json::from_str(text).map_err(|e| crate::generate::json_error(&e))?;
     let list = match json {
         Json::Array(list) => list,
@@ -79,22 +60,15 @@ pub fn read_users(text: &str, matching: &[String]) -> Result<Vec<SourceObject>, 
     if list.is_empty() {
         return Err("the list of users is empty".into());
     }
-    objects(list, matching)
+    objects(list)
 }
 
-fn objects(list: Vec<Json>, matching: &[String]) -> Result<Vec<SourceObject>, String> {
+fn objects(list: Vec<Json>) -> Result<Vec<SourceObject>, String> {
     let mut out: Vec<SourceObject> = Vec::new();
     for (i, item) in list.into_iter().enumerate() {
-        let Json::Object(mut graph) = item else {
+        let Json::Object(graph) = item else {
             return Err(format!("[{i}]: a user is a JSON object"));
         };
-        for name in IDENTIFYING
-            .iter()
-            .copied()
-            .chain(matching.iter().map(String::as_str))
-        {
-            unique(&mut graph, graph_name(name));
-        }
         let base = ["userPrincipalName", "displayName", "mailNickname", "id"]
             .iter()
             .find_map(|k| graph.get(*k).and_then(Json::as_str))
@@ -114,9 +88,6 @@ fn objects(list: Vec<Json>, matching: &[String]) -> Result<Vec<SourceObject>, St
 /// `zoe.aberg@contoso.example` → `zoe_aberg`.
 fn slug_of(name: &str) -> String {
     let local = name.split('@').next().unwrap_or(name);
-    let local = local
-        .strip_prefix(&format!("scimcheck-{RUN_TOKEN}-"))
-        .unwrap_or(local);
     let mut slug = crate::generate::identifier(local);
     slug.truncate(40);
     let slug = slug.trim_matches('_').to_string();
@@ -124,29 +95,6 @@ fn slug_of(name: &str) -> String {
         "object".into()
     } else {
         slug
-    }
-}
-
-/// Prefixes the attribute's string values with the run's name prefix.
-fn unique(graph: &mut Map<String, Json>, key: &str) {
-    let prefix = format!("scimcheck-{RUN_TOKEN}-");
-    let fix = |v: &mut Json| {
-        if let Json::String(s) = v
-            && !s.starts_with(&prefix)
-        {
-            // proxyAddresses carry a type: `SMTP:a@x` becomes `SMTP:scimcheck-...-a@x`.
-            *s = match s.split_once(':') {
-                Some((kind, rest)) if kind.eq_ignore_ascii_case("smtp") => {
-                    format!("{kind}:{prefix}{rest}")
-                }
-                _ => format!("{prefix}{s}"),
-            };
-        }
-    };
-    match graph.get_mut(key) {
-        Some(Json::Array(items)) => items.iter_mut().for_each(fix),
-        Some(v) => fix(v),
-        None => {}
     }
 }
 
@@ -382,16 +330,14 @@ mod tests {
     }
 
     #[test]
-    fn the_built_in_users_are_run_unique_and_read_through_entras_names() {
-        let users = builtin_users(&[]);
+    fn the_built_in_users_are_read_through_entras_names_with_their_own_values() {
+        let users = builtin_users();
         assert_eq!(users.len(), 4);
         let zoe = &users[0];
         assert_eq!(zoe.slug, "zoe_aberg");
         assert_eq!(
             zoe.attribute("userPrincipalName"),
-            Some(Value::Str(format!(
-                "scimcheck-{RUN_TOKEN}-zoe.aberg@contoso.example"
-            )))
+            Some(Value::Str("zoe.aberg@contoso.example".into()))
         );
         assert_eq!(
             zoe.attribute("telephoneNumber"),
@@ -411,21 +357,19 @@ mod tests {
     }
 
     #[test]
-    fn a_change_is_visible_and_keeps_the_run_prefix() {
-        let zoe = &builtin_users(&[])[0];
+    fn a_change_is_visible() {
+        let zoe = &builtin_users()[0];
         let changed = zoe.changed("userPrincipalName");
         assert_eq!(
             changed.attribute("userPrincipalName"),
-            Some(Value::Str(format!(
-                "scimcheck-{RUN_TOKEN}-zoe.aberg.2@contoso.example"
-            )))
+            Some(Value::Str("zoe.aberg.2@contoso.example".into()))
         );
         assert_eq!(
             zoe.changed("department").attribute("department"),
             Some(Value::Str("Finance 2".into()))
         );
         assert_eq!(
-            builtin_users(&[])[2]
+            builtin_users()[2]
                 .changed("department")
                 .attribute("department"),
             Some(Value::Str("Changed department".into()))
@@ -433,17 +377,14 @@ mod tests {
     }
 
     #[test]
-    fn customer_users_are_read_from_graph_pages_and_their_matching_values_made_unique() {
-        let users = read_users(
-            r#"{"value": [{"userPrincipalName": "a@x", "employeeId": "42"}]}"#,
-            &["employeeId".into()],
-        )
-        .unwrap();
+    fn customer_users_are_read_from_graph_pages_as_they_are() {
+        let users =
+            read_users(r#"{"value": [{"userPrincipalName": "a@x", "employeeId": "42"}]}"#).unwrap();
         assert_eq!(
             users[0].attribute("employeeId"),
-            Some(Value::Str(format!("scimcheck-{RUN_TOKEN}-42")))
+            Some(Value::Str("42".into()))
         );
-        assert!(read_users("[]", &[]).unwrap_err().contains("empty"));
-        assert!(read_users("{", &[]).unwrap_err().starts_with("not JSON"));
+        assert!(read_users("[]").unwrap_err().contains("empty"));
+        assert!(read_users("{").unwrap_err().starts_with("not JSON"));
     }
 }

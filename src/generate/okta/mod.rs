@@ -12,6 +12,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::generate::entra::target::{CORE_USER, TargetPath};
 use crate::generate::entra::users::SourceObject;
+use crate::generate::run_unique;
 
 /// One property of the mapping.
 #[derive(Debug, Clone)]
@@ -198,6 +199,13 @@ fn body(
         let Some(value) = expr::eval(&p.tree, profile) else {
             continue;
         };
+        // Evaluated on the user's own values, as Okta does; what names the
+        // user to the app is then made unique to the run.
+        let value = if run_unique::is_identifying(&p.target) {
+            run_unique::unique(&value)
+        } else {
+            value
+        };
         if let Some(path) = TargetPath::parse(&p.target) {
             path.insert(&mut body, Json::String(value.clone()));
             sent.push((
@@ -368,7 +376,7 @@ mod tests {
                 "properties.favouriteColour: no SCIM attribute of Okta's SCIM 2.0 template: not replayed"
             ]
         );
-        let users = crate::generate::entra::users::builtin_users(&[]);
+        let users = crate::generate::entra::users::builtin_users();
         let suite = suite(&properties, &users, "zscalertwo");
         let zoe = &suite["scenarios"][0]["steps"];
         let create = &zoe[1]["request"]["json"];
@@ -401,16 +409,15 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .remove("userName");
-        let zoe = profile(&crate::generate::entra::users::builtin_users(&[])[0]);
-        let (login, email) = (zoe["login"].clone(), zoe["email"].clone());
-        assert!(login.ends_with("zoe.aberg@contoso.example"), "{login}");
+        let zoe = profile(&crate::generate::entra::users::builtin_users()[0]);
+        let login = zoe["login"].clone();
+        assert_eq!(login, "zoe.aberg@contoso.example");
+        // Evaluated on Zoë's own values, as Okta does, then made run-unique.
         for (format, expected) in [
             (UsernameFormat::OktaUsername, login.as_str()),
-            (
-                UsernameFormat::EmailPrefix,
-                email.split('@').next().unwrap(),
-            ),
+            (UsernameFormat::EmailPrefix, "zoe.aberg"),
         ] {
+            let expected = run_unique::unique(expected);
             let (properties, notes) = read(&without.to_string(), format).unwrap();
             assert!(
                 notes
@@ -421,6 +428,20 @@ mod tests {
             let (body, _) = body(&properties, &zoe, false);
             assert_eq!(body["userName"], expected, "{format:?}");
         }
+    }
+
+    #[test]
+    fn expressions_see_the_users_own_values_and_their_results_are_made_run_unique() {
+        let mapping = r#"{"properties": {
+            "userName": {"expression": "String.substring(user.login, 0, 3)"},
+            "title": {"expression": "String.substringBefore(user.email, \"@\")"}
+        }}"#;
+        let (properties, _) = read(mapping, UsernameFormat::OktaUsername).unwrap();
+        let zoe = profile(&crate::generate::entra::users::builtin_users()[0]);
+        let (body, _) = body(&properties, &zoe, false);
+        assert_eq!(body["userName"], run_unique::unique("zoe"));
+        // Not an identifier: exactly what Okta sends.
+        assert_eq!(body["title"], "zoe.aberg");
     }
 
     #[test]

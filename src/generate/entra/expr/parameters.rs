@@ -32,7 +32,10 @@ const SOURCE: &[&str] = &["source"];
 const SIGNATURES: &[(&str, Signature)] = &[
     ("Append", fixed(&[SOURCE, &["suffix"]])),
     ("BitAnd", fixed(&[&["value1"], &["value2"]])),
-    ("DateAdd", fixed(&[&["interval"], &["value"], &["dateTime"]])),
+    (
+        "DateAdd",
+        fixed(&[&["interval"], &["value"], &["dateTime"]]),
+    ),
     ("DateDiff", fixed(&[&["interval"], &["date1"], &["date2"]])),
     (
         "FormatDateTime",
