@@ -407,3 +407,113 @@ fn a_log_of_several_apps_replays_the_one_named_and_never_an_inbound_change() {
         "{stdout}"
     );
 }
+
+/// A rule of a schema download, shaped as Graph writes one.
+fn rule(
+    name: &str,
+    source: &str,
+    target: &str,
+    object: &str,
+    mappings: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": name, "name": name, "editable": true, "metadata": [],
+        "sourceDirectoryName": source, "targetDirectoryName": target,
+        "objectMappings": [{
+            "enabled": true, "flowTypes": "Add, Update, Delete",
+            "name": format!("Provision {source} {object}"),
+            "sourceObjectName": "User", "targetObjectName": object,
+            "attributeMappings": mappings, "scope": null, "metadata": []
+        }]
+    })
+}
+
+fn plain(source: &str, target: &str) -> serde_json::Value {
+    serde_json::json!({"source": {"expression": format!("[{source}]"), "name": source, "type": "Attribute", "parameters": []},
+        "targetAttributeName": target, "flowType": "Always", "matchingPriority": 0, "defaultValue": null})
+}
+
+#[test]
+fn what_is_not_outbound_scim_is_told_for_what_it_is_and_nothing_is_sent() {
+    // A gallery app whose connector speaks its own API (Salesforce's shape).
+    let salesforce = rule(
+        "USER_TO_SALESFORCE",
+        "Azure Active Directory",
+        "Salesforce",
+        "User",
+        serde_json::json!([
+            plain("userPrincipalName", "Username"),
+            plain("mailNickname", "Alias"),
+            plain("accountEnabled", "IsActive")
+        ]),
+    );
+    // Cloud sync: Active Directory into Entra ID, with functions of its own.
+    let mut trim = plain("displayName", "displayName");
+    trim["source"] = serde_json::json!({"expression": "Trim([displayName])", "name": "Trim", "type": "Function",
+        "parameters": [{"key": "source", "value": {"name": "displayName", "type": "Attribute"}}]});
+    let cloud_sync = rule(
+        "AD2AADProvisioning",
+        "Active Directory",
+        "Azure Active Directory",
+        "User",
+        serde_json::json!([trim]),
+    );
+    // Inbound provisioning: an HR app into Entra ID.
+    let inbound = rule(
+        "HR_TO_AAD",
+        "Workday",
+        "Azure Active Directory",
+        "User",
+        serde_json::json!([plain("WorkerID", "employeeId")]),
+    );
+    for (rules, needles) in [
+        (
+            vec![salesforce],
+            vec![
+                "Entra ID → Salesforce goes through a connector of the app's own API, not SCIM (its attributes are Username, Alias, IsActive",
+            ],
+        ),
+        (
+            vec![cloud_sync],
+            vec!["Active Directory → Azure Active Directory is cloud sync"],
+        ),
+        (
+            vec![inbound.clone()],
+            vec!["Workday → Azure Active Directory is inbound provisioning"],
+        ),
+    ] {
+        let export = serde_json::json!({"id": "x", "synchronizationRules": rules}).to_string();
+        let (stderr, received) = refused(&export, &[]);
+        for needle in needles.iter().chain(&[
+            "nothing to replay",
+            "download the schema of that app's provisioning job",
+            "nothing was sent",
+        ]) {
+            assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
+        }
+        assert!(!stderr.contains("no such function"), "{stderr}");
+        assert_eq!(received, 0);
+    }
+    // Beside an outbound SCIM rule: that one is replayed, the other told.
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"]
+        .as_array_mut()
+        .unwrap()
+        .push(inbound);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json");
+    std::fs::write(&file, export.to_string()).unwrap();
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--entra-schema"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("scimcheck: synchronizationRules[1] (HR_TO_AAD): Workday → Azure Active Directory is inbound provisioning"), "{stdout}");
+    assert!(
+        stdout.contains("PASS entra-replay-users::user_zoe_aberg"),
+        "{stdout}"
+    );
+}

@@ -26,6 +26,8 @@ fn error(path: &str, message: impl Into<String>) -> ExportError {
 #[derive(Debug, Clone)]
 pub struct Export {
     pub object_mappings: Vec<ObjectMapping>,
+    /// The rules left out, each with what it is and why it is not replayed.
+    pub not_replayed: Vec<String>,
     /// Target attribute types by lower-cased name (`active` → `Boolean`),
     /// from the target directory's objects.
     pub target_types: BTreeMap<String, String>,
@@ -128,7 +130,17 @@ pub fn read(text: &str) -> Result<Export, ExportError> {
         return Err(wrong_document(&json));
     };
     let mut object_mappings = Vec::new();
+    let mut not_replayed = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
+        // Told before its mappings are read: an inbound rule's functions
+        // and attributes are not those of an outbound SCIM mapping.
+        if let Some(why) = super::direction::not_replayed(rule) {
+            let name = text_field(rule, "name").unwrap_or("a rule");
+            not_replayed.push(format!(
+                "synchronizationRules[{r}] ({name}): {why}: not replayed"
+            ));
+            continue;
+        }
         let Some(mappings) = rule.get("objectMappings").and_then(Value::as_array) else {
             continue;
         };
@@ -136,6 +148,16 @@ pub fn read(text: &str) -> Result<Export, ExportError> {
             let path = format!("synchronizationRules[{r}].objectMappings[{m}]");
             object_mappings.push(object_mapping(mapping, &path)?);
         }
+    }
+    if object_mappings.is_empty() && !not_replayed.is_empty() {
+        return Err(ExportError {
+            path: "synchronizationRules".into(),
+            message: format!(
+                "nothing to replay: {}",
+                not_replayed.join("; ")
+            ),
+            hint: Some("scimcheck replays what Entra ID sends to an app over SCIM: download the schema of that app's provisioning job".into()),
+        });
     }
     if object_mappings.is_empty() {
         return Err(error(
@@ -145,6 +167,7 @@ pub fn read(text: &str) -> Result<Export, ExportError> {
     }
     Ok(Export {
         object_mappings,
+        not_replayed,
         target_types: target_types(schema),
     })
 }

@@ -3,6 +3,7 @@
 //! filters ([`scope`]), the expression language ([`expr`]), the sample
 //! users ([`users`]) and the traffic derived as suites ([`traffic`]).
 
+pub mod direction;
 pub mod export;
 pub mod expr;
 pub mod log_shapes;

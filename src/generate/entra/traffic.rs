@@ -86,6 +86,7 @@ pub fn derive(
     options: &Options,
 ) -> Result<Derivation, DeriveError> {
     let mut out = Derivation::default();
+    out.notes.extend(export.not_replayed.iter().cloned());
     for mapping in &export.object_mappings {
         if !mapping.enabled {
             out.notes.push(format!(

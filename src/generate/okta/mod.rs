@@ -117,6 +117,9 @@ pub fn read(text: &str, format: UsernameFormat) -> Result<(Vec<Property>, Vec<St
             "this is an Entra provisioning configuration: give it with --entra-schema".into(),
         );
     }
+    if let Some(why) = not_outbound_scim(&json) {
+        return Err(format!("{why}: nothing to replay"));
+    }
     let properties = json
         .get("properties")
         .and_then(Json::as_object)
@@ -159,6 +162,40 @@ pub fn read(text: &str, format: UsernameFormat) -> Result<(Vec<Property>, Vec<St
         });
     }
     Ok((out, notes))
+}
+
+/// Okta's apps that it provisions through connectors of their own, not SCIM.
+const OWN_CONNECTORS: [&str; 4] = ["okta_org2org", "office365", "google", "salesforce"];
+
+/// Why the mapping is not one Okta uses to send SCIM requests, if it is not:
+/// an import (app user → Okta user), an OIDC app's (no provisioning: its
+/// attributes go into tokens), or an app Okta reaches by its own connector.
+fn not_outbound_scim(mapping: &Json) -> Option<String> {
+    let field = |side: &str, key: &str| {
+        mapping
+            .get(side)
+            .and_then(|s| s.get(key))
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (source, target) = (field("source", "name"), field("target", "name"));
+    if field("source", "type") == "appuser" && field("target", "type") == "user" {
+        return Some(format!(
+            "source {source} → target {target} maps the app's profile into Okta's (an import): Okta sends the app no request with it; give the mapping whose source is Okta's user and target the app"
+        ));
+    }
+    if target == "oidc_client" {
+        return Some(
+            "target oidc_client is an OpenID Connect app: Okta does not provision it, the mapped attributes go into its tokens".into(),
+        );
+    }
+    if OWN_CONNECTORS.contains(&target.as_str()) {
+        return Some(format!(
+            "target {target} is an app Okta provisions through a connector of its own API, not SCIM"
+        ));
+    }
+    None
 }
 
 /// An Entra-shaped sample user as an Okta profile.
@@ -442,6 +479,37 @@ mod tests {
         assert_eq!(body["userName"], run_unique::unique("zoe"));
         // Not an identifier: exactly what Okta sends.
         assert_eq!(body["title"], "zoe.aberg");
+    }
+
+    #[test]
+    fn a_mapping_that_sends_no_scim_is_told_for_what_it_is() {
+        let with = |source: Json, target: Json| {
+            let mut mapping: Json = serde_json::from_str(MAPPING).unwrap();
+            mapping["source"] = source;
+            mapping["target"] = target;
+            read(&mapping.to_string(), UsernameFormat::OktaUsername).unwrap_err()
+        };
+        let import = with(
+            json!({"id": "0oa1", "name": "zscalertwo", "type": "appuser"}),
+            json!({"id": "oty1", "name": "user", "type": "user"}),
+        );
+        assert!(
+            import.contains("(an import): Okta sends the app no request"),
+            "{import}"
+        );
+        let oidc = with(
+            json!({"id": "oty1", "name": "user", "type": "user"}),
+            json!({"id": "0oa2", "name": "oidc_client", "type": "appuser"}),
+        );
+        assert!(oidc.contains("OpenID Connect app"), "{oidc}");
+        let org2org = with(
+            json!({"id": "oty1", "name": "user", "type": "user"}),
+            json!({"id": "0oa3", "name": "okta_org2org", "type": "appuser"}),
+        );
+        assert!(
+            org2org.contains("connector of its own API, not SCIM"),
+            "{org2org}"
+        );
     }
 
     #[test]
