@@ -658,3 +658,43 @@ fn a_mapping_that_flows_always_is_sent_with_every_update() {
     let e = export::read(&export.to_string()).unwrap_err().to_string();
     assert!(e.contains("unknown flowBehavior `FlowSometimes`"), "{e}");
 }
+
+#[test]
+fn leaving_an_input_filter_sends_nothing_and_leaving_the_scoping_groups_disables() {
+    let finance = serde_json::json!([{ "name": "Finance", "clauses": [
+        { "operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": { "values": ["Finance"] } }
+    ]}]);
+    let steps_of_zoe = |key: &str| {
+        let derivation = derive_for(
+            &scoped(serde_json::json!({ key: finance })),
+            &users::builtin_users(),
+        );
+        let notes = derivation.notes.join("\n");
+        let zoe = derivation.suites[0].suite["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "user_zoe_aberg")
+            .unwrap_or_else(|| panic!("{notes}"))
+            .clone();
+        let ids: Vec<String> = zoe["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect();
+        (ids, notes)
+    };
+    let (ids, notes) = steps_of_zoe("inputFilterGroups");
+    assert!(
+        notes.contains("provisioned (input filter group `Finance` holds)"),
+        "{notes}"
+    );
+    assert!(!ids.iter().any(|i| i == "leaves_scope"), "{ids:?}");
+    let (ids, notes) = steps_of_zoe("groups");
+    assert!(
+        notes.contains("provisioned (scoping filter group `Finance` holds)"),
+        "{notes}"
+    );
+    assert!(ids.iter().any(|i| i == "leaves_scope"), "{ids:?}");
+}

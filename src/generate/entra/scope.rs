@@ -1,6 +1,11 @@
-//! Scoping filters (an object mapping's `scope`): groups of clauses; an
-//! object is in scope when every clause of any one group holds. Evaluated
-//! on each sample user, so the replay can say why a user is, or is not,
+//! Scoping filters (an object mapping's `scope`): sets of groups of
+//! clauses; a set holds when every clause of any one of its groups holds.
+//! Graph's filter has three sets, each read: `groups` (an object that stops
+//! meeting it is deprovisioned), `inputFilterGroups` (objects that do not
+//! meet it are not read at all, and one that stops meeting it is left as it
+//! is) and `categoryFilterGroups` (whether the object belongs to this
+//! mapping). An object is in scope when every set given holds. Evaluated on
+//! each sample user, so the replay can say why a user is, or is not,
 //! provisioned.
 
 use serde_json::Value;
@@ -10,8 +15,20 @@ use super::problem::ExportError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scope {
+    /// `groups`: leaving it deprovisions.
     pub groups: Vec<Group>,
+    /// `inputFilterGroups`: not read unless it holds; leaving it changes nothing.
+    pub input: Vec<Group>,
+    /// `categoryFilterGroups`: whether the object belongs to this mapping.
+    pub category: Vec<Group>,
 }
+
+/// The three sets by their key and the words a line uses for them.
+const SETS: [(&str, &str); 3] = [
+    ("inputFilterGroups", "input filter"),
+    ("categoryFilterGroups", "category filter"),
+    ("groups", "scoping filter"),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
@@ -79,9 +96,23 @@ impl Operator {
 
 /// The scope of an object mapping; None when it filters nothing.
 pub fn read(scope: &Value, path: &str) -> Result<Option<Scope>, ExportError> {
-    let Some(groups) = scope.get("groups").and_then(Value::as_array) else {
-        return Ok(None);
+    let [input, category, groups] = SETS.map(|(key, _)| read_set(scope, key, path));
+    let scope = Scope {
+        groups: groups?,
+        input: input?,
+        category: category?,
     };
+    let filters = !(scope.groups.is_empty() && scope.input.is_empty() && scope.category.is_empty());
+    Ok(filters.then_some(scope))
+}
+
+/// One set of filter groups, `scope.<key>`; empty when absent.
+fn read_set(scope: &Value, key: &str, path: &str) -> Result<Vec<Group>, ExportError> {
+    let Some(groups) = scope.get(key).and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let path = format!("{path}.{key}");
+    let path = path.as_str();
     let mut out = Vec::new();
     for (g, group) in groups.iter().enumerate() {
         let clauses = group
@@ -91,7 +122,7 @@ pub fn read(scope: &Value, path: &str) -> Result<Option<Scope>, ExportError> {
             .flatten();
         let mut read_clauses = Vec::new();
         for (c, clause) in clauses.enumerate() {
-            let here = format!("{path}.groups[{g}].clauses[{c}]");
+            let here = format!("{path}[{g}].clauses[{c}]");
             let operator_name = clause
                 .get("operatorName")
                 .and_then(Value::as_str)
@@ -144,7 +175,7 @@ pub fn read(scope: &Value, path: &str) -> Result<Option<Scope>, ExportError> {
             clauses: read_clauses,
         });
     }
-    Ok((!out.is_empty()).then_some(Scope { groups: out }))
+    Ok(out)
 }
 
 /// Whether the object is in scope, and why, in one line.
@@ -152,16 +183,45 @@ pub fn evaluate(scope: Option<&Scope>, attribute: &dyn Fn(&str) -> Option<V>) ->
     let Some(scope) = scope else {
         return (true, "no scoping filter".into());
     };
+    let mut held = Vec::new();
+    for ((_, words), set) in SETS
+        .iter()
+        .zip([&scope.input, &scope.category, &scope.groups])
+    {
+        if set.is_empty() {
+            continue;
+        }
+        match evaluate_set(set, words, attribute) {
+            (true, why) => held.push(why),
+            (false, why) => return (false, why),
+        }
+    }
+    (true, held.join(", "))
+}
+
+/// Whether the object still meets the input and category filters, those
+/// whose failing makes Entra leave it alone rather than deprovision it.
+pub fn still_read(scope: &Scope, attribute: &dyn Fn(&str) -> Option<V>) -> bool {
+    [&scope.input, &scope.category]
+        .iter()
+        .all(|set| set.is_empty() || evaluate_set(set, "", attribute).0)
+}
+
+fn evaluate_set(
+    set: &[Group],
+    words: &str,
+    attribute: &dyn Fn(&str) -> Option<V>,
+) -> (bool, String) {
     let mut failed = Vec::new();
-    for group in &scope.groups {
+    for group in set {
         match group.clauses.iter().find(|c| !holds(c, attribute)) {
-            None => return (true, format!("scoping filter group `{}` holds", group.name)),
+            None => return (true, format!("{words} group `{}` holds", group.name)),
             Some(c) => failed.push(format!("`{}`: {}", group.name, describe(c, attribute))),
         }
     }
     (
         false,
-        format!("no scoping filter group holds ({})", failed.join("; ")),
+        format!("no {words} group holds ({})", failed.join("; ")),
     )
 }
 
@@ -256,6 +316,68 @@ mod tests {
             "no scoping filter group holds (`sales`: department is \"Finance\", not EQUALS Sales; `contractors`: mail is \"a@x\", not REGEX MATCH ^ext-)"
         );
         assert!(evaluate(scope.as_ref(), &user("Finance", false, "ext-1@x")).0);
+    }
+
+    #[test]
+    fn input_and_category_filters_are_read_beside_the_groups() {
+        let scope = read(
+            &json!({
+                "inputFilterGroups": [{"name": "employees", "clauses": [
+                    {"operatorName": "EQUALS", "sourceOperandName": "userType", "targetOperand": {"values": ["Member"]}}
+                ]}],
+                "categoryFilterGroups": [{"name": "staff", "clauses": [
+                    {"operatorName": "IS NOT NULL", "sourceOperandName": "employeeId", "targetOperand": {"values": []}}
+                ]}],
+                "groups": [{"name": "sales", "clauses": [
+                    {"operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": {"values": ["Sales"]}}
+                ]}]
+            }),
+            "scope",
+        )
+        .unwrap()
+        .unwrap();
+        let user = |kind: &'static str, id: Option<&'static str>, department: &'static str| {
+            move |name: &str| match name {
+                "userType" => Some(V::Str(kind.into())),
+                "employeeId" => id.map(|i| V::Str(i.into())),
+                "department" => Some(V::Str(department.into())),
+                _ => None,
+            }
+        };
+        let (yes, why) = evaluate(Some(&scope), &user("Member", Some("7"), "Sales"));
+        assert!(yes);
+        assert_eq!(
+            why,
+            "input filter group `employees` holds, category filter group `staff` holds, scoping filter group `sales` holds"
+        );
+        let (no, why) = evaluate(Some(&scope), &user("Guest", Some("7"), "Sales"));
+        assert!(!no);
+        assert!(
+            why.starts_with("no input filter group holds (`employees`: userType is \"Guest\""),
+            "{why}"
+        );
+        let (no, why) = evaluate(Some(&scope), &user("Member", None, "Sales"));
+        assert!(!no);
+        assert!(why.starts_with("no category filter group holds"), "{why}");
+        // Out of `groups` only: still read, so Entra deprovisions.
+        assert!(still_read(&scope, &user("Member", Some("7"), "Finance")));
+        assert!(!still_read(&scope, &user("Guest", Some("7"), "Finance")));
+        // A filter of input groups alone is a scope.
+        let only_input = read(
+            &json!({"inputFilterGroups": [{"name": "x", "clauses": []}]}),
+            "s",
+        )
+        .unwrap();
+        assert!(only_input.is_some());
+        let e = read(
+            &json!({"categoryFilterGroups": [{"clauses": [{"operatorName": "LIKE", "sourceOperandName": "x"}]}]}),
+            "m.scope",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.path,
+            "m.scope.categoryFilterGroups[0].clauses[0].operatorName"
+        );
     }
 
     #[test]

@@ -744,7 +744,9 @@ impl Deriver<'_> {
             changed.push(clause.attribute.clone());
         }
         let (in_scope, why) = scope::evaluate(Some(scope), &|n| left.attribute(n));
-        if in_scope {
+        // Out of an input or category filter, Entra no longer reads the
+        // user and sends nothing: only leaving `groups` deprovisions.
+        if in_scope || !scope::still_read(scope, &|n| left.attribute(n)) {
             return;
         }
         let mut leaving = left.clone();
