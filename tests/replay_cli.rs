@@ -517,3 +517,43 @@ fn what_is_not_outbound_scim_is_told_for_what_it_is_and_nothing_is_sent() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_provision_on_demand_answer_replays_as_the_download_does() {
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/entra/zscaler-two-provisioning-log.json");
+    let download: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+    let list = download.as_array().cloned().or_else(|| download["value"].as_array().cloned()).unwrap();
+    let zoe = list.into_iter().find(|e| e["sourceIdentity"]["details"]["UserPrincipalName"] == "zoe.aberg@contoso.example").unwrap();
+    // Graph's provisionOnDemand answer: the entry, in beta's names and
+    // capitalized enums, written as JSON into the `value` string; the UPN
+    // only as the reportable identifier.
+    let info = &zoe["provisioningStatusInfo"];
+    let steps: Vec<serde_json::Value> = zoe["provisioningSteps"].as_array().unwrap().iter().map(|s| {
+        let cap = |v: &serde_json::Value| { let t = v.as_str().unwrap(); format!("{}{}", t[..1].to_uppercase(), &t[1..]) };
+        serde_json::json!({"name": s["name"], "type": cap(&s["provisioningStepType"]), "status": cap(&s["status"]),
+            "description": s["description"], "timestamp": zoe["activityDateTime"], "details": {}})
+    }).collect();
+    let entry = serde_json::json!({
+        "action": "Create", "changeId": zoe["changeId"], "cycleId": zoe["cycleId"],
+        "startTime": zoe["activityDateTime"], "endTime": zoe["activityDateTime"],
+        "modifiedProperties": zoe["modifiedProperties"], "provisioningSteps": steps,
+        "reportableIdentifier": "zoe.aberg@contoso.example",
+        "statusInfo": {"status": "Failure", "errorCode": info["errorInformation"]["errorCode"], "reason": info["errorInformation"]["reason"],
+            "additionalDetails": null, "errorCategory": "NonServiceFailure", "recommendedAction": null},
+        "sourceIdentity": {"id": zoe["sourceIdentity"]["id"], "type": "User", "displayName": zoe["sourceIdentity"]["displayName"], "details": null},
+        "sourceSystem": {"id": null, "name": "Azure Active Directory", "details": null},
+        "targetIdentity": {"id": null, "type": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "displayName": null, "details": null},
+        "targetSystem": {"id": null, "name": "customappsso", "details": null}
+    });
+    let answer = serde_json::json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.stringKeyStringValuePair",
+        "key": serde_json::json!({"result": "Failure", "details": {"errorCode": info["errorInformation"]["errorCode"]}}).to_string(),
+        "value": entry.to_string(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("on-demand.json");
+    std::fs::write(&path, answer.to_string()).unwrap();
+    replay_zoe(&path);
+}

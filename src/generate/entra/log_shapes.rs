@@ -9,7 +9,9 @@
 //!   record a line; an event hub's `{"records": [...]}`): the entry under
 //!   `properties`, keys in PascalCase (`Status`, `Id`), enums as numbers;
 //! - a Log Analytics export of `AADProvisioningLogs`: PascalCase columns
-//!   whose objects are JSON written into strings.
+//!   whose objects are JSON written into strings;
+//! - the answer of Graph's `provisionOnDemand`: `{"key": …, "value": …}`,
+//!   the entry (beta's shape) written as JSON into the `value` string.
 
 use serde_json::{Map, Value as Json};
 
@@ -54,6 +56,9 @@ fn listed(json: Json) -> Result<Vec<Json>, String> {
     match json {
         Json::Array(list) => Ok(list),
         Json::Object(mut o) => {
+            if let Some(entries) = on_demand(&o) {
+                return entries;
+            }
             for wrapper in ["value", "records"] {
                 if let Some(Json::Array(list)) = o.remove(wrapper) {
                     return Ok(list);
@@ -72,6 +77,23 @@ fn listed(json: Json) -> Result<Vec<Json>, String> {
         }
         _ => Err(not_a_log()),
     }
+}
+
+/// The entries of a provisionOnDemand answer: its `value` is JSON in a
+/// string, one entry or a list of them; None for any other document.
+fn on_demand(o: &Map<String, Json>) -> Option<Result<Vec<Json>, String>> {
+    let (Some(Json::String(_)), Some(Json::String(value))) = (o.get("key"), o.get("value")) else {
+        return None;
+    };
+    Some(match serde_json::from_str::<Json>(value) {
+        Ok(Json::Array(list)) => Ok(list),
+        Ok(entry @ Json::Object(_)) => Ok(vec![entry]),
+        Ok(_) => Err("a provisionOnDemand answer whose `value` holds no entry".into()),
+        Err(e) => Err(format!(
+            "a provisionOnDemand answer whose `value` is not JSON: {}",
+            crate::generate::json_error(&e)
+        )),
+    })
 }
 
 fn not_a_log() -> String {
@@ -121,6 +143,7 @@ fn graph_shape(entry: Json) -> Json {
             entry.insert(new.into(), v);
         }
     }
+    older_names(&mut entry);
     if let Some(action) = entry.get_mut("provisioningAction") {
         named(action, &ACTIONS);
     }
@@ -150,6 +173,109 @@ fn graph_shape(entry: Json) -> Json {
         }
     }
     Json::Object(entry)
+}
+
+/// The names beta's entries and provisionOnDemand's answers use where
+/// v1.0 has others: `startTime` for `activityDateTime`, a step's `type`,
+/// an identity's `type`, a system's `name`, the error's code and reason
+/// beside the status, enums capitalized (`Create`, `Skipped`, `Import`);
+/// and the user principal name, which such an answer gives only among the
+/// modified properties or as the reportable identifier.
+fn older_names(entry: &mut Map<String, Json>) {
+    let rename = |o: &mut Map<String, Json>, old: &str, new: &str| {
+        if !o.contains_key(new)
+            && let Some(v) = o.remove(old)
+        {
+            o.insert(new.into(), v);
+        }
+    };
+    rename(entry, "endTime", "activityDateTime");
+    rename(entry, "startTime", "activityDateTime");
+    if let Some(Json::Object(identity)) = entry.get_mut("sourceIdentity") {
+        rename(identity, "type", "identityType");
+    }
+    for system in ["sourceSystem", "targetSystem", "servicePrincipal"] {
+        if let Some(Json::Object(o)) = entry.get_mut(system) {
+            rename(o, "name", "displayName");
+        }
+    }
+    if let Some(Json::Object(info)) = entry.get_mut("provisioningStatusInfo")
+        && !info.contains_key("errorInformation")
+    {
+        let mut error = Map::new();
+        for key in ["errorCode", "reason", "additionalDetails", "errorCategory", "recommendedAction"] {
+            if let Some(v) = info.remove(key).filter(|v| !v.is_null()) {
+                error.insert(key.into(), v);
+            }
+        }
+        if !error.is_empty() {
+            info.insert("errorInformation".into(), Json::Object(error));
+        }
+    }
+    if let Some(Json::Array(steps)) = entry.get_mut("provisioningSteps") {
+        for step in steps.iter_mut().filter_map(Json::as_object_mut) {
+            rename(step, "type", "provisioningStepType");
+            rename(step, "timestamp", "activityDateTime");
+            for key in ["status", "provisioningStepType"] {
+                lower_enum(step.get_mut(key));
+            }
+        }
+    }
+    lower_enum(entry.get_mut("provisioningAction"));
+    if let Some(info) = entry.get_mut("provisioningStatusInfo") {
+        lower_enum(info.get_mut("status"));
+    }
+    upn_from_elsewhere(entry);
+}
+
+/// `Create` → `create`, `StagedDelete` → `stagedDelete`, as v1.0 writes them.
+fn lower_enum(value: Option<&mut Json>) {
+    if let Some(Json::String(s)) = value {
+        *s = lower_first(s);
+    }
+}
+
+fn upn_from_elsewhere(entry: &mut Map<String, Json>) {
+    let has_upn = entry
+        .get("sourceIdentity")
+        .and_then(|i| i.get("details"))
+        .and_then(Json::as_object)
+        .is_some_and(|d| d.keys().any(|k| k.eq_ignore_ascii_case("UserPrincipalName")));
+    if has_upn {
+        return;
+    }
+    let modified = entry
+        .get("modifiedProperties")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p.get("displayName")
+                .and_then(Json::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case("userPrincipalName"))
+        })
+        .and_then(|p| p.get("newValue").or_else(|| p.get("oldValue")))
+        .and_then(Json::as_str);
+    let reportable = entry
+        .get("reportableIdentifier")
+        .and_then(Json::as_str)
+        .filter(|r| r.contains('@'));
+    let Some(upn) = modified.or(reportable).map(str::to_string) else {
+        return;
+    };
+    if let Some(Json::Object(identity)) = entry.get_mut("sourceIdentity") {
+        match identity.get_mut("details") {
+            Some(Json::Object(details)) => {
+                details.insert("UserPrincipalName".into(), Json::String(upn));
+            }
+            _ => {
+                identity.insert(
+                    "details".into(),
+                    serde_json::json!({ "UserPrincipalName": upn }),
+                );
+            }
+        }
+    }
 }
 
 /// Keys from PascalCase to Graph's camelCase (`Status` to `status`,
@@ -224,6 +350,52 @@ mod tests {
             "provisioningSteps": [{"name": "EntrySynchronizationSkip", "provisioningStepType": "scoping", "status": "skipped", "description": "out of scope"}]
         }]}"#;
         assert_eq!(entries(beta).unwrap(), vec![v1()]);
+    }
+
+    #[test]
+    fn a_provision_on_demand_answer_has_its_entry_in_a_string() {
+        let entry = json!({
+            "action": "Update", "changeId": "c1", "cycleId": "y1",
+            "startTime": "2026-11-30T09:59:59Z", "endTime": "2026-11-30T10:00:00Z",
+            "modifiedProperties": [
+                {"displayName": "userPrincipalName", "oldValue": null, "newValue": "zoe@contoso.com"},
+                {"displayName": "title", "oldValue": "A", "newValue": "B"}
+            ],
+            "provisioningSteps": [{"name": "EntrySynchronizationSkip", "type": "Scoping", "status": "Skipped",
+                "description": "out of scope", "timestamp": "2026-11-30T10:00:00Z", "details": {"SkipReason": "NotEffectivelyEntitled"}}],
+            "reportableIdentifier": "zoe@contoso.com",
+            "statusInfo": {"status": "Skipped", "errorCode": null, "reason": null},
+            "sourceIdentity": {"id": "s1", "type": "User", "displayName": "Zoë", "details": null},
+            "targetSystem": {"id": null, "name": "customappsso", "details": null}
+        });
+        let answer = json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.stringKeyStringValuePair",
+            "key": json!({"result": "Skipped", "details": {}}).to_string(),
+            "value": entry.to_string(),
+        })
+        .to_string();
+        let read = entries(&answer).unwrap();
+        assert_eq!(read.len(), 1);
+        let got = |pointer: &str| read[0].pointer(pointer).cloned().unwrap_or_default();
+        assert_eq!(got("/provisioningAction"), "update");
+        assert_eq!(got("/activityDateTime"), "2026-11-30T10:00:00Z");
+        assert_eq!(got("/provisioningStatusInfo/status"), "skipped");
+        assert_eq!(got("/provisioningSteps/0/provisioningStepType"), "scoping");
+        assert_eq!(got("/provisioningSteps/0/status"), "skipped");
+        assert_eq!(got("/sourceIdentity/identityType"), "User");
+        assert_eq!(got("/sourceIdentity/details/UserPrincipalName"), "zoe@contoso.com");
+        assert_eq!(got("/targetSystem/displayName"), "customappsso");
+        // A failure's code and reason sit beside the status in this shape.
+        let mut failed = entry.clone();
+        failed["statusInfo"] = json!({"status": "Failure", "errorCode": "SCIMBadRequest", "reason": "Web Response: {}"});
+        let answer = json!({"key": "{}", "value": failed.to_string()}).to_string();
+        let read = entries(&answer).unwrap();
+        assert_eq!(
+            read[0]["provisioningStatusInfo"],
+            json!({"status": "failure", "errorInformation": {"errorCode": "SCIMBadRequest", "reason": "Web Response: {}"}})
+        );
+        let broken = json!({"key": "{}", "value": "{not json"}).to_string();
+        assert!(entries(&broken).unwrap_err().contains("provisionOnDemand answer whose `value` is not JSON"));
     }
 
     #[test]
