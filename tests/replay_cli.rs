@@ -524,8 +524,17 @@ fn a_provision_on_demand_answer_replays_as_the_download_does() {
         .join("examples/entra/zscaler-two-provisioning-log.json");
     let download: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
-    let list = download.as_array().cloned().or_else(|| download["value"].as_array().cloned()).unwrap();
-    let zoe = list.into_iter().find(|e| e["sourceIdentity"]["details"]["UserPrincipalName"] == "zoe.aberg@contoso.example").unwrap();
+    let list = download
+        .as_array()
+        .cloned()
+        .or_else(|| download["value"].as_array().cloned())
+        .unwrap();
+    let zoe = list
+        .into_iter()
+        .find(|e| {
+            e["sourceIdentity"]["details"]["UserPrincipalName"] == "zoe.aberg@contoso.example"
+        })
+        .unwrap();
     // Graph's provisionOnDemand answer: the entry, in beta's names and
     // capitalized enums, written as JSON into the `value` string; the UPN
     // only as the reportable identifier.
@@ -556,4 +565,84 @@ fn a_provision_on_demand_answer_replays_as_the_download_does() {
     let path = dir.path().join("on-demand.json");
     std::fs::write(&path, answer.to_string()).unwrap();
     replay_zoe(&path);
+}
+
+#[test]
+fn group_changes_in_a_log_are_replayed_as_entra_sends_them() {
+    // Graph v1.0 entries of a group's create, rename with member changes
+    // (members named by Entra object ids), and delete.
+    let entry = |id: &str, action: &str, modified: serde_json::Value| {
+        serde_json::json!({
+            "changeId": id, "cycleId": "c9", "activityDateTime": "2026-12-01T08:00:00Z",
+            "provisioningAction": action,
+            "servicePrincipal": {"id": "11111111-2222-3333-4444-555555555555", "displayName": "Zscaler Two"},
+            "sourceIdentity": {"id": "7d1e", "displayName": "Finance team", "identityType": "Group", "details": {}},
+            "targetSystem": {"displayName": "Zscaler Two", "details": {}},
+            "modifiedProperties": modified,
+            "provisioningStatusInfo": {"status": "success"}
+        })
+    };
+    let log = serde_json::json!({"value": [
+        entry("0a0a0a0a-0001", "create", serde_json::json!([
+            {"displayName": "displayName", "oldValue": null, "newValue": "Finance team"}
+        ])),
+        entry("0a0a0a0a-0002", "update", serde_json::json!([
+            {"displayName": "displayName", "oldValue": "Finance team", "newValue": "Finance & Controlling"},
+            {"displayName": "members", "oldValue": "[\"u-3\"]", "newValue": "[\"u-1\",\"u-2\"]"}
+        ])),
+        entry("0a0a0a0a-0003", "delete", serde_json::json!([])),
+    ]});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("groups-log.json");
+    std::fs::write(&path, log.to_string()).unwrap();
+    let output = cargo_bin_cmd!("scimcheck")
+        .current_dir(dir.path())
+        .args(["replay", "--entra-log"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for line in [
+        "PASS entra-log-replay::group_create_0a0a0a0a0001",
+        "PASS entra-log-replay::group_update_0a0a0a0a0002",
+        "PASS entra-log-replay::group_delete_0a0a0a0a0003",
+        "3 passed, 0 failed",
+    ] {
+        assert!(stdout.contains(line), "{line:?} not in:\n{stdout}");
+    }
+    let suite =
+        std::fs::read_to_string(dir.path().join("scimcheck-replay/entra-log-replay.yaml")).unwrap();
+    let suite: serde_json::Value = serde_saphyr::from_str(&suite).unwrap();
+    let update = suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "group_update_0a0a0a0a0002")
+        .unwrap();
+    let step = |id: &str| {
+        update["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {update}"))
+            .clone()
+    };
+    assert_eq!(
+        step("add_members")["request"]["json"]["Operations"],
+        serde_json::json!([{"op": "Add", "path": "members", "value": [{"value": "{{ member_0_id }}"}, {"value": "{{ member_1_id }}"}]}])
+    );
+    assert_eq!(
+        step("remove_members")["request"]["json"]["Operations"],
+        serde_json::json!([{"op": "Remove", "path": "members", "value": [{"value": "{{ member_2_id }}"}]}])
+    );
+    assert_eq!(
+        step("rename")["request"]["json"]["Operations"][0]["value"],
+        "scimcheck-{{ run_id }}-Finance & Controlling"
+    );
+    assert_eq!(
+        step("match")["request"]["query"]["excludedAttributes"],
+        "members"
+    );
 }

@@ -192,14 +192,6 @@ pub fn log_suite(
             continue;
         }
         replayed.push(change);
-        if change.group {
-            outln!(
-                "scimcheck: change {} ({} of group {who}): group changes are not replayed from logs",
-                change.change_id,
-                change.action.name()
-            );
-            continue;
-        }
         if let Some(why) = &change.skipped {
             outln!(
                 "scimcheck: change {} ({} of {who} at {}): Entra skipped it ({why}) and sent the app nothing: not replayed",
@@ -222,7 +214,8 @@ pub fn log_suite(
     let scenarios = suite["scenarios"].as_array().map_or(0, Vec::len);
     if scenarios == 0 {
         return Err(
-            "none of the chosen changes is a request Entra sent to an app for a user: nothing to replay".into(),
+            "none of the chosen changes is a request Entra sent to an app: nothing to replay"
+                .into(),
         );
     }
     let origin =

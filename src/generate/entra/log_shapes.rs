@@ -203,7 +203,13 @@ fn older_names(entry: &mut Map<String, Json>) {
         && !info.contains_key("errorInformation")
     {
         let mut error = Map::new();
-        for key in ["errorCode", "reason", "additionalDetails", "errorCategory", "recommendedAction"] {
+        for key in [
+            "errorCode",
+            "reason",
+            "additionalDetails",
+            "errorCategory",
+            "recommendedAction",
+        ] {
             if let Some(v) = info.remove(key).filter(|v| !v.is_null()) {
                 error.insert(key.into(), v);
             }
@@ -240,7 +246,10 @@ fn upn_from_elsewhere(entry: &mut Map<String, Json>) {
         .get("sourceIdentity")
         .and_then(|i| i.get("details"))
         .and_then(Json::as_object)
-        .is_some_and(|d| d.keys().any(|k| k.eq_ignore_ascii_case("UserPrincipalName")));
+        .is_some_and(|d| {
+            d.keys()
+                .any(|k| k.eq_ignore_ascii_case("UserPrincipalName"))
+        });
     if has_upn {
         return;
     }
@@ -383,7 +392,10 @@ mod tests {
         assert_eq!(got("/provisioningSteps/0/provisioningStepType"), "scoping");
         assert_eq!(got("/provisioningSteps/0/status"), "skipped");
         assert_eq!(got("/sourceIdentity/identityType"), "User");
-        assert_eq!(got("/sourceIdentity/details/UserPrincipalName"), "zoe@contoso.com");
+        assert_eq!(
+            got("/sourceIdentity/details/UserPrincipalName"),
+            "zoe@contoso.com"
+        );
         assert_eq!(got("/targetSystem/displayName"), "customappsso");
         // A failure's code and reason sit beside the status in this shape.
         let mut failed = entry.clone();
@@ -395,7 +407,11 @@ mod tests {
             json!({"status": "failure", "errorInformation": {"errorCode": "SCIMBadRequest", "reason": "Web Response: {}"}})
         );
         let broken = json!({"key": "{}", "value": "{not json"}).to_string();
-        assert!(entries(&broken).unwrap_err().contains("provisionOnDemand answer whose `value` is not JSON"));
+        assert!(
+            entries(&broken)
+                .unwrap_err()
+                .contains("provisionOnDemand answer whose `value` is not JSON")
+        );
     }
 
     #[test]

@@ -428,11 +428,15 @@ pub fn map_targets(changes: &mut [Change], export: Option<&Export>) -> Vec<Strin
 pub fn suite(changes: &[&Change], matching: &Matching, log_name: &str) -> Json {
     let mut scenarios = Vec::new();
     for change in changes {
-        // A group's change is not replayed from logs; a skipped one sent nothing.
-        if change.group || change.skipped.is_some() {
+        // A skipped change sent nothing.
+        if change.skipped.is_some() {
             continue;
         }
-        scenarios.push(scenario(change, matching));
+        scenarios.push(if change.group {
+            super::logs_groups::scenario(change, scenario_id(change))
+        } else {
+            scenario(change, matching)
+        });
     }
     json!({
         "name": format!("Entra log replay: {log_name}"),
@@ -620,17 +624,29 @@ fn scenario(change: &Change, matching: &Matching) -> Json {
             "fix": "Store each attribute as sent and return it.",
         }));
     }
+    json!({
+        "id": scenario_id(change),
+        "description": description,
+        "steps": steps,
+    })
+}
+
+/// `create_5a4b3c2d1e0f`: the action and the change id's first characters
+/// (a group's change says so: `group_update_…`).
+fn scenario_id(change: &Change) -> String {
     let slug: String = change
         .change_id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .take(12)
         .collect();
-    json!({
-        "id": format!("{}_{}", change.action.name(), if slug.is_empty() { change.path.trim_matches(['[', ']']).to_string() } else { slug.to_lowercase() }),
-        "description": description,
-        "steps": steps,
-    })
+    let slug = if slug.is_empty() {
+        change.path.trim_matches(['[', ']']).to_string()
+    } else {
+        slug.to_lowercase()
+    };
+    let kind = if change.group { "group_" } else { "" };
+    format!("{kind}{}_{slug}", change.action.name())
 }
 
 #[cfg(test)]

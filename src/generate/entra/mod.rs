@@ -9,6 +9,7 @@ pub mod expr;
 pub mod log_shapes;
 pub mod logs;
 pub mod logs_csv;
+pub mod logs_groups;
 pub mod problem;
 pub mod scope;
 pub mod target;

@@ -233,7 +233,7 @@ impl SourceObject {
 
 /// The placeholders the generators themselves write: the ids the suites
 /// capture. Any other `{{` in a generated suite came from a customer's file.
-const OWN_PLACEHOLDER: &str = r"\{\{ [a-z_]+_id \}\}";
+const OWN_PLACEHOLDER: &str = r"\{\{ [a-z][a-z0-9_]*_id \}\}";
 
 /// Every run token in the suite's strings becomes `{{ run_id }}`, and every
 /// other `{{` that is not one of the generators' own placeholders is made
