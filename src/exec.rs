@@ -169,15 +169,27 @@ impl StepResult {
     /// What the client does and how to fix it, for the check that failed
     /// first: a refusal (the status) has texts of its own where the step
     /// gives them.
-    pub fn texts(&self) -> (Option<&str>, Option<&str>) {
+    /// The impact and the fix to tell. A refusal whose answer names its
+    /// cause (`scimType`) gets the fix for that cause.
+    pub fn texts(&self) -> (Option<&str>, Option<String>) {
         let refused = self.failures.first().is_some_and(|f| f.check == "status");
         if refused {
+            let by_cause = self
+                .exchange
+                .as_ref()
+                .and_then(crate::check::refusal::fix_for);
+            let own = self.status_fix.as_deref().or(self.fix.as_deref());
+            let fix = match (by_cause, own) {
+                (Some(cause), _) if cause.pinned => Some(cause.text),
+                (_, Some(own)) => Some(own.to_owned()),
+                (cause, None) => cause.map(|c| c.text),
+            };
             (
                 self.status_impact.as_deref().or(self.impact.as_deref()),
-                self.status_fix.as_deref().or(self.fix.as_deref()),
+                fix,
             )
         } else {
-            (self.impact.as_deref(), self.fix.as_deref())
+            (self.impact.as_deref(), self.fix.clone())
         }
     }
 

@@ -161,3 +161,53 @@ async fn a_401_without_a_challenge_is_told_as_such_not_as_an_open_directory() {
             .starts_with("Anyone who can reach the endpoint")
     );
 }
+
+#[tokio::test]
+async fn a_refusal_that_names_its_target_is_told_that_fix_not_the_steps_guess() {
+    // A server that lost the email's type answers Entra's write noTarget.
+    let server = common::scim_server().await;
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": "400", "scimType": "noTarget",
+        "detail": "no value of 'emails' matches the path filter"
+    });
+    Mock::given(method("PATCH"))
+        .and(path("/Users/u1"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_raw(body.to_string(), "application/scim+json"),
+        )
+        .mount(&server)
+        .await;
+    let suite = r#"
+name: cause
+profile: rfc
+scenarios:
+  - id: s
+    steps:
+      - id: update
+        needs: []
+        request:
+          method: PATCH
+          path: /Users/u1
+          json:
+            schemas: [urn:ietf:params:scim:api:messages:2.0:PatchOp]
+            Operations: [{ op: Replace, path: 'emails[type eq "work"].value', value: "z@example.com" }]
+        expect: { status: [200, 204] }
+        fix: Accept Entra's capitalized ops.
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cause.yaml"), suite).unwrap();
+    let sources = SuiteSources {
+        builtin: false,
+        dirs: vec![dir.path().to_path_buf()],
+    };
+    let results = common::run_sources(sources, &server.uri(), &[], &dir.path().join("snap")).await;
+    let fix = results[0].steps[0].texts().1.unwrap();
+    assert!(
+        fix.starts_with("The app found no value matching `emails[type eq \"work\"].value`"),
+        "{fix}"
+    );
+    assert!(!fix.contains("capitalized"), "{fix}");
+    let verdicts = verdict::verdicts(&results);
+    assert_eq!(verdicts[0].blocking[0].fix.as_deref(), Some(fix.as_str()));
+}

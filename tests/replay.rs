@@ -698,3 +698,38 @@ fn leaving_an_input_filter_sends_nothing_and_leaving_the_scoping_groups_disables
     );
     assert!(ids.iter().any(|i| i == "leaves_scope"), "{ids:?}");
 }
+
+#[test]
+fn a_value_the_app_lacks_is_added_through_its_filter_in_both_dialects() {
+    // Kofi has no mail: his work email is created by the update, as Entra
+    // does, with `Add` (a `replace` matching nothing is 400 noTarget, RFC
+    // 7644 3.5.2.3).
+    let derivation = derive_for(&export::read(EXPORT).unwrap(), &users::builtin_users());
+    let kofi = derivation.suites[0].suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "user_kofi")
+        .unwrap_or_else(|| panic!("{}", derivation.notes.join("\n")))
+        .clone();
+    let ops = |id: &str| {
+        kofi["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {kofi}"))["request"]["json"]["Operations"]
+            .clone()
+    };
+    let email_op = |id: &str| {
+        ops(id)
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["path"] == "emails[type eq \"work\"].value")
+            .unwrap_or_else(|| panic!("{id}: {}", ops(id)))["op"]
+            .clone()
+    };
+    assert_eq!(email_op("update_legacy"), "Add");
+    assert_eq!(email_op("update_flag"), "add");
+}

@@ -4,6 +4,7 @@
 
 pub mod expectation;
 pub mod predicate;
+pub mod refusal;
 pub mod schema;
 pub mod snapshot;
 

@@ -308,7 +308,7 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
                     setup: s.setup,
                     spec: s.spec.clone(),
                     impact: s.texts().0.map(str::to_owned),
-                    fix: s.texts().1.map(str::to_owned),
+                    fix: s.texts().1,
                     exchange: s.exchange.as_ref().map(|e| ExchangeOut {
                         method: e.request.method.to_string(),
                         url: e.request.url.clone(),

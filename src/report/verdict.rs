@@ -151,11 +151,7 @@ pub fn verdicts(results: &[ScenarioResult]) -> Vec<Verdict> {
                         add(&mut verdict.setup, failed);
                     } else {
                         let (impact, fix) = step.texts();
-                        let failed = finding(
-                            &step.failures,
-                            &impact.map(str::to_owned),
-                            fix.map(str::to_owned),
-                        );
+                        let failed = finding(&step.failures, &impact.map(str::to_owned), fix);
                         add(&mut verdict.blocking, failed);
                     }
                     add(

@@ -671,8 +671,11 @@ impl Deriver<'_> {
             legacy_sent.push((attribute, first));
             let value = typed(&second, &target_type, true);
             match TargetPath::parse(&attribute.target) {
-                Some(TargetPath::Filtered { .. }) | None => flag_ops
-                    .push(json!({ "op": "replace", "path": attribute.target, "value": value })),
+                // Through a value filter: `add` creates what the app lacks,
+                // as without the flag; `replace` needs a value to match.
+                Some(TargetPath::Filtered { .. }) | None => flag_ops.push(
+                    json!({ "op": op.to_ascii_lowercase(), "path": attribute.target, "value": value }),
+                ),
                 Some(_) => {
                     flag_plain.insert(attribute.target.clone(), value);
                 }
