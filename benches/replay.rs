@@ -104,6 +104,7 @@ fn main() {
                 seed: 1,
                 now: time::OffsetDateTime::UNIX_EPOCH,
                 export_name: "bench.json".into(),
+                default_domain: None,
             },
         )
         .expect("the bench derives");

@@ -21,6 +21,7 @@ fn derive_into(dir: &std::path::Path) -> traffic::Derivation {
             seed: 42,
             now: time::OffsetDateTime::UNIX_EPOCH,
             export_name: "zscaler-two-export.json".into(),
+            default_domain: None,
         },
     )
     .unwrap();
@@ -74,6 +75,7 @@ fn derive_for(
             seed: 1,
             now: time::OffsetDateTime::UNIX_EPOCH,
             export_name: "x.json".into(),
+            default_domain: None,
         },
     )
     .unwrap()
@@ -600,6 +602,7 @@ fn seeded_values_differ_from_user_to_user_and_repeat_from_run_to_run() {
                 seed: 9,
                 now: time::OffsetDateTime::UNIX_EPOCH,
                 export_name: "x.json".into(),
+                default_domain: None,
             },
         )
         .unwrap();
@@ -732,4 +735,51 @@ fn a_value_the_app_lacks_is_added_through_its_filter_in_both_dialects() {
     };
     assert_eq!(email_op("update_legacy"), "Add");
     assert_eq!(email_op("update_flag"), "add");
+}
+
+#[test]
+fn default_domain_is_the_tenants_or_that_of_the_sample_users() {
+    let export = with_mapping(serde_json::json!({
+        "flowType": "Always", "matchingPriority": 0, "targetAttributeName": "title",
+        "source": {"expression": "Join(\"@\", [mailNickname], DefaultDomain())", "type": "Function"}
+    }));
+    let derive_titles = |default_domain: Option<&str>| {
+        let derivation = traffic::derive(
+            &export,
+            &users::builtin_users(),
+            &users::builtin_groups(),
+            &traffic::Options {
+                seed: 1,
+                now: time::OffsetDateTime::UNIX_EPOCH,
+                export_name: "x.json".into(),
+                default_domain: default_domain.map(str::to_string),
+            },
+        )
+        .unwrap();
+        let titles: Vec<String> = creates(&derivation)
+            .iter()
+            .filter_map(|c| c["request"]["json"]["title"].as_str().map(str::to_string))
+            .collect();
+        (titles, derivation.notes.join("\n"))
+    };
+    let (titles, notes) = derive_titles(None);
+    assert!(
+        titles.contains(&"zoe.aberg@contoso.example".to_string()),
+        "{titles:?}"
+    );
+    assert!(
+        notes.contains(
+            "DefaultDomain() is `contoso.example`, the domain of most sample users' principal names"
+        ),
+        "{notes}"
+    );
+    let (titles, notes) = derive_titles(Some("fabrikam.com"));
+    assert!(
+        titles.contains(&"zoe.aberg@fabrikam.com".to_string()),
+        "{titles:?}"
+    );
+    assert!(
+        notes.contains("DefaultDomain() is `fabrikam.com` (--default-domain)"),
+        "{notes}"
+    );
 }

@@ -50,6 +50,10 @@ pub struct ReplayArgs {
     /// Seeds Guid(), RandomString() and Test Connection's random id (default: from the export).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// What DefaultDomain() returns: the tenant's default verified domain
+    /// (default: the domain most sample users' principal names share).
+    #[arg(long, value_name = "DOMAIN", requires = "entra_schema")]
+    pub default_domain: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -118,6 +122,7 @@ pub fn replay(args: ReplayArgs) -> Exit {
         seed,
         now: time::OffsetDateTime::now_utc(),
         export_name: file_name(&file),
+        default_domain: args.default_domain.clone(),
     };
     let derivation =
         match traffic::derive(&config, &sample_users, &users::builtin_groups(), &options) {

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::export::{AttributeMapping, Export, FlowType, ObjectKind, ObjectMapping, short_target};
 use super::expr::value::{RoleFunction, RoleSet};
-use super::expr::{Env, ErrorKind, EvalError, Evaluator, Source, Value};
+use super::expr::{Env, ErrorKind, EvalError, Evaluator, Expr, ExprKind, Source, Value};
 use super::scope;
 use super::target::{CORE_GROUP, CORE_USER, TargetPath, slug};
 use super::users::{RUN_TOKEN, SourceObject};
@@ -28,6 +28,9 @@ pub struct Options {
     pub now: OffsetDateTime,
     /// The export's file name, for the suites' descriptions.
     pub export_name: String,
+    /// What DefaultDomain() returns; by default the domain most of the
+    /// sample users' principal names share.
+    pub default_domain: Option<String>,
 }
 
 /// One suite: its file name, its content, and where it came from.
@@ -87,6 +90,17 @@ pub fn derive(
 ) -> Result<Derivation, DeriveError> {
     let mut out = Derivation::default();
     out.notes.extend(export.not_replayed.iter().cloned());
+    let default_domain = options
+        .default_domain
+        .clone()
+        .or_else(|| common_domain(users));
+    if export.object_mappings.iter().any(calls_default_domain) {
+        out.notes.push(match (&options.default_domain, &default_domain) {
+            (Some(d), _) => format!("DefaultDomain() is `{d}` (--default-domain)"),
+            (None, Some(d)) => format!("DefaultDomain() is `{d}`, the domain of most sample users' principal names (--default-domain sets the tenant's)"),
+            (None, None) => "DefaultDomain() has no value: no sample user has a principal name; --default-domain gives the tenant's".into(),
+        });
+    }
     for mapping in &export.object_mappings {
         if !mapping.enabled {
             out.notes.push(format!(
@@ -105,6 +119,7 @@ pub fn derive(
             mapping,
             options,
             notes: &mut out.notes,
+            default_domain: default_domain.clone(),
         };
         deriver.note_run_unique();
         let scenarios = match mapping.kind {
@@ -199,6 +214,7 @@ struct Deriver<'a> {
     mapping: &'a ObjectMapping,
     options: &'a Options,
     notes: &'a mut Vec<String>,
+    default_domain: Option<String>,
 }
 
 /// The mappings that flowed into a create body, with the values they gave.
@@ -217,6 +233,7 @@ impl Deriver<'_> {
             crate::generate::write::seed_of(&key),
             &|_| false,
         )
+        .with_default_domain(self.default_domain.clone())
     }
 
     fn flow(&self, attribute: &AttributeMapping, object: &SourceObject) -> Result<Flow, EvalError> {
@@ -1018,6 +1035,37 @@ impl Deriver<'_> {
             "fix": "Answer DELETE /Groups/{id} with 204.",
         }));
     }
+}
+
+/// The domain most of the users' principal names share.
+fn common_domain(users: &[SourceObject]) -> Option<String> {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for user in users {
+        if let Some(domain) = user
+            .attribute("userPrincipalName")
+            .and_then(|v| v.as_text())
+            .and_then(|upn| upn.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
+        {
+            *counts.entry(domain).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(domain, n)| (*n, std::cmp::Reverse(domain.clone())))
+        .map(|(domain, _)| domain)
+}
+
+fn calls_default_domain(mapping: &ObjectMapping) -> bool {
+    fn calls(e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Call { name, args } => {
+                name.eq_ignore_ascii_case("DefaultDomain") || args.iter().any(calls)
+            }
+            ExprKind::Compare { left, right, .. } => calls(left) || calls(right),
+            _ => false,
+        }
+    }
+    mapping.attributes.iter().any(|a| calls(&a.tree))
 }
 
 /// A value that names an object, made unique to the run (each text of a

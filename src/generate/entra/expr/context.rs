@@ -8,12 +8,14 @@ use std::fmt;
 use time::OffsetDateTime;
 
 /// What a run fixes for every evaluation: the time Now() returns, the seed
-/// of Guid() and RandomString(), and which values SelectUniqueValue finds
-/// taken in the target.
+/// of Guid() and RandomString(), which values SelectUniqueValue finds
+/// taken in the target, and the tenant's default domain.
 pub struct Env<'a> {
     pub now: OffsetDateTime,
     state: Cell<u64>,
     pub taken: &'a dyn Fn(&str) -> bool,
+    /// What DefaultDomain() returns: the tenant's default verified domain.
+    pub default_domain: Option<String>,
 }
 
 impl<'a> Env<'a> {
@@ -22,7 +24,13 @@ impl<'a> Env<'a> {
             now,
             state: Cell::new(seed),
             taken,
+            default_domain: None,
         }
+    }
+
+    pub fn with_default_domain(mut self, domain: Option<String>) -> Env<'a> {
+        self.default_domain = domain;
+        self
     }
 
     /// A version-4 GUID from the seeded sequence.

@@ -59,6 +59,7 @@ pub const FUNCTIONS: &[Function] = &[
     f("DateAdd", 3, Some(3), date_add),
     f("DateDiff", 3, Some(3), date_diff),
     f("DateFromNum", 1, Some(1), date_from_num),
+    f("DefaultDomain", 0, Some(0), default_domain),
     f("FormatDateTime", 4, Some(4), format_date_time),
     f("Guid", 0, Some(0), guid),
     f("IgnoreFlowIfNullOrEmpty", 1, Some(1), ignore_flow),
@@ -455,6 +456,13 @@ fn date_from_num(c: &Call) -> Result<Value, EvalError> {
     dates::from_filetime(ticks)
         .map(Value::Date)
         .ok_or_else(|| c.error(ErrorKind::EntraFails, format!("{ticks} is no AD date")))
+}
+
+/// The tenant's default verified domain (`contoso.com`).
+fn default_domain(c: &Call) -> Result<Value, EvalError> {
+    c.ev.env().default_domain.clone().map(Value::Str).ok_or_else(|| {
+        c.invalid("needs the tenant's default domain, which no sample user's principal name gives: pass --default-domain")
+    })
 }
 
 fn format_date_time(c: &Call) -> Result<Value, EvalError> {
