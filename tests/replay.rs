@@ -644,7 +644,12 @@ fn a_mapping_that_flows_always_is_sent_with_every_update() {
             .unwrap()
             .iter()
             .flat_map(|s| s["steps"].as_array().cloned().unwrap_or_default())
-            .filter(|st| st["request"]["method"] == "PATCH")
+            // The update PATCHes (the null update empties it whatever its flow).
+            .filter(|st| {
+                st["id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("update_"))
+            })
             .filter(|st| {
                 st["request"]["json"]
                     .to_string()
@@ -782,4 +787,81 @@ fn default_domain_is_the_tenants_or_that_of_the_sample_users() {
         notes.contains("DefaultDomain() is `fabrikam.com` (--default-domain)"),
         "{notes}"
     );
+}
+
+/// The worked export with the manager mapped, derived into `dir`.
+fn derive_with_manager(dir: &std::path::Path) {
+    let export = with_mapping(serde_json::json!({
+        "flowType": "Always", "matchingPriority": 0,
+        "source": {"expression": "[manager]", "name": "manager", "type": "Attribute"},
+        "targetAttributeName": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+    }));
+    for suite in derive_for(&export, &users::builtin_users()).suites {
+        std::fs::write(dir.join(&suite.file_name), suite.text()).unwrap();
+    }
+}
+
+fn failed_ids(results: &[scimcheck::exec::ScenarioResult]) -> std::collections::BTreeSet<String> {
+    results
+        .iter()
+        .flat_map(|r| r.steps.iter().filter(|s| s.failed()).map(|s| s.id.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn entras_validation_sequences_hold_on_the_double_and_catch_what_they_target() {
+    let dir = tempfile::tempdir().unwrap();
+    derive_with_manager(dir.path());
+    let double = common::double().await;
+    let results = run(dir.path(), &double).await;
+    assert!(
+        failed_steps(&results).is_empty(),
+        "{:#?}",
+        failed_steps(&results)
+    );
+    let ids: Vec<String> = results
+        .iter()
+        .flat_map(|r| r.steps.iter().map(|s| s.id.clone()))
+        .collect();
+    for id in [
+        "paged_read",
+        "null_update_unassigned",
+        "cleared_by_remove",
+        "cleared_by_empty",
+        "several_member_changes_kept",
+    ] {
+        assert!(ids.iter().any(|i| i == id), "{id} not run: {ids:?}");
+    }
+    // A server that answers every Remove 204 and does nothing.
+    let ignores_remove = common::double_with_defect(
+        wiremock::Mock::given(wiremock::matchers::method("PATCH"))
+            .and(wiremock::matchers::body_string_contains(
+                "\"op\":\"Remove\"",
+            ))
+            .respond_with(wiremock::ResponseTemplate::new(204)),
+    )
+    .await;
+    let failed = failed_ids(&run(dir.path(), &ignores_remove).await);
+    for id in [
+        "null_update_unassigned",
+        "cleared_by_remove",
+        "several_member_changes_kept",
+    ] {
+        assert!(failed.contains(id), "{id} not failed: {failed:?}");
+    }
+    // A server that gives more than the page asked for.
+    let page: Vec<serde_json::Value> = (0..6)
+        .map(|i| serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": format!("u{i}"), "userName": format!("u{i}")}))
+        .collect();
+    let overfull = common::double_with_defect(
+        wiremock::Mock::given(wiremock::matchers::method("GET"))
+            .and(wiremock::matchers::query_param("count", "5"))
+            .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(
+                serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 6, "Resources": page}).to_string(),
+                "application/scim+json",
+            )),
+    )
+    .await;
+    let failed = failed_ids(&run(dir.path(), &overfull).await);
+    assert!(failed.contains("paged_read"), "{failed:?}");
 }

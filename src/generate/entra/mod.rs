@@ -15,3 +15,4 @@ pub mod scope;
 pub mod target;
 pub mod traffic;
 pub mod users;
+pub mod validation;

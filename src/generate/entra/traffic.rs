@@ -18,6 +18,7 @@ use super::expr::{Env, ErrorKind, EvalError, Evaluator, Expr, ExprKind, Source, 
 use super::scope;
 use super::target::{CORE_GROUP, CORE_USER, TargetPath, slug};
 use super::users::{RUN_TOKEN, SourceObject};
+use super::validation;
 use crate::generate::run_unique;
 
 /// What every derivation of one run shares.
@@ -327,7 +328,7 @@ impl Deriver<'_> {
                 "expect": { "status": 200, "json": { "/totalResults": 0 } },
                 "impact": "Test Connection fails: the admin cannot save the provisioning configuration.",
                 "fix": format!("Answer `filter={} eq \"...\"` with 200 and an empty ListResponse.", first.target),
-            }],
+            }, validation::paged_read(self.endpoint())],
         }))
     }
 
@@ -485,6 +486,10 @@ impl Deriver<'_> {
         }));
         self.manager_steps(user, users, &mut steps);
         self.update_steps(user, &sent, &mut steps);
+        steps.extend(validation::null_update(
+            &self.optional_targets(&sent),
+            "create",
+        ));
         self.soft_delete_steps(user, &mut steps);
         self.leaves_scope_steps(user, &mut steps);
         steps.push(json!({
@@ -626,6 +631,25 @@ impl Deriver<'_> {
                 "fix": "Store the manager reference and return it as manager.value.",
             }));
         }
+        steps.extend(validation::manager_cleared(
+            &attribute.target,
+            "kept_manager_flag",
+        ));
+    }
+
+    /// The mapped values a null update empties: text the user was created
+    /// with, neither naming the user nor its state nor a reference.
+    fn optional_targets(&self, sent: &[(&AttributeMapping, Value)]) -> Vec<String> {
+        sent.iter()
+            .filter(|(a, v)| {
+                matches!(v, Value::Str(_))
+                    && !self.identifying(a)
+                    && !touches_soft_delete(a)
+                    && !is_reference(a)
+                    && a.flow_type != FlowType::ObjectAddOnly
+            })
+            .map(|(a, _)| a.target.clone())
+            .collect()
     }
 
     /// One change of every mapped attribute, as Entra's PATCH: without the
@@ -1020,6 +1044,7 @@ impl Deriver<'_> {
             "impact": "The member removed is still a member.",
             "fix": "Remove the member the filter names.",
         }));
+        steps.extend(validation::several_member_changes("member_removed_flag"));
         self.group_tail(&mut steps);
         Ok(json!({ "id": format!("group_{}", group.slug), "steps": steps }))
     }
