@@ -865,3 +865,58 @@ async fn entras_validation_sequences_hold_on_the_double_and_catch_what_they_targ
     let failed = failed_ids(&run(dir.path(), &overfull).await);
     assert!(failed.contains("paged_read"), "{failed:?}");
 }
+
+#[test]
+fn a_boolean_into_an_attribute_the_app_declares_text_stays_text_with_the_flag() {
+    // Entra types what it sends by the app's schema, flag or not: a
+    // boolean mapped to an attribute declared String is sent as "True".
+    let urn = "urn:ietf:params:scim:schemas:extension:acme:2.0:User";
+    let mut export: serde_json::Value = serde_json::from_str(EXPORT).unwrap();
+    export["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "flowType": "Always", "matchingPriority": 0, "targetAttributeName": format!("{urn}:enabled"),
+            "source": {"expression": "Not([IsSoftDeleted])", "type": "Function"}
+        }));
+    export["directories"][1]["objects"][0]["attributes"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": format!("{urn}:enabled"), "type": "String", "multivalued": false}));
+    let derivation = derive_for(
+        &export::read(&export.to_string()).unwrap(),
+        &users::builtin_users(),
+    );
+    let zoe = derivation.suites[0].suite["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "user_zoe_aberg")
+        .unwrap()
+        .clone();
+    let create = zoe["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "create")
+        .unwrap();
+    assert_eq!(
+        create["request"]["json"][urn]["enabled"], "True",
+        "{create}"
+    );
+    // And `active`, declared Boolean, is a boolean with the flag.
+    let disable = zoe["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "disable_flag")
+        .unwrap();
+    let ops = disable["request"]["json"]["Operations"].clone();
+    assert_eq!(
+        ops,
+        serde_json::json!([
+            {"op": "replace", "path": "active", "value": false},
+            {"op": "replace", "path": format!("{urn}:enabled"), "value": "False"}
+        ])
+    );
+}

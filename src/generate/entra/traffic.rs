@@ -824,13 +824,17 @@ impl Deriver<'_> {
     }
 
     /// Disable and re-enable through the mapping that reads IsSoftDeleted.
+    /// Every mapping that reads IsSoftDeleted flows when it changes: one
+    /// PATCH of them all (as Entra sends it), typed by the app's schema,
+    /// read back.
     fn soft_delete_steps(&self, user: &SourceObject, steps: &mut Vec<Json>) {
-        let Some(attribute) = self
+        let attributes: Vec<&AttributeMapping> = self
             .mapping
             .attributes
             .iter()
-            .find(|a| touches_soft_delete(a))
-        else {
+            .filter(|a| touches_soft_delete(a))
+            .collect();
+        let Some(first) = attributes.first() else {
             return;
         };
         let with = |deleted: bool| {
@@ -838,12 +842,23 @@ impl Deriver<'_> {
             u.graph.insert("IsSoftDeleted".into(), Json::Bool(deleted));
             u
         };
-        let target_type = self.target_type(attribute);
         for (dialect, op) in [("legacy", "Replace"), ("flag", "replace")] {
             for (action, deleted) in [("disable", true), ("enable", false)] {
-                let Ok(Flow::Value(value)) = self.flow(attribute, &with(deleted)) else {
+                let source = with(deleted);
+                let flowed: Vec<(&AttributeMapping, Value)> = attributes
+                    .iter()
+                    .filter_map(|a| match self.flow(a, &source) {
+                        Ok(Flow::Value(value)) => Some((*a, value)),
+                        _ => None,
+                    })
+                    .collect();
+                if flowed.is_empty() {
                     continue;
-                };
+                }
+                let ops: Vec<Json> = flowed
+                    .iter()
+                    .map(|(a, value)| json!({ "op": op, "path": a.target, "value": typed(value, &self.target_type(a), dialect == "flag") }))
+                    .collect();
                 let id = format!("{action}_{dialect}");
                 let needs = if action == "disable" {
                     "create".to_string()
@@ -854,17 +869,17 @@ impl Deriver<'_> {
                     "id": id,
                     "needs": [needs],
                     "spec": ["Entra SCIM: Disable User", "RFC7644 3.5.2"],
-                    "description": format!("{}: IsSoftDeleted becomes {}, Entra sends {op} ({}).", attribute.label(), deleted, dialect_name(dialect)),
+                    "description": format!("{}: IsSoftDeleted becomes {}, Entra sends {op} ({}).", first.label(), deleted, dialect_name(dialect)),
                     "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": {
                         "schemas": [PATCH_OP],
-                        "Operations": [{ "op": op, "path": attribute.target, "value": typed(&value, &target_type, dialect == "flag") }],
+                        "Operations": ops,
                     } },
                     "expect": { "status": [200, 204] },
                     "impact": if deleted { "A leaver keeps access: the app never disables the account." } else { "A returning user stays locked out." },
-                    "fix": format!("Accept `{op}` of {} with the value as Entra sends it.", attribute.target),
+                    "fix": format!("Accept `{op}` of {} with the value as Entra sends it.", first.target),
                 }));
                 steps.extend(self.kept_step(
-                    &[(attribute, value)],
+                    &flowed,
                     &format!("kept_{id}"),
                     &id,
                     "/Users/{{ user_id }}",
