@@ -20,6 +20,7 @@ use super::target::{CORE_GROUP, CORE_USER, TargetPath, slug};
 use super::users::{RUN_TOKEN, SourceObject};
 use super::validation;
 use crate::generate::run_unique;
+use crate::generate::write::placed;
 
 /// What every derivation of one run shares.
 pub struct Options {
@@ -157,8 +158,8 @@ pub fn derive(
             ),
             "spec": ["Entra provisioning: the customer's attribute mappings"],
             "tags": ["entra", "replay", kind],
-            "scenarios": scenarios,
         });
+        let suite = placed(suite, &["scenarios"], Json::Array(scenarios));
         out.suites.push(DerivedSuite {
             file_name,
             suite: super::users::with_run_id(suite),
@@ -461,13 +462,16 @@ impl Deriver<'_> {
             "needs": [],
             "spec": ["Entra SCIM: Create User", "RFC7644 3.3"],
             "description": format!("POST with every mapping that flows on create: {}.", created.join(", ")),
-            "request": { "method": "POST", "path": "/Users", "json": body },
+            "request": { "method": "POST", "path": "/Users" },
             "expect": { "status": 201, "schema": "user", "json": { "/id": { "type": "string", "not_empty": true } } },
             "capture": { "user_id": "/id" },
             "cleanup": { "method": "DELETE", "path": "/Users/{{ user_id }}" },
             "impact": "The assignment fails and the user never exists in the app.",
             "fix": "Accept the create body Entra derives from this configuration, and answer 201 with the user and its id.",
         }));
+        if let Some(create) = steps.last_mut() {
+            create["request"]["json"] = Json::Object(body);
+        }
         steps.extend(self.kept_step(
             &sent,
             "kept_on_create",
@@ -510,11 +514,14 @@ impl Deriver<'_> {
             "impact": "A deleted user can still be read: it may still sign in.",
             "fix": "Answer 404 for a deleted user.",
         }));
-        Ok(json!({
-            "id": format!("user_{}", user.slug),
-            "description": format!("{} as this configuration provisions them.", display(user)),
-            "steps": steps,
-        }))
+        Ok(placed(
+            json!({
+                "id": format!("user_{}", user.slug),
+                "description": format!("{} as this configuration provisions them.", display(user)),
+            }),
+            &["steps"],
+            Json::Array(steps),
+        ))
     }
 
     /// One read back that the app kept what the mappings sent: a check
@@ -572,10 +579,11 @@ impl Deriver<'_> {
             "needs": [after],
             "spec": ["Entra provisioning: attribute mapping", "RFC7644 3.4.1"],
             "request": { "method": "GET", "path": path },
-            "expect": { "status": 200, "json": checks },
+            "expect": { "status": 200 },
             "impact": format!("A value Entra sent {when} does not come back as sent: it never arrives, and Entra sends it again every cycle."),
             "fix": "Store each mapped attribute as sent and return it.",
         }))
+        .map(|step| placed(step, &["expect", "json"], Json::Object(checks)))
     }
 
     fn manager_steps(&self, user: &SourceObject, users: &[SourceObject], steps: &mut Vec<Json>) {
@@ -743,7 +751,7 @@ impl Deriver<'_> {
                 "needs": [after],
                 "spec": ["Entra SCIM: Update User", "RFC7644 3.5.2"],
                 "description": format!("Every mapped source changes ({}); Entra sends one PATCH {}.", changed.join(", "), dialect_name(dialect)),
-                "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": { "schemas": [PATCH_OP], "Operations": ops } },
+                "request": { "method": "PATCH", "path": "/Users/{{ user_id }}", "json": { "schemas": [PATCH_OP] } },
                 "expect": { "status": [200, 204] },
                 "impact": "Entra's update of this user fails: no change made in Entra reaches the app.",
                 "fix": if dialect == "flag" {
@@ -752,6 +760,9 @@ impl Deriver<'_> {
                     "Accept Entra's capitalized ops (Replace, Add) with values as text."
                 },
             }));
+            if let Some(update) = steps.last_mut() {
+                update["request"]["json"]["Operations"] = Json::Array(ops);
+            }
             steps.extend(self.kept_step(
                 &values,
                 &format!("kept_{id}"),

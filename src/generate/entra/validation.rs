@@ -9,12 +9,17 @@
 use serde_json::{Map, Value as Json, json};
 
 use super::target::TargetPath;
+use crate::generate::write::placed;
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 fn patch(path: &str, ops: Json) -> Json {
-    json!({ "method": "PATCH", "path": path, "json": { "schemas": [PATCH_OP], "Operations": ops } })
+    placed(
+        json!({ "method": "PATCH", "path": path, "json": { "schemas": [PATCH_OP] } }),
+        &["json", "Operations"],
+        ops,
+    )
 }
 
 /// The null update of `targets` (mapped, optional, not identifying): one
@@ -53,7 +58,7 @@ pub fn null_update(targets: &[String], after: &str) -> Vec<Json> {
             "needs": [after],
             "spec": ["Entra SCIM: validation (null update)", "RFC7644 3.5.2.3"],
             "description": format!("Entra's null update, first step: every optional mapped value emptied ({listed})."),
-            "request": patch("/Users/{{ user_id }}", json!(emptied)),
+            "request": null,
             "expect": { "status": [200, 204] },
             "impact": "A value cleared in Entra cannot be cleared in the app: the old one stays.",
             "fix": "Accept `Replace` with an empty value, keeping it as \"\" or dropping the attribute.",
@@ -63,12 +68,16 @@ pub fn null_update(targets: &[String], after: &str) -> Vec<Json> {
             "needs": ["null_update_emptied"],
             "spec": ["Entra SCIM: validation (null update)", "RFC7644 3.5.2.2"],
             "description": format!("Entra's null update, second step: the same attributes removed ({listed})."),
-            "request": patch("/Users/{{ user_id }}", json!(removed)),
+            "request": null,
             "expect": { "status": [200, 204] },
             "impact": "A value removed in Entra cannot be removed in the app.",
             "fix": "Accept `Remove` of each attribute, an already empty one too.",
         }),
     ];
+    // Placed, not embedded: `json!` would copy them.
+    for (step, ops) in steps.iter_mut().zip([emptied, removed]) {
+        step["request"] = patch("/Users/{{ user_id }}", Json::Array(ops));
+    }
     if !unassigned.is_empty() {
         steps.push(json!({
             "id": "null_update_unassigned",
