@@ -90,6 +90,22 @@ pub fn write_all(dir: &Path, files: &[(String, String)]) -> Result<Vec<PathBuf>,
     Ok(written)
 }
 
+/// `value` with `inner` put at `path` (object keys, created as needed),
+/// moved rather than copied: `json!` serializes every value it embeds, so
+/// a large one (a scenario's steps, a suite's scenarios) is placed after.
+pub fn placed(
+    mut value: serde_json::Value,
+    path: &[&str],
+    inner: serde_json::Value,
+) -> serde_json::Value {
+    let mut slot = &mut value;
+    for key in path {
+        slot = &mut slot[*key];
+    }
+    *slot = inner;
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,20 +133,4 @@ mod tests {
         std::fs::write(dir.path().join("a.yaml"), "name: mine\n").unwrap();
         assert!(write_all(dir.path(), &first).is_err());
     }
-}
-
-/// `value` with `inner` put at `path` (object keys, created as needed),
-/// moved rather than copied: `json!` serializes every value it embeds, so
-/// a large one (a scenario's steps, a suite's scenarios) is placed after.
-pub fn placed(
-    mut value: serde_json::Value,
-    path: &[&str],
-    inner: serde_json::Value,
-) -> serde_json::Value {
-    let mut slot = &mut value;
-    for key in path {
-        slot = &mut slot[*key];
-    }
-    *slot = inner;
-    value
 }
