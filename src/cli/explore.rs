@@ -119,6 +119,9 @@ pub fn explore(args: ExploreArgs) -> Exit {
             Exit::Interrupted
         } else if outcome.failed() {
             Exit::Failed
+        } else if outcome.nothing_explored() {
+            // No divergence, but none looked for: not a pass.
+            Exit::Usage
         } else {
             Exit::Passed
         }
@@ -277,6 +280,9 @@ pub(super) fn print_outcome(outcome: &Outcome, secrets: &[String]) {
     for left in &outcome.left {
         outln!("left behind: {}", shown(left, secrets));
     }
+    for lost in &outcome.lost_workers {
+        outln!("not run: {lost}: its share of the budget was not explored");
+    }
     let rate = outcome.requests as f64 / outcome.elapsed.as_secs_f64().max(0.001);
     outln!(
         "\nscimcheck: explore: {} cases, {} requests in {:.1} s ({rate:.0}/s), seed {}: {}{}",
@@ -291,9 +297,17 @@ pub(super) fn print_outcome(outcome: &Outcome, secrets: &[String]) {
             n => verdict::plural(n, "divergence"),
         },
         if outcome.interrupted {
-            " (interrupted)"
+            " (interrupted)".to_string()
+        } else if outcome.nothing_explored() {
+            " (no worker ran: nothing was explored)".to_string()
+        } else if !outcome.lost_workers.is_empty() {
+            format!(
+                " ({} of {} workers did not run)",
+                outcome.lost_workers.len(),
+                outcome.workers
+            )
         } else {
-            ""
+            String::new()
         }
     );
 }

@@ -115,9 +115,18 @@ pub struct Outcome {
     pub choices: Option<Choices>,
     /// The scale phase, where there was one.
     pub scaled: Option<scale::Scaled>,
+    /// The workers that could not run, each with why.
+    pub lost_workers: Vec<String>,
+    /// How many workers were started.
+    pub workers: usize,
 }
 
 impl Outcome {
+    /// No worker ran: nothing was explored, whatever the scale phase did.
+    pub fn nothing_explored(&self) -> bool {
+        self.lost_workers.len() >= self.workers
+    }
+
     pub fn failed(&self) -> bool {
         self.divergences
             .iter()
@@ -176,7 +185,7 @@ pub async fn explore(
     // Each worker is a proptest runner of its own, on a thread of its own
     // with a runtime and connections of its own (a request and its answer
     // never cross threads); they share the budget and the pace.
-    let workers: Vec<Vec<Divergence>> = tokio::task::block_in_place(|| {
+    let workers: Vec<Result<Vec<Divergence>, String>> = tokio::task::block_in_place(|| {
         std::thread::scope(|scope| {
             let running: Vec<_> = (0..settings.workers.max(1))
                 .map(|worker| {
@@ -186,11 +195,22 @@ pub async fn explore(
                 .collect();
             running
                 .into_iter()
-                .map(|w| w.join().unwrap_or_default())
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|_| Err("it stopped on an internal error".into()))
+                })
                 .collect()
         })
     });
-    let mut divergences: Vec<Divergence> = workers.into_iter().flatten().collect();
+    // A worker that could not run is named, never taken for one that found nothing.
+    let mut lost_workers = Vec::new();
+    let mut divergences: Vec<Divergence> = Vec::new();
+    for (worker, result) in workers.into_iter().enumerate() {
+        match result {
+            Ok(found) => divergences.extend(found),
+            Err(why) => lost_workers.push(format!("worker {}: {why}", worker + 1)),
+        }
+    }
     divergences.truncate(settings.max_findings);
     Outcome {
         seed: settings.seed,
@@ -218,6 +238,8 @@ pub async fn explore(
         interrupted: stop.is_set(),
         choices: Some(choices),
         scaled,
+        lost_workers,
+        workers: settings.workers.max(1),
     }
 }
 
@@ -239,17 +261,15 @@ fn drive(
     worker: usize,
     started: Instant,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Vec<Divergence> {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+) -> Result<Vec<Divergence>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(_) => return Vec::new(),
-    };
-    let Ok(client) = shared.client.sibling(shared.target) else {
-        return Vec::new();
-    };
+        .map_err(|e| format!("its runtime could not be built: {e}"))?;
+    let client = shared
+        .client
+        .sibling(shared.target)
+        .map_err(|e| format!("its HTTP client could not be built: {e}"))?;
     let config = Config {
         cases: 1,
         failure_persistence: None,
@@ -331,7 +351,7 @@ fn drive(
             Err(TestError::Abort(_)) => break,
         }
     }
-    divergences
+    Ok(divergences)
 }
 
 /// What a finished case leaves for the reproducer.
@@ -388,4 +408,26 @@ async fn run_case(
         failed_statuses: case.failed_statuses,
     };
     (result, finished)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_whose_workers_could_not_run_is_not_one_that_found_nothing() {
+        let some_lost = Outcome {
+            workers: 4,
+            lost_workers: vec!["worker 2: its runtime could not be built: no threads".into()],
+            ..Outcome::default()
+        };
+        assert!(!some_lost.nothing_explored());
+        assert!(!some_lost.failed());
+        let all_lost = Outcome {
+            workers: 1,
+            lost_workers: vec!["worker 1: its HTTP client could not be built: no TLS".into()],
+            ..Outcome::default()
+        };
+        assert!(all_lost.nothing_explored());
+    }
 }
