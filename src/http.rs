@@ -178,6 +178,10 @@ impl Client {
             .connect_timeout(target.connect_timeout)
             .timeout(target.timeout)
             .redirect(same_origin_redirects())
+            // Every request is sent once, as the suite says: a 429 is
+            // retried by send_bounded, where it is seen and reported.
+            .retry(reqwest::retry::never())
+            .referer(false)
             .user_agent(concat!("scimcheck/", env!("CARGO_PKG_VERSION")));
         builder = tls(builder, target)?;
         builder.build().map_err(ClientError::Build)
