@@ -222,21 +222,8 @@ fn the_suites_carry_entras_wire_format_exactly() {
     let derivation = derive_into(dir.path());
     let text = &derivation.suites[0].text();
     let suite: serde_json::Value = serde_saphyr::from_str(text).unwrap();
-    let zoe = suite["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "user_zoe_aberg")
-        .unwrap();
-    let step = |id: &str| {
-        zoe["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap_or_else(|| panic!("{id}"))
-            .clone()
-    };
+    let zoe = by_id(&suite["scenarios"], "user_zoe_aberg");
+    let step = |id: &str| by_id(&zoe["steps"], id);
     // Without the flag, the string "False"; with it, the boolean.
     assert_eq!(
         step("disable_legacy")["request"]["json"]["Operations"][0],
@@ -292,18 +279,8 @@ fn the_suites_carry_entras_wire_format_exactly() {
         serde_json::json!("userName eq \"scimcheck-{{ run_id }}-zoe.aberg@contoso.example\"")
     );
     // Kofi has no mail, surname nor department: none is sent.
-    let kofi = suite["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "user_kofi")
-        .unwrap();
-    let body = &kofi["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "create")
-        .unwrap()["request"]["json"];
+    let kofi = by_id(&suite["scenarios"], "user_kofi");
+    let body = &by_id(&kofi["steps"], "create")["request"]["json"];
     assert!(
         body.get("emails").is_none() && body["name"].get("familyName").is_none(),
         "{body}"
@@ -332,6 +309,19 @@ fn a_mapping_with_no_source_sends_its_default_to_every_user() {
         e.starts_with("synchronizationRules[0].objectMappings[0].attributeMappings[6]: no source and no defaultValue"),
         "{e}"
     );
+}
+
+/// The item of a JSON list (`scenarios`, `steps`) with this `id`.
+fn by_id(list: &serde_json::Value, id: &str) -> serde_json::Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item["id"] == id))
+        .unwrap_or_else(|| panic!("no {id} in {list}"))
+        .clone()
+}
+
+/// The scenario `id` of the derivation's first suite.
+fn scenario_of(derivation: &traffic::Derivation, id: &str) -> serde_json::Value {
+    by_id(&derivation.suites[0].suite["scenarios"], id)
 }
 
 /// The `create` steps of every user scenario of the derivation's first suite.
@@ -419,13 +409,7 @@ fn expressions_see_the_customers_values_and_only_their_results_are_made_run_uniq
         "scimcheck-{{ run_id }}-zoe.aber"
     );
     // The lookup asks for what the create sends.
-    let scenario = derivation.suites[0].suite["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "user_zoe_aberg")
-        .unwrap()
-        .to_string();
+    let scenario = scenario_of(&derivation, "user_zoe_aberg").to_string();
     assert!(
         scenario.contains(r#"userName eq \"scimcheck-{{ run_id }}-zoe.aber\""#),
         "{scenario}"
@@ -478,15 +462,7 @@ fn a_single_app_role_into_a_plain_attribute_is_sent_and_checked_there() {
                 .is_some_and(|id| id.starts_with("user_ana"))
         })
         .unwrap_or_else(|| panic!("{}", derivation.notes.join("\n")));
-    let step = |id: &str| {
-        ana["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap_or_else(|| panic!("no step {id}: {ana}"))
-            .clone()
-    };
+    let step = |id: &str| by_id(&ana["steps"], id);
     assert_eq!(step("create")["request"]["json"]["title"], "Admin");
     let kept = step("kept_on_create").to_string();
     assert!(
@@ -529,18 +505,8 @@ async fn scoping_filters_decide_who_is_provisioned_and_leaving_the_scope_disable
     );
     assert!(notes.contains("Zoë Åberg (zoe.aberg@contoso.example): provisioned (scoping filter group `Finance and Sales` holds)"), "{notes}");
     let suite = &derivation.suites[0].suite;
-    let zoe = suite["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "user_zoe_aberg")
-        .unwrap();
-    let leaves = zoe["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "leaves_scope")
-        .unwrap();
+    let zoe = by_id(&suite["scenarios"], "user_zoe_aberg");
+    let leaves = by_id(&zoe["steps"], "leaves_scope");
     assert_eq!(
         leaves["request"]["json"]["Operations"][0],
         serde_json::json!({"op": "Replace", "path": "active", "value": "False"})
@@ -606,16 +572,8 @@ fn seeded_values_differ_from_user_to_user_and_repeat_from_run_to_run() {
             },
         )
         .unwrap();
-        derivation.suites[0].suite["scenarios"]
-            .as_array()
-            .unwrap()
+        creates(&derivation)
             .iter()
-            .filter_map(|s| {
-                s["steps"]
-                    .as_array()?
-                    .iter()
-                    .find(|st| st["id"] == "create")
-            })
             .map(|create| {
                 create["request"]["json"]["externalId"]
                     .as_str()
@@ -678,13 +636,7 @@ fn leaving_an_input_filter_sends_nothing_and_leaving_the_scoping_groups_disables
             &users::builtin_users(),
         );
         let notes = derivation.notes.join("\n");
-        let zoe = derivation.suites[0].suite["scenarios"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == "user_zoe_aberg")
-            .unwrap_or_else(|| panic!("{notes}"))
-            .clone();
+        let zoe = scenario_of(&derivation, "user_zoe_aberg");
         let ids: Vec<String> = zoe["steps"]
             .as_array()
             .unwrap()
@@ -713,22 +665,8 @@ fn a_value_the_app_lacks_is_added_through_its_filter_in_both_dialects() {
     // does, with `Add` (a `replace` matching nothing is 400 noTarget, RFC
     // 7644 3.5.2.3).
     let derivation = derive_for(&export::read(EXPORT).unwrap(), &users::builtin_users());
-    let kofi = derivation.suites[0].suite["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "user_kofi")
-        .unwrap_or_else(|| panic!("{}", derivation.notes.join("\n")))
-        .clone();
-    let ops = |id: &str| {
-        kofi["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap_or_else(|| panic!("no {id}: {kofi}"))["request"]["json"]["Operations"]
-            .clone()
-    };
+    let kofi = scenario_of(&derivation, "user_kofi");
+    let ops = |id: &str| by_id(&kofi["steps"], id)["request"]["json"]["Operations"].clone();
     let email_op = |id: &str| {
         ops(id)
             .as_array()
@@ -887,30 +825,14 @@ fn a_boolean_into_an_attribute_the_app_declares_text_stays_text_with_the_flag() 
         &export::read(&export.to_string()).unwrap(),
         &users::builtin_users(),
     );
-    let zoe = derivation.suites[0].suite["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "user_zoe_aberg")
-        .unwrap()
-        .clone();
-    let create = zoe["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "create")
-        .unwrap();
+    let zoe = scenario_of(&derivation, "user_zoe_aberg");
+    let create = by_id(&zoe["steps"], "create");
     assert_eq!(
         create["request"]["json"][urn]["enabled"], "True",
         "{create}"
     );
     // And `active`, declared Boolean, is a boolean with the flag.
-    let disable = zoe["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "disable_flag")
-        .unwrap();
+    let disable = by_id(&zoe["steps"], "disable_flag");
     let ops = disable["request"]["json"]["Operations"].clone();
     assert_eq!(
         ops,
