@@ -367,10 +367,12 @@ async fn a_group_that_keeps_its_first_hundred_members_is_found_at_scale() {
         }
     }
     let bent = defective(as_is, first_hundred).await;
-    let finding = scaled_at(&bent.base_url(), 120).await.finding;
-    let finding = finding.expect("the lost members are seen");
+    let scaled = scaled_at(&bent.base_url(), 120).await;
+    let finding = scaled.finding.expect("the lost members are seen");
     assert_eq!(finding.key, "scale-members", "{}", finding.what);
-    assert!(finding.what.contains("misses 20"), "{}", finding.what);
+    // Shrunk to the smallest tenant of the ladder past the cap.
+    assert_eq!((scaled.shrunk_from, scaled.size), (Some(120), 101));
+    assert!(finding.what.contains("misses 1"), "{}", finding.what);
     // Below the cap the same defect shows nothing: scale is what finds it.
     let bent = defective(as_is, first_hundred).await;
     assert!(scaled_at(&bent.base_url(), 90).await.finding.is_none());
@@ -388,9 +390,40 @@ async fn a_search_that_counts_at_most_two_hundred_is_found_at_scale() {
         }
     }
     let bent = defective(as_is, capped).await;
-    let finding = scaled_at(&bent.base_url(), 230).await.finding;
-    let finding = finding.expect("the capped total is seen");
+    let scaled = scaled_at(&bent.base_url(), 230).await;
+    let finding = scaled.finding.clone().expect("the capped total is seen");
     assert_eq!(finding.key, "scale-total", "{}", finding.what);
+    assert_eq!((scaled.shrunk_from, scaled.size), (Some(230), 201));
+    // Its reproducer: 201 creates and the page, failing on the defect,
+    // passing on the double, everything it created deleted.
+    let text = explore::scale_reproduce::suite(&scaled, 1).expect("a reproducer");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("explore-scale-total.yaml"), &text).unwrap();
+    let sources = || SuiteSources {
+        builtin: false,
+        dirs: vec![dir.path().to_path_buf()],
+    };
+    let snapshots = tempfile::tempdir().unwrap();
+    let on_bent = common::run_sources(sources(), &bent.base_url(), &[], snapshots.path()).await;
+    let failed: Vec<&str> = on_bent
+        .iter()
+        .flat_map(|r| &r.steps)
+        .filter(|s| s.failed())
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(failed, ["reproduce"], "{text}");
+    let clean = common::double().await;
+    let on_clean = common::run_sources(sources(), &clean.base_url(), &[], snapshots.path()).await;
+    assert!(
+        on_clean.iter().flat_map(|r| &r.steps).all(|s| !s.failed()),
+        "the reproducer fails on the double"
+    );
+    let left = clean
+        .service()
+        .lock()
+        .unwrap()
+        .handle(&common::request("GET", "/Users"));
+    assert_eq!(left.body.unwrap()["totalResults"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

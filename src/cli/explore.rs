@@ -110,7 +110,8 @@ pub fn explore(args: ExploreArgs) -> Exit {
         bar.finish_and_clear();
         print_outcome(&outcome, &secrets);
         if let Some(dir) = &args.emit_suite
-            && let Err(e) = emit(dir, &outcome, args.force)
+            && let Err(e) =
+                emit(dir, &outcome, args.force).and_then(|()| emit_scale(dir, &outcome, args.force))
         {
             eprintln!("scimcheck: {e}");
             return Exit::Usage;
@@ -183,10 +184,21 @@ fn print_scaled(scaled: &crate::explore::scale::Scaled, secrets: &[String]) {
             shown(&f.call, secrets),
             shown(&f.answer, secrets)
         );
-        outln!(
-            "  not shrunk: `scimcheck explore --tenant-size {} --budget 10` shows it again",
-            scaled.size
-        );
+        match (scaled.shrunk_from, &scaled.not_shrunk) {
+            (Some(from), _) => outln!(
+                "  found with {from} users and shrunk to {}, the smallest tenant tried that shows it; `scimcheck explore --tenant-size {} --budget 10` shows it again",
+                scaled.size,
+                scaled.size
+            ),
+            (None, Some(why)) => outln!(
+                "  {why}; `scimcheck explore --tenant-size {} --budget 10` shows it again",
+                scaled.size
+            ),
+            (None, None) => outln!(
+                "  no smaller tenant tried shows it; `scimcheck explore --tenant-size {} --budget 10` shows it again",
+                scaled.size
+            ),
+        }
     }
 }
 
@@ -232,6 +244,36 @@ pub(super) fn emit(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Res
         std::fs::write(&path, &divergence.suite)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         outln!("scimcheck: reproducer written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// The scale finding's reproducer, where it has one (`run` reports the
+/// scale phase as a result of its own, so only `explore` writes it).
+fn emit_scale(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Result<(), String> {
+    if let Some(scaled) = &outcome.scaled
+        && let Some(finding) = &scaled.finding
+    {
+        let Some(text) = crate::explore::scale_reproduce::suite(scaled, outcome.seed) else {
+            outln!(
+                "scimcheck: no reproducer file for the scale phase's {}: it spans several requests; `scimcheck explore --tenant-size {}` shows it again",
+                finding.key,
+                scaled.size
+            );
+            return Ok(());
+        };
+        let path = dir.join(format!(
+            "explore-scale-{}.yaml",
+            finding.key.trim_start_matches("scale-")
+        ));
+        if path.exists() && !force {
+            return Err(format!("{} exists: --force overwrites it", path.display()));
+        }
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        outln!(
+            "scimcheck: reproducer of the scale finding written to {}",
+            path.display()
+        );
     }
     Ok(())
 }

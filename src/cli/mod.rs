@@ -460,23 +460,7 @@ pub async fn preflight(
     })
 }
 
-pub fn is_loopback(base_url: &str) -> bool {
-    let host = base_url
-        .split_once("://")
-        .map_or(base_url, |(_, rest)| rest)
-        .split(['/', '?'])
-        .next()
-        .unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
+pub use crate::target::is_loopback;
 
 /// Waits for SIGINT or SIGTERM, then asks the run to wind down; the
 /// progress bar goes first, so that nothing is drawn over the message.

@@ -18,6 +18,7 @@ pub mod compare;
 pub mod op;
 pub mod reproduce;
 pub mod scale;
+pub mod scale_reproduce;
 pub mod state;
 pub mod strategies;
 pub mod values;
@@ -180,7 +181,11 @@ pub async fn explore(
     let deadline = settings.duration.map(|d| started + d);
     let scaled = match settings.tenant_size {
         0 => None,
-        size => Some(scale::scale(&shared, size, settings.parallel, deadline).await),
+        size => {
+            let found = scale::scale(&shared, size, settings.parallel, deadline).await;
+            let loopback = crate::target::is_loopback(&target.base_url);
+            Some(scale::shrink(&shared, found, settings.parallel, deadline, loopback).await)
+        }
     };
     // Each worker is a proptest runner of its own, on a thread of its own
     // with a runtime and connections of its own (a request and its answer

@@ -37,10 +37,37 @@ const BOUNDARIES: [usize; 12] = [0, 19, 20, 99, 100, 499, 500, 998, 999, 1000, 1
 /// case outside ASCII, a decomposed accent, a character outside the BMP.
 const GIVEN: [&str; 6] = ["Zoë", "ŁUKASZ", "Jose\u{301}", "𝒜da", "Ǆemal", "O'Brien"];
 
+/// The sizes a finding is shrunk through, smallest first: each common
+/// batch, page or cap size and the one past it.
+const LADDER: [usize; 18] = [
+    1, 2, 20, 21, 25, 26, 50, 51, 100, 101, 200, 201, 500, 501, 1000, 1001, 1024, 1025,
+];
+
+/// What a suite needs to show a finding again: the users created, the
+/// request that failed and what the model answered it with, as checks.
+#[derive(Debug, Clone)]
+pub struct Reproduction {
+    /// The create bodies, in order, under the phase's prefix.
+    pub users: Vec<Value>,
+    pub call: Call,
+    /// Pointer → predicate, as a suite's `expect.json` writes them.
+    pub expect: serde_json::Map<String, Value>,
+    /// The phase's prefix (`scimcheck-<run id>-s-`), to be templated.
+    pub prefix: String,
+}
+
 /// What the phase found.
 #[derive(Debug, Clone, Default)]
 pub struct Scaled {
+    /// What a reproducer suite is written from, where the check that failed
+    /// is one request whose expectation a suite can state.
+    pub reproduction: Option<Reproduction>,
     pub size: usize,
+    /// The size the finding was first seen at, when a smaller tenant
+    /// shows it again (`size` is then that smaller one).
+    pub shrunk_from: Option<usize>,
+    /// Why the finding was not shrunk, when it was not tried.
+    pub not_shrunk: Option<String>,
     /// The users the target created (fewer than `size` where it refused).
     pub created: usize,
     /// What was compared, as a reader would name it.
@@ -73,6 +100,9 @@ struct Phase<'s, 'a> {
     /// whose answer named another id (a buggy or hostile server), and the
     /// cleanup removes it too.
     listed: BTreeSet<String>,
+    /// How many users were created, for a reproduction's bodies.
+    size: usize,
+    reproduction: Option<Reproduction>,
 }
 
 /// Why the phase ended early: a deviation, or a stop that is not one.
@@ -85,6 +115,54 @@ enum Halt {
 }
 
 type Step<T = ()> = Result<T, Halt>;
+
+/// A finding of a tenant of `found.size` users shrunk to the smallest size
+/// of the ladder that shows the same check failing again, each tried in a
+/// tenant of its own (created, read, cleaned up). Only on loopback: each
+/// try is more users created, which a production tenant would see.
+pub async fn shrink(
+    shared: &Shared<'_>,
+    found: Scaled,
+    parallel: usize,
+    deadline: Option<Instant>,
+    loopback: bool,
+) -> Scaled {
+    let Some(key) = found.finding.as_ref().map(|f| f.key.clone()) else {
+        return found;
+    };
+    if !loopback {
+        return Scaled {
+            not_shrunk: Some("not shrunk: each smaller tenant tried is more users created on a target that is not on loopback".into()),
+            ..found
+        };
+    }
+    let mut requests = found.requests;
+    let mut left = found.left.clone();
+    let started = Instant::now();
+    for &size in LADDER.iter().filter(|&&s| s < found.size) {
+        if shared.stop.is_set() || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let tried = scale(shared, size, parallel, deadline).await;
+        requests += tried.requests;
+        left.extend(tried.left.iter().cloned());
+        if tried.finding.as_ref().is_some_and(|f| f.key == key) {
+            return Scaled {
+                shrunk_from: Some(found.size),
+                requests,
+                left,
+                elapsed: found.elapsed + started.elapsed(),
+                ..tried
+            };
+        }
+    }
+    Scaled {
+        requests,
+        left,
+        elapsed: found.elapsed + started.elapsed(),
+        ..found
+    }
+}
 
 /// Creates `size` users `parallel` at a time, checks the reads over them,
 /// then deletes everything it created, newest first, each only once a
@@ -106,13 +184,18 @@ pub async fn scale(
         checked: Vec::new(),
         not_checked: Vec::new(),
         listed: BTreeSet::new(),
+        size,
+        reproduction: None,
     };
     let mut users = Vec::new();
     let mut group = None;
     let result = phase.run(size, &mut users, &mut group).await;
     let left = phase.clean_up(&users, group.as_deref()).await;
     Scaled {
+        reproduction: phase.reproduction.take(),
         size,
+        shrunk_from: None,
+        not_shrunk: None,
         created: users.len(),
         checked: phase.checked,
         not_checked: phase.not_checked,
@@ -157,6 +240,19 @@ impl Phase<'_, '_> {
             .into_iter()
             .map(|r| Answer::of_result(&r))
             .collect())
+    }
+
+    /// Keeps what a suite needs to show the finding about `call` again.
+    fn reproducible(&mut self, call: &Call, expect: Value) {
+        let Value::Object(expect) = expect else {
+            return;
+        };
+        self.reproduction = Some(Reproduction {
+            users: (0..self.size).map(|i| self.user_body(i)).collect(),
+            call: call.clone(),
+            expect,
+            prefix: self.prefix.clone(),
+        });
     }
 
     fn diverged(
@@ -337,6 +433,7 @@ impl Phase<'_, '_> {
                 }
             }
             if total as usize != want.len() {
+                self.reproducible(&call, json!({ "/totalResults": want.len() }));
                 return Err(self.diverged(
                     "RFC 7644 3.4.2 (totalResults)",
                     "scale-total",
@@ -349,6 +446,10 @@ impl Phase<'_, '_> {
                 ));
             }
             if resources.len() > count {
+                self.reproducible(
+                    &call,
+                    json!({ format!("/Resources/{count}"): { "absent": true, "label": format!("at most {count} resources") } }),
+                );
                 return Err(self.diverged(
                     cite,
                     "scale-page-size",
@@ -365,6 +466,10 @@ impl Phase<'_, '_> {
                 break;
             }
             if resources.is_empty() || pages > want.len() + 1 {
+                self.reproducible(
+                    &call,
+                    json!({ "/Resources/0": { "exists": true, "label": format!("{} of {} remain", want.len() - read, want.len()) } }),
+                );
                 return Err(self.diverged(
                     cite,
                     "scale-walk",
@@ -493,6 +598,10 @@ impl Phase<'_, '_> {
         let answer = self.send(&call).await?;
         let (got, resources) = self.list(&call, &answer)?;
         if got as usize != total || !resources.is_empty() {
+            self.reproducible(
+                &call,
+                json!({ "/totalResults": total, "/Resources/0": { "absent": true } }),
+            );
             return Err(self.diverged("RFC 7644 3.4.2.4 (count 0: no resources, only totalResults)", "scale-count-zero",
                 format!("`count=0` answered totalResults {got} with {} resources; the tenant holds {total} of the run's users", resources.len()), &call, &answer));
         }
@@ -527,6 +636,10 @@ impl Phase<'_, '_> {
                 .filter_map(|r| r.get("id").and_then(Value::as_str))
                 .collect();
             if total != 1 || ids != [user.target_id.as_str()] {
+                self.reproducible(
+                    &call,
+                    json!({ "/totalResults": 1, "/Resources/0/userName": { "eq_ignore_case": user.user_name } }),
+                );
                 return Err(self.diverged("RFC 7644 3.4.2.2 (eq; userName caseExact false, RFC 7643 4.1.1)", "scale-eq",
                     format!("`userName eq` for user {} of {} found {total} ({ids:?}), not that user ({})", index + 1, users.len(), user.target_id), &call, &answer));
             }
