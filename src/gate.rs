@@ -108,8 +108,17 @@ pub enum GateError {
     Probe(String),
 }
 
+/// The exploration a gate adds to the scenarios: a budget of generated
+/// cases and a tenant of run-prefixed users, each a trial of its own.
+#[derive(Debug, Clone, Copy)]
+struct Exploration {
+    budget: usize,
+    tenant_size: usize,
+}
+
 /// The scenarios to run and how to start the server for each.
 pub struct Gate {
+    exploration: Option<Exploration>,
     start: Start,
     profiles: Vec<String>,
     builtin: bool,
@@ -134,6 +143,10 @@ impl Gate {
             Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
         });
         Gate {
+            exploration: Some(Exploration {
+                budget: 500,
+                tenant_size: 120,
+            }),
             start,
             profiles: Vec::new(),
             builtin: true,
@@ -200,6 +213,25 @@ impl Gate {
         self
     }
 
+    /// The exploration's size: `budget` requests of generated cases (the
+    /// trial `explore::cases`) and a tenant of `tenant_size` users (the
+    /// trial `explore::scale`); 0 leaves either out. By default 500 and 120.
+    /// Seeded and one case at a time, so a trial sends the same requests on
+    /// every run (bursts of concurrent writes are `scimcheck explore`'s).
+    pub fn explore(mut self, budget: usize, tenant_size: usize) -> Gate {
+        self.exploration = Some(Exploration {
+            budget,
+            tenant_size,
+        });
+        self
+    }
+
+    /// No exploration trials.
+    pub fn without_exploration(mut self) -> Gate {
+        self.exploration = None;
+        self
+    }
+
     /// One trial per scenario.
     pub fn trials(&self) -> Result<Vec<Trial>, GateError> {
         self.build().map(|(trials, _)| trials)
@@ -230,7 +262,7 @@ impl Gate {
     fn build(&self) -> Result<(Vec<Trial>, Unmet), GateError> {
         let plan = self.plan()?;
         let (plan, unmet) = self.probe(plan)?;
-        let trials = plan
+        let mut trials: Vec<Trial> = plan
             .scenarios()
             .map(|(_, scenario)| {
                 let name = scenario.full_name.clone();
@@ -246,6 +278,25 @@ impl Gate {
                 .with_ignored_flag(excluded || cannot_run)
             })
             .collect();
+        if let Some(exploration) = self.exploration {
+            for (name, budget, tenant_size) in [
+                ("explore::cases", exploration.budget, 0),
+                ("explore::scale", 0, exploration.tenant_size),
+            ] {
+                if budget == 0 && tenant_size == 0 {
+                    continue;
+                }
+                let start = self.start.clone();
+                let excluded = self.excluded.iter().any(|e| name.contains(e.as_str()));
+                let strict = self.strict;
+                trials.push(
+                    Trial::test(name, move || {
+                        explore_trial(start, budget, tenant_size, strict)
+                    })
+                    .with_ignored_flag(excluded),
+                );
+            }
+        }
         Ok((trials, unmet))
     }
 
@@ -300,6 +351,89 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))
+}
+
+/// One exploration trial: the server started, explored with a fixed seed,
+/// one case at a time; a deviation fails it with its reproducer.
+fn explore_trial(
+    start: Start,
+    budget: usize,
+    tenant_size: usize,
+    strict: bool,
+) -> Result<(), Failed> {
+    // The explorer runs its workers on threads of their own.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    runtime.block_on(async {
+        let server = start()
+            .await
+            .map_err(|e| format!("the server under test did not start: {e}"))?;
+        let target = server.target();
+        let secrets = target.secrets();
+        let client = crate::http::Client::new(&target).map_err(|e| e.to_string())?;
+        let mut settings = crate::explore::Settings::new(&crate::exec::new_run_id(), budget, 1);
+        settings.tenant_size = tenant_size;
+        settings.parallel = 1;
+        let outcome = crate::explore::explore(
+            &client,
+            &target,
+            &settings,
+            &Default::default(),
+            &|_, _| {},
+        )
+        .await;
+        drop(server);
+        let shown = |text: &str| crate::target::redact(text, &secrets);
+        let mut problems = String::new();
+        for d in &outcome.divergences {
+            let level = d.finding.level;
+            let line = format!(
+                "{} ({}): {}
+  {} -> {}
+",
+                d.finding.key,
+                d.finding.cite,
+                d.finding.what,
+                d.finding.call,
+                d.finding.answer
+            );
+            if level == crate::explore::compare::Level::Must || strict {
+                problems.push_str(&shown(&line));
+                problems.push_str(&format!(
+                    "  shrunk to {} requests; its reproducer, for `scimcheck run --no-builtin --suites DIR`:\n{}\n",
+                    d.requests,
+                    shown(&d.suite)
+                ));
+            } else {
+                eprint!("advice: {}", shown(&line));
+            }
+        }
+        if let Some(scaled) = &outcome.scaled
+            && let Some(f) = &scaled.finding
+        {
+            problems.push_str(&shown(&format!(
+                "{} ({}) in a tenant of {} users: {}\n  {} -> {}\n",
+                f.key, f.cite, scaled.size, f.what, f.call, f.answer
+            )));
+        }
+        if outcome.nothing_explored() {
+            problems.push_str(&format!(
+                "nothing was explored: {}\n",
+                outcome.lost_workers.join("; ")
+            ));
+        }
+        for left in &outcome.left {
+            problems.push_str(&format!("left behind: {}\n", shown(left)));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.into())
+        }
+    })
 }
 
 fn run_trial(

@@ -200,3 +200,46 @@ fn the_drift_gate_fails_on_new_answers_until_they_are_accepted() {
     // A fresh server (other ids, port, run id) answers the same: it passes.
     assert_eq!(counts(&run(&gate(), filter)), (1, 0, 0));
 }
+
+#[test]
+fn the_gate_explores_the_server_and_a_deviation_at_scale_fails_its_trial() {
+    let gate = gate_over_double(Vec::new).profiles(&["rfc"]);
+    let names: Vec<String> = gate
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "explore::cases"), "{names:?}");
+    assert!(names.iter().any(|n| n == "explore::scale"), "{names:?}");
+    assert_eq!(counts(&run(&gate, "explore::")), (2, 0, 0));
+    // A server whose pages hold one more than asked.
+    let bent = gate_over_double(|| {
+        vec![
+            Mock::given(method("GET"))
+                .and(path("/Users"))
+                .and(wiremock::matchers::query_param("count", "100"))
+                .respond_with(|_: &wiremock::Request| {
+                    let resources: Vec<serde_json::Value> = (0..101)
+                        .map(|i| serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": format!("x{i}"), "userName": format!("x{i}")}))
+                        .collect();
+                    ResponseTemplate::new(200).set_body_raw(
+                        serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 120, "Resources": resources}).to_string(),
+                        "application/scim+json",
+                    )
+                }),
+        ]
+    })
+    .profiles(&["rfc"]);
+    assert_eq!(counts(&run(&bent, "explore::scale")), (0, 1, 0));
+    // And none of it when asked for none.
+    let none = gate_over_double(Vec::new)
+        .profiles(&["rfc"])
+        .without_exploration();
+    assert!(
+        none.trials()
+            .unwrap()
+            .iter()
+            .all(|t| !t.name().starts_with("explore::"))
+    );
+}
