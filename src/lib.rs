@@ -10,7 +10,8 @@
 //! - [`plan`] checks everything before anything is sent, reporting [`diagnostic`]s.
 //! - [`template`] renders `{{ ... }}` placeholders; [`check`] holds the checks.
 //! - [`http`] is the only user of reqwest; [`exec`] runs scenarios with their cleanups.
-//! - [`double`] is the built-in SCIM service provider (feature `double`, on by default).
+//! - [`double`] is the built-in SCIM service provider: its logic always (the
+//!   [`explore`]r's model), its servers with the feature `double` (on by default).
 //! - [`report`] renders results; [`runner`] ties it together for the CLI and tests.
 //! - [`gate`] turns scenarios into libtest-mimic trials against a server under test.
 //! - `cli` is the command line: one module per mode, each a function of its
@@ -25,10 +26,8 @@ pub mod cleanup;
 #[cfg(all(feature = "double", feature = "tls"))]
 pub mod cli;
 pub mod diagnostic;
-#[cfg(feature = "double")]
 pub mod double;
 pub mod exec;
-#[cfg(feature = "double")]
 pub mod explore;
 pub mod gate;
 pub mod generate;
