@@ -32,20 +32,25 @@ async fn explore_at(base_url: &str, budget: usize, seed: u64) -> Outcome {
     .await
 }
 
-/// The scale phase alone: `size` users, no cases.
-async fn scaled_at(base_url: &str, size: usize) -> scimcheck::explore::scale::Scaled {
+/// An exploration of the scale phase alone: `size` users, no cases.
+async fn scale_phase_at(base_url: &str, run_id: &str, size: usize) -> Outcome {
     let target = common::target(base_url);
     let client = scimcheck::http::Client::new(&target).unwrap();
-    let mut settings = Settings::new("t2", 0, 1);
+    let mut settings = Settings::new(run_id, 0, 1);
     settings.tenant_size = size;
-    let outcome = explore::explore(
+    explore::explore(
         &client,
         &target,
         &settings,
         &Interrupt::default(),
         &|_, _| {},
     )
-    .await;
+    .await
+}
+
+/// The scale phase alone, which leaves nothing behind.
+async fn scaled_at(base_url: &str, size: usize) -> scimcheck::explore::scale::Scaled {
+    let outcome = scale_phase_at(base_url, "t2", size).await;
     assert!(outcome.left.is_empty(), "left {:?}", outcome.left);
     outcome.scaled.expect("a scale phase")
 }
@@ -437,18 +442,7 @@ async fn a_scale_phase_on_a_server_that_answers_another_users_id_writes_nothing_
     let alice = double.service().lock().unwrap().handle(&create);
     let alice = alice.body.unwrap()["id"].as_str().unwrap().to_string();
     answer.set(alice.clone()).unwrap();
-    let target = common::target(&double.base_url());
-    let client = scimcheck::http::Client::new(&target).unwrap();
-    let mut settings = Settings::new("t3", 0, 1);
-    settings.tenant_size = 30;
-    let outcome = explore::explore(
-        &client,
-        &target,
-        &settings,
-        &Interrupt::default(),
-        &|_, _| {},
-    )
-    .await;
+    let outcome = scale_phase_at(&double.base_url(), "t3", 30).await;
     let scaled = outcome.scaled.expect("a scale phase");
     assert!(scaled.finding.is_some(), "the wrong ids are a finding");
     let alice_path = format!("/Users/{alice}");

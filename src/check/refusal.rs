@@ -20,15 +20,6 @@ pub struct CauseFix {
 
 /// The fix for the cause the refusal names, if it names one.
 pub fn fix_for(exchange: &Exchange) -> Option<CauseFix> {
-    let text = cause_text(exchange)?;
-    let pinned = text.1;
-    Some(CauseFix {
-        text: text.0,
-        pinned,
-    })
-}
-
-fn cause_text(exchange: &Exchange) -> Option<(String, bool)> {
     let response = exchange.response.as_ref().ok()?;
     if response.status < 400 {
         return None;
@@ -53,50 +44,50 @@ fn cause_text(exchange: &Exchange) -> Option<(String, bool)> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let pinned = matches!(scim_type, "noTarget" | "invalidPath" | "invalidFilter");
-    Some((
-        match scim_type {
-            "noTarget" => {
-                let filtered: Vec<String> =
-                    paths.iter().filter(|p| p.contains('[')).cloned().collect();
-                if filtered.is_empty() {
-                    format!(
-                        "The app found nothing at the path it was sent{detail}: an `add` or `replace` of an attribute the resource lacks sets it (RFC 7644 3.5.2.1, 3.5.2.3); only a `remove` or a value filter that matches nothing is noTarget."
-                    )
-                } else {
-                    format!(
-                        "The app found no value matching {}{detail}. Entra sends `Add` through such a path to create the value when the user has none, and `Replace` once it has sent one: on Add, create the element the filter describes (RFC 7644 3.5.2.1); keep the `type` of the values you store, so that a later Replace still matches (RFC 7644 3.5.2.3 makes a Replace that matches nothing 400 noTarget).",
-                        listed(&filtered)
-                    )
-                }
+    let text = match scim_type {
+        "noTarget" => {
+            let filtered: Vec<String> = paths.iter().filter(|p| p.contains('[')).cloned().collect();
+            if filtered.is_empty() {
+                format!(
+                    "The app found nothing at the path it was sent{detail}: an `add` or `replace` of an attribute the resource lacks sets it (RFC 7644 3.5.2.1, 3.5.2.3); only a `remove` or a value filter that matches nothing is noTarget."
+                )
+            } else {
+                format!(
+                    "The app found no value matching {}{detail}. Entra sends `Add` through such a path to create the value when the user has none, and `Replace` once it has sent one: on Add, create the element the filter describes (RFC 7644 3.5.2.1); keep the `type` of the values you store, so that a later Replace still matches (RFC 7644 3.5.2.3 makes a Replace that matches nothing 400 noTarget).",
+                    listed(&filtered)
+                )
             }
-            "invalidPath" => format!(
-                "The app does not take the path{} {}{detail}: accept attribute paths as RFC 7644 3.10 writes them: sub-attributes (`name.givenName`), value filters (`emails[type eq \"work\"].value`) and attributes qualified by their schema URN.",
-                if paths.len() == 1 { "" } else { "s" },
-                listed(&paths)
-            ),
-            "invalidValue" => format!(
-                "The app refused a value{detail}: accept each value as this request sends it (Entra, without the aadOptscim062020 flag, sends booleans as the strings \"True\"/\"False\"), and refuse only values the schema rules out."
-            ),
-            "mutability" => format!(
-                "The app refused to change an attribute it holds read-only or immutable{detail}: if the attribute is writable, accept the change; if it is not, say so in /Schemas and accept a write of its current value (RFC 7644 3.5.2)."
-            ),
-            "uniqueness" => format!(
-                "The app says a value is already taken{detail}. The values this run sends are its own: check whether the app compares them in another letter case, or still holds a resource the run deleted."
-            ),
-            "invalidSyntax" => format!(
-                "The app could not read the request{detail}: accept the JSON as sent, with its content type, in the shape RFC 7644 3.3 and 3.5.2 give."
-            ),
-            "invalidFilter" => format!(
-                "The app refused the filter{detail}: support the comparisons this client sends (`eq` on the attributes it matches on, `and`), in any letter case of the operator (RFC 7644 3.4.2.2)."
-            ),
-            "tooMany" => format!(
-                "The app refuses the query as too broad{detail}: answer it in pages (RFC 7644 3.4.2.4) rather than refuse it."
-            ),
-            _ => return None,
-        },
-        pinned,
-    ))
+        }
+        "invalidPath" => format!(
+            "The app does not take the path{} {}{detail}: accept attribute paths as RFC 7644 3.10 writes them: sub-attributes (`name.givenName`), value filters (`emails[type eq \"work\"].value`) and attributes qualified by their schema URN.",
+            if paths.len() == 1 { "" } else { "s" },
+            listed(&paths)
+        ),
+        "invalidValue" => format!(
+            "The app refused a value{detail}: accept each value as this request sends it (Entra, without the aadOptscim062020 flag, sends booleans as the strings \"True\"/\"False\"), and refuse only values the schema rules out."
+        ),
+        "mutability" => format!(
+            "The app refused to change an attribute it holds read-only or immutable{detail}: if the attribute is writable, accept the change; if it is not, say so in /Schemas and accept a write of its current value (RFC 7644 3.5.2)."
+        ),
+        "uniqueness" => format!(
+            "The app says a value is already taken{detail}. The values this run sends are its own: check whether the app compares them in another letter case, or still holds a resource the run deleted."
+        ),
+        "invalidSyntax" => format!(
+            "The app could not read the request{detail}: accept the JSON as sent, with its content type, in the shape RFC 7644 3.3 and 3.5.2 give."
+        ),
+        "invalidFilter" => format!(
+            "The app refused the filter{detail}: support the comparisons this client sends (`eq` on the attributes it matches on, `and`), in any letter case of the operator (RFC 7644 3.4.2.2)."
+        ),
+        "tooMany" => format!(
+            "The app refuses the query as too broad{detail}: answer it in pages (RFC 7644 3.4.2.4) rather than refuse it."
+        ),
+        _ => return None,
+    };
+    Some(CauseFix {
+        text,
+        // A path or a filter of the request: the cause is pinned to it.
+        pinned: matches!(scim_type, "noTarget" | "invalidPath" | "invalidFilter"),
+    })
 }
 
 /// The `path` of each PATCH operation, in order.

@@ -100,9 +100,9 @@ struct Phase<'s, 'a> {
     /// whose answer named another id (a buggy or hostile server), and the
     /// cleanup removes it too.
     listed: BTreeSet<String>,
-    /// How many users were created, for a reproduction's bodies.
-    size: usize,
-    reproduction: Option<Reproduction>,
+    /// The request a finding is about and the model's answer to it as
+    /// checks, where a suite can state them.
+    reproducible: Option<(Call, serde_json::Map<String, Value>)>,
 }
 
 /// Why the phase ended early: a deviation, or a stop that is not one.
@@ -184,15 +184,23 @@ pub async fn scale(
         checked: Vec::new(),
         not_checked: Vec::new(),
         listed: BTreeSet::new(),
-        size,
-        reproduction: None,
+        reproducible: None,
     };
     let mut users = Vec::new();
     let mut group = None;
     let result = phase.run(size, &mut users, &mut group).await;
     let left = phase.clean_up(&users, group.as_deref()).await;
+    let reproduction = phase
+        .reproducible
+        .take()
+        .map(|(call, expect)| Reproduction {
+            users: (0..size).map(|i| phase.user_body(i)).collect(),
+            call,
+            expect,
+            prefix: phase.prefix.clone(),
+        });
     Scaled {
-        reproduction: phase.reproduction.take(),
+        reproduction,
         size,
         shrunk_from: None,
         not_shrunk: None,
@@ -247,12 +255,7 @@ impl Phase<'_, '_> {
         let Value::Object(expect) = expect else {
             return;
         };
-        self.reproduction = Some(Reproduction {
-            users: (0..self.size).map(|i| self.user_body(i)).collect(),
-            call: call.clone(),
-            expect,
-            prefix: self.prefix.clone(),
-        });
+        self.reproducible = Some((call.clone(), expect));
     }
 
     fn diverged(

@@ -295,7 +295,8 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
             steps: r
                 .steps
                 .iter()
-                .map(|s| Step {
+                .map(|s| (s, s.texts()))
+                .map(|(s, (impact, fix))| Step {
                     id: s.id.clone(),
                     status: if s.not_run.is_some() {
                         "not_run"
@@ -307,8 +308,8 @@ pub fn model(run: &RunInfo, results: &[ScenarioResult], secrets: &[String]) -> V
                     not_run: s.not_run.clone(),
                     setup: s.setup,
                     spec: s.spec.clone(),
-                    impact: s.texts().0.map(str::to_owned),
-                    fix: s.texts().1,
+                    impact: impact.map(str::to_owned),
+                    fix,
                     exchange: s.exchange.as_ref().map(|e| ExchangeOut {
                         method: e.request.method.to_string(),
                         url: e.request.url.clone(),

@@ -84,19 +84,12 @@ pub struct AttributeMapping {
 impl AttributeMapping {
     /// The source attributes its expression reads.
     pub fn tree_attributes(&self) -> Vec<String> {
-        fn walk(e: &Expr, out: &mut Vec<String>) {
-            match &e.kind {
-                ExprKind::Attribute(a) => out.push(a.clone()),
-                ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
-                ExprKind::Compare { left, right, .. } => {
-                    walk(left, out);
-                    walk(right, out);
-                }
-                _ => {}
-            }
-        }
         let mut out = Vec::new();
-        walk(&self.tree, &mut out);
+        self.tree.visit(&mut |e| {
+            if let ExprKind::Attribute(a) = &e.kind {
+                out.push(a.clone());
+            }
+        });
         out.sort();
         out.dedup();
         out

@@ -132,7 +132,10 @@ pub fn scenario(change: &Change, id: String) -> Json {
     let mut create = Map::new();
     create.insert("schemas".into(), json!([CORE_GROUP]));
     create.insert("displayName".into(), json!(group_name));
-    let external_id = value("externalId", !creating).or(value("externalId", true));
+    // Before an update the group had the old value, where one was logged.
+    let external_id = value("externalId", false)
+        .filter(|_| !creating)
+        .or(value("externalId", true));
     if let Some(external_id) = external_id {
         create.insert("externalId".into(), json!(external_id));
     }
@@ -220,21 +223,16 @@ pub fn scenario(change: &Change, id: String) -> Json {
         }));
         last = "remove_members".into();
     }
-    let mut checks = Map::new();
-    if new_name.is_some() {
-        checks.insert(
-            "/displayName".into(),
-            json!({ "eq": run_unique::unique(&name), "label": "logged new value of displayName" }),
-        );
-    }
     steps.extend(member_reads(&adds, &removes, &last));
-    if !checks.is_empty() {
+    if new_name.is_some() {
         steps.push(json!({
             "id": "kept",
             "needs": [last],
             "description": "The app returns the values the change sent.",
             "request": { "method": "GET", "path": "/Groups/{{ group_id }}", "query": { "excludedAttributes": "members" } },
-            "expect": { "status": 200, "json": checks },
+            "expect": { "status": 200, "json": {
+                "/displayName": { "eq": run_unique::unique(&name), "label": "logged new value of displayName" },
+            } },
             "impact": "A value of the logged change does not come back as sent: Entra sends it again every cycle.",
             "fix": "Store each attribute as sent and return it.",
         }));

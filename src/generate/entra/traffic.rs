@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::export::{AttributeMapping, Export, FlowType, ObjectKind, ObjectMapping, short_target};
 use super::expr::value::{RoleFunction, RoleSet};
-use super::expr::{Env, ErrorKind, EvalError, Evaluator, Expr, ExprKind, Source, Value};
+use super::expr::{Env, ErrorKind, EvalError, Evaluator, ExprKind, Source, Value};
 use super::scope;
 use super::target::{CORE_GROUP, CORE_USER, TargetPath, slug};
 use super::users::{RUN_TOKEN, SourceObject};
@@ -457,7 +457,7 @@ impl Deriver<'_> {
             .iter()
             .map(|(a, _)| short_target(&a.target).to_string())
             .collect();
-        steps.push(json!({
+        steps.push(placed(json!({
             "id": "create",
             "needs": [],
             "spec": ["Entra SCIM: Create User", "RFC7644 3.3"],
@@ -468,10 +468,7 @@ impl Deriver<'_> {
             "cleanup": { "method": "DELETE", "path": "/Users/{{ user_id }}" },
             "impact": "The assignment fails and the user never exists in the app.",
             "fix": "Accept the create body Entra derives from this configuration, and answer 201 with the user and its id.",
-        }));
-        if let Some(create) = steps.last_mut() {
-            create["request"]["json"] = Json::Object(body);
-        }
+        }), &["request", "json"], Json::Object(body)));
         steps.extend(self.kept_step(
             &sent,
             "kept_on_create",
@@ -746,7 +743,7 @@ impl Deriver<'_> {
             ("flag", flag_ops, flag_sent, "create"),
         ] {
             let id = format!("update_{dialect}");
-            steps.push(json!({
+            steps.push(placed(json!({
                 "id": id,
                 "needs": [after],
                 "spec": ["Entra SCIM: Update User", "RFC7644 3.5.2"],
@@ -759,10 +756,7 @@ impl Deriver<'_> {
                 } else {
                     "Accept Entra's capitalized ops (Replace, Add) with values as text."
                 },
-            }));
-            if let Some(update) = steps.last_mut() {
-                update["request"]["json"]["Operations"] = Json::Array(ops);
-            }
+            }), &["request", "json", "Operations"], Json::Array(ops)));
             steps.extend(self.kept_step(
                 &values,
                 &format!("kept_{id}"),
@@ -834,10 +828,9 @@ impl Deriver<'_> {
         ));
     }
 
-    /// Disable and re-enable through the mapping that reads IsSoftDeleted.
-    /// Every mapping that reads IsSoftDeleted flows when it changes: one
-    /// PATCH of them all (as Entra sends it), typed by the app's schema,
-    /// read back.
+    /// Disable and re-enable. Every mapping that reads IsSoftDeleted flows
+    /// when it changes: one PATCH of them all (as Entra sends it), each
+    /// typed by the app's schema, read back.
     fn soft_delete_steps(&self, user: &SourceObject, steps: &mut Vec<Json>) {
         let attributes: Vec<&AttributeMapping> = self
             .mapping
@@ -1107,16 +1100,13 @@ fn common_domain(users: &[SourceObject]) -> Option<String> {
 }
 
 fn calls_default_domain(mapping: &ObjectMapping) -> bool {
-    fn calls(e: &Expr) -> bool {
-        match &e.kind {
-            ExprKind::Call { name, args } => {
-                name.eq_ignore_ascii_case("DefaultDomain") || args.iter().any(calls)
-            }
-            ExprKind::Compare { left, right, .. } => calls(left) || calls(right),
-            _ => false,
-        }
+    let mut calls = false;
+    for attribute in &mapping.attributes {
+        attribute.tree.visit(&mut |e| {
+            calls |= matches!(&e.kind, ExprKind::Call { name, .. } if name.eq_ignore_ascii_case("DefaultDomain"));
+        });
     }
-    mapping.attributes.iter().any(|a| calls(&a.tree))
+    calls
 }
 
 /// A value that names an object, made unique to the run (each text of a

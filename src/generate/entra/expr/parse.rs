@@ -36,6 +36,21 @@ pub enum ExprKind {
     },
 }
 
+impl Expr {
+    /// Calls `f` on this expression and on every one inside it, outside in.
+    pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| a.visit(f)),
+            ExprKind::Compare { left, right, .. } => {
+                left.visit(f);
+                right.visit(f);
+            }
+            _ => {}
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
     Eq,
