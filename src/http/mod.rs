@@ -1,4 +1,5 @@
-//! The only module that speaks HTTP (through reqwest).
+//! The only module that speaks HTTP: through reqwest, and on loopback over
+//! plain http through connections of its own ([`plain`]).
 //!
 //! Every request has a connect timeout and a total timeout, and a response
 //! body is read up to a cap, so a slow, huge or hostile answer becomes a
@@ -7,6 +8,11 @@
 use std::time::{Duration, Instant};
 
 use crate::target::Target;
+
+mod plain;
+
+/// What every request says it is.
+const USER_AGENT: &str = concat!("scimcheck/", env!("CARGO_PKG_VERSION"));
 
 /// A request as sent, credentials included (redact before printing).
 #[derive(Debug, Clone)]
@@ -139,7 +145,10 @@ impl Pacer {
 #[derive(Debug, Clone)]
 pub struct Client {
     pacer: Option<std::sync::Arc<Pacer>>,
-    inner: reqwest::Client,
+    inner: Pooled,
+    /// Plain http to a loopback address goes on connections of this
+    /// client's own (see [`plain`]); everything else through `inner`.
+    plain: Option<std::sync::Arc<plain::Plain>>,
     timeout: Duration,
     max_body: usize,
     max_retries: u32,
@@ -172,27 +181,81 @@ pub enum ClientError {
     NoTls,
 }
 
-impl Client {
-    fn inner(target: &Target) -> Result<reqwest::Client, ClientError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(target.connect_timeout)
-            .timeout(target.timeout)
-            .redirect(same_origin_redirects())
-            // Every request is sent once, as the suite says: a 429 is
-            // retried by send_bounded, where it is seen and reported.
-            .retry(reqwest::retry::never())
-            .referer(false)
-            .user_agent(concat!("scimcheck/", env!("CARGO_PKG_VERSION")));
-        builder = tls(builder, target)?;
-        builder.build().map_err(ClientError::Build)
+/// reqwest's client, built at once or when first needed.
+#[derive(Clone)]
+struct Pooled {
+    client: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+    /// What a client built later is built for.
+    target: Option<std::sync::Arc<Target>>,
+}
+
+/// Without the target, whose credentials no output may show.
+impl std::fmt::Debug for Pooled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pooled")
+            .field("built", &self.client.get().is_some())
+            .finish()
+    }
+}
+
+impl Pooled {
+    fn now(target: &Target) -> Result<Pooled, ClientError> {
+        Ok(Pooled {
+            client: std::sync::Arc::new(reqwest_client(target)?.into()),
+            target: None,
+        })
     }
 
+    fn later(target: &Target) -> Pooled {
+        Pooled {
+            client: Default::default(),
+            target: Some(std::sync::Arc::new(target.clone())),
+        }
+    }
+
+    fn get(&self) -> Result<&reqwest::Client, ClientError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let target = self
+            .target
+            .as_deref()
+            .expect("a client built later has its target");
+        let built = reqwest_client(target)?;
+        Ok(self.client.get_or_init(|| built))
+    }
+}
+
+fn reqwest_client(target: &Target) -> Result<reqwest::Client, ClientError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(target.connect_timeout)
+        .timeout(target.timeout)
+        .redirect(same_origin_redirects())
+        // Every request is sent once, as the suite says: a 429 is
+        // retried by send_bounded, where it is seen and reported.
+        .retry(reqwest::retry::never())
+        .referer(false)
+        .user_agent(USER_AGENT);
+    builder = tls(builder, target)?;
+    builder.build().map_err(ClientError::Build)
+}
+
+impl Client {
     /// A client for another runtime (its connections are that runtime's)
     /// sharing this one's pace and throttling count, so that the target
     /// sees one client's rate however many runtimes send.
     pub fn sibling(&self, target: &Target) -> Result<Client, ClientError> {
+        let plain = Self::plain(target);
+        // With its own connections, a sibling seldom needs reqwest's client
+        // (whose certificates cost more to load than thousands of loopback
+        // requests): it is built when first needed.
+        let inner = match plain {
+            Some(_) => Pooled::later(target),
+            None => Pooled::now(target)?,
+        };
         Ok(Client {
-            inner: Self::inner(target)?,
+            inner,
+            plain,
             pacer: self.pacer.clone(),
             exhausted_in_a_row: self.exhausted_in_a_row.clone(),
             redactor: self.redactor.clone(),
@@ -200,10 +263,15 @@ impl Client {
         })
     }
 
+    fn plain(target: &Target) -> Option<std::sync::Arc<plain::Plain>> {
+        plain::Plain::of(&target.base_url, target.connect_timeout).map(std::sync::Arc::new)
+    }
+
     pub fn new(target: &Target) -> Result<Client, ClientError> {
         Ok(Client {
             pacer: target.rate.and_then(Pacer::new).map(std::sync::Arc::new),
-            inner: Self::inner(target)?,
+            inner: Pooled::now(target)?,
+            plain: Self::plain(target),
             timeout: target.timeout,
             max_body: target.max_body,
             max_retries: target.max_retries,
@@ -365,17 +433,28 @@ impl Client {
     }
 
     async fn perform(&self, request: &SentRequest) -> Result<ReceivedResponse, TransportError> {
-        let mut builder = self.inner.request(request.method.clone(), &request.url);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
-        }
-        let mut response = builder.send().await.map_err(|e| self.classify(e))?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
+        let plain = self
+            .plain
+            .as_deref()
+            .and_then(|plain| Some((plain, plain.path_of(&request.url)?)));
+        let Some((plain, path)) = plain else {
+            return self.perform_pooled(request).await;
+        };
+        let answer =
+            tokio::time::timeout(self.timeout, plain.perform(request, path, self.max_body))
+                .await
+                .map_err(|_| TransportError::Timeout(self.timeout))??;
+        Ok(ReceivedResponse {
+            status: answer.status,
+            headers: self.received_headers(&answer.headers),
+            body: self.redactor.bytes(answer.body),
+            dropped: 0,
+        })
+    }
+
+    /// Header names in lower case, values with any credential replaced.
+    fn received_headers(&self, headers: &http::HeaderMap) -> Vec<(String, String)> {
+        headers
             .iter()
             .map(|(k, v)| {
                 (
@@ -384,7 +463,27 @@ impl Client {
                         .text(String::from_utf8_lossy(v.as_bytes()).into_owned()),
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    async fn perform_pooled(
+        &self,
+        request: &SentRequest,
+    ) -> Result<ReceivedResponse, TransportError> {
+        let mut builder = self
+            .inner
+            .get()
+            .map_err(|e| TransportError::Other(e.to_string()))?
+            .request(request.method.clone(), &request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let mut response = builder.send().await.map_err(|e| self.classify(e))?;
+        let status = response.status().as_u16();
+        let headers = self.received_headers(response.headers());
         if response
             .content_length()
             .is_some_and(|len| len > self.max_body as u64)
