@@ -221,7 +221,7 @@ impl<'s, 'a> Case<'s, 'a> {
                 ));
             }
         };
-        if std::env::var_os("SCIMCHECK_TRACE").is_some() {
+        if self.shared.trace {
             eprintln!(
                 "{} {} -> {} (model {}) {}",
                 target_call.line(),
@@ -1012,7 +1012,7 @@ impl<'s, 'a> Case<'s, 'a> {
                 self.slots[slot].kind.endpoint(),
                 self.slots[slot].target_id
             );
-            let suffix = format!("{}{raw_id}", self.base_path());
+            let suffix = format!("{}{raw_id}", self.shared.base_path);
             self.failed_expect = vec![("/meta/location".into(), json!({"contains": suffix}))];
             self.check(
                 location.ends_with(&own) || decoded.ends_with(&suffix),
@@ -1097,16 +1097,9 @@ impl<'s, 'a> Case<'s, 'a> {
         Ok(())
     }
 
-    /// The path of the base URL (`/scim/v2`), without a trailing slash.
-    fn base_path(&self) -> String {
-        reqwest::Url::parse(&self.shared.target.base_url)
-            .map(|u| u.path().trim_end_matches('/').to_string())
-            .unwrap_or_default()
-    }
-
     /// The resource's URL path below the host: base path and resource path.
     fn resource_suffix(&self, slot: usize) -> String {
-        format!("{}{}", self.base_path(), self.path(slot, false))
+        format!("{}{}", self.shared.base_path, self.path(slot, false))
     }
 
     async fn get_gone(&mut self, pick: Pick) -> Step {

@@ -184,6 +184,10 @@ pub struct Shared<'a> {
     pub advice: Mutex<Vec<Finding>>,
     /// Resources a case could not clean up.
     pub left: Mutex<Vec<String>>,
+    /// The path of the base URL (`/scim/v2`), without a trailing slash.
+    pub base_path: String,
+    /// `SCIMCHECK_TRACE` is set: every exchange is printed to stderr.
+    pub trace: bool,
 }
 
 impl<'a> Shared<'a> {
@@ -211,6 +215,10 @@ impl<'a> Shared<'a> {
             offered: Mutex::new(BTreeMap::new()),
             advice: Mutex::new(Vec::new()),
             left: Mutex::new(Vec::new()),
+            base_path: reqwest::Url::parse(&target.base_url)
+                .map(|u| u.path().trim_end_matches('/').to_string())
+                .unwrap_or_default(),
+            trace: std::env::var_os("SCIMCHECK_TRACE").is_some(),
         }
     }
 

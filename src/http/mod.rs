@@ -199,18 +199,21 @@ impl std::fmt::Debug for Pooled {
 }
 
 impl Pooled {
-    fn now(target: &Target) -> Result<Pooled, ClientError> {
+    /// With connections of its own (`plain`), a client seldom needs
+    /// reqwest's, whose certificates cost more to load than thousands of
+    /// loopback requests: it is built when first needed, unless a CA
+    /// certificate is given, whose errors are told at once.
+    fn of(target: &Target, plain: bool) -> Result<Pooled, ClientError> {
+        if plain && target.ca_cert.is_none() {
+            return Ok(Pooled {
+                client: Default::default(),
+                target: Some(std::sync::Arc::new(target.clone())),
+            });
+        }
         Ok(Pooled {
             client: std::sync::Arc::new(reqwest_client(target)?.into()),
             target: None,
         })
-    }
-
-    fn later(target: &Target) -> Pooled {
-        Pooled {
-            client: Default::default(),
-            target: Some(std::sync::Arc::new(target.clone())),
-        }
     }
 
     fn get(&self) -> Result<&reqwest::Client, ClientError> {
@@ -246,15 +249,8 @@ impl Client {
     /// sees one client's rate however many runtimes send.
     pub fn sibling(&self, target: &Target) -> Result<Client, ClientError> {
         let plain = Self::plain(target);
-        // With its own connections, a sibling seldom needs reqwest's client
-        // (whose certificates cost more to load than thousands of loopback
-        // requests): it is built when first needed.
-        let inner = match plain {
-            Some(_) => Pooled::later(target),
-            None => Pooled::now(target)?,
-        };
         Ok(Client {
-            inner,
+            inner: Pooled::of(target, plain.is_some())?,
             plain,
             pacer: self.pacer.clone(),
             exhausted_in_a_row: self.exhausted_in_a_row.clone(),
@@ -270,7 +266,7 @@ impl Client {
     pub fn new(target: &Target) -> Result<Client, ClientError> {
         Ok(Client {
             pacer: target.rate.and_then(Pacer::new).map(std::sync::Arc::new),
-            inner: Pooled::now(target)?,
+            inner: Pooled::of(target, Self::plain(target).is_some())?,
             plain: Self::plain(target),
             timeout: target.timeout,
             max_body: target.max_body,
