@@ -143,12 +143,18 @@ impl Answer {
     }
 
     pub fn of(response: &ReceivedResponse) -> Answer {
-        let text = String::from_utf8_lossy(&response.body);
+        // 400 characters take at most 1,600 bytes: the rest is not decoded.
+        let head = &response.body[..response.body.len().min(1600)];
+        let text = String::from_utf8_lossy(head);
+        let text = match text.char_indices().nth(400) {
+            Some((end, _)) => text[..end].to_string(),
+            None => text.into_owned(),
+        };
         Answer {
             status: response.status,
             headers: response.headers.clone(),
             body: serde_json::from_slice(&response.body).ok(),
-            text: text.chars().take(400).collect(),
+            text,
         }
     }
 

@@ -84,7 +84,7 @@ impl Field {
                         })
                     })
                     .collect();
-                list.sort_by_key(|v| v.to_string());
+                list.sort_by_cached_key(|v| v.to_string());
                 Value::Array(list)
             }),
             Field::Members => get_ci(resource, "members").map(|members| {
