@@ -17,9 +17,15 @@ use scimcheck::runner::SuiteSources;
 use serde_json::json;
 
 async fn explore_at(base_url: &str, budget: usize, seed: u64) -> Outcome {
+    explore_with(base_url, budget, seed, 1).await
+}
+
+/// `workers` cases at once (on one thread up to eight).
+async fn explore_with(base_url: &str, budget: usize, seed: u64, workers: usize) -> Outcome {
     let target = common::target(base_url);
     let client = scimcheck::http::Client::new(&target).unwrap();
     let mut settings = Settings::new("t1", budget, seed);
+    settings.workers = workers;
     settings.shrink_time = std::time::Duration::from_secs(30);
     settings.max_findings = 1;
     explore::explore(
@@ -138,6 +144,52 @@ async fn found(key: &str, before: Bend, after: BendAnswer) {
     assert!(
         on_clean.iter().flat_map(|r| &r.steps).all(|s| s.passed()),
         "{key}: the reproducer fails on the double:\n{}",
+        divergence.suite
+    );
+}
+
+/// Eight cases at once on one thread, then ten on two: the double shows no
+/// divergence and keeps nothing; a defect is found, shrunk while the other
+/// cases go on, and its reproducer fails on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_run_at_once_find_and_shrink_as_one_at_a_time_does() {
+    for workers in [8, 10] {
+        let double = common::double().await;
+        let outcome = explore_with(&double.base_url(), 1500, 4, workers).await;
+        assert_eq!(keys(&outcome), Vec::<String>::new(), "{workers} at once");
+        assert!(
+            outcome.lost_workers.is_empty(),
+            "{:?}",
+            outcome.lost_workers
+        );
+        assert_eq!(outcome.workers, workers.div_ceil(8), "threads");
+        assert!(outcome.requests >= 1500 && outcome.cases > workers);
+        assert!(outcome.left.is_empty(), "left {:?}", outcome.left);
+        let left = double
+            .service()
+            .lock()
+            .unwrap()
+            .handle(&common::request("GET", "/Users"));
+        assert_eq!(left.body.unwrap()["totalResults"], 0, "{workers} at once");
+    }
+    fn ignore(request: &mut Request, _: &Mutex<Service>) -> Option<Response> {
+        request.query.retain(|(k, _)| k != "filter");
+        None
+    }
+    let bent = defective(ignore, unchanged).await;
+    let outcome = explore_with(&bent.base_url(), 3000, 5, 8).await;
+    let divergence = outcome.divergences.first().expect("the defect is found");
+    assert!(
+        // Whichever comes first: a filter of users, the group lookup, or
+        // a malformed filter answered 200.
+        ["filter", "group-filter", "bad-filter"].contains(&divergence.finding.key.as_str()),
+        "{}",
+        divergence.finding.what
+    );
+    assert!(
+        divergence.requests <= 20,
+        "shrunk to {} requests only:\n{}",
+        divergence.requests,
         divergence.suite
     );
 }
