@@ -119,8 +119,9 @@ pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
-    /// The body as text, cut short, for the report.
-    pub text: String,
+    /// The body's first bytes (or why no answer came), decoded for a report
+    /// only when one is written: [`Answer::text`].
+    head: Vec<u8>,
 }
 
 /// The `id` a resource body carries.
@@ -134,27 +135,35 @@ impl Answer {
         response
             .as_ref()
             .map(Answer::of)
-            .unwrap_or_else(|e| Answer {
-                status: 0,
-                headers: Vec::new(),
-                body: None,
-                text: e.clone(),
-            })
+            .unwrap_or_else(|e| Answer::none(0, e))
+    }
+
+    /// No answer (or one not kept): a status and what to show for it.
+    pub fn none(status: u16, why: &str) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            body: None,
+            head: why.as_bytes().to_vec(),
+        }
+    }
+
+    /// The body as text, cut to 400 characters, for the report.
+    pub fn text(&self) -> String {
+        let text = String::from_utf8_lossy(&self.head);
+        match text.char_indices().nth(400) {
+            Some((end, _)) => text[..end].to_string(),
+            None => text.into_owned(),
+        }
     }
 
     pub fn of(response: &ReceivedResponse) -> Answer {
-        // 400 characters take at most 1,600 bytes: the rest is not decoded.
-        let head = &response.body[..response.body.len().min(1600)];
-        let text = String::from_utf8_lossy(head);
-        let text = match text.char_indices().nth(400) {
-            Some((end, _)) => text[..end].to_string(),
-            None => text.into_owned(),
-        };
         Answer {
             status: response.status,
             headers: response.headers.clone(),
             body: serde_json::from_slice(&response.body).ok(),
-            text,
+            // 400 characters take at most 1,600 bytes.
+            head: response.body[..response.body.len().min(1600)].to_vec(),
         }
     }
 

@@ -135,7 +135,7 @@ impl<'s, 'a> Case<'s, 'a> {
             cite,
             what,
             call: call.line(),
-            answer: format!("{} {}", answer.status, answer.text),
+            answer: format!("{} {}", answer.status, answer.text()),
             key: key.split(':').next().unwrap_or(key).to_string(),
             cause: key.to_string(),
         };
@@ -205,12 +205,7 @@ impl<'s, 'a> Case<'s, 'a> {
                 if self.shared.stop.is_set() {
                     return Err(Halt::Stopped);
                 }
-                let answer = Answer {
-                    status: 0,
-                    headers: Vec::new(),
-                    body: None,
-                    text: why.clone(),
-                };
+                let answer = Answer::none(0, &why);
                 return Err(self.diverged(
                     Level::Must,
                     "RFC 7644 3",
@@ -232,7 +227,7 @@ impl<'s, 'a> Case<'s, 'a> {
                     .unwrap_or_default(),
                 answer.status,
                 model.status,
-                answer.text.chars().take(300).collect::<String>()
+                answer.text().chars().take(300).collect::<String>()
             );
         }
         let mut statuses = vec![answer.status, model.status];
@@ -1684,12 +1679,7 @@ impl<'s, 'a> Case<'s, 'a> {
         let compare::Walked { twice, missing, .. } = compare::walked(&seen, &want);
         if !twice.is_empty() || !missing.is_empty() {
             let call = Call::get("/Users").query("count", count.to_string());
-            let answer = Answer {
-                status: 200,
-                headers: Vec::new(),
-                body: None,
-                text: String::new(),
-            };
+            let answer = Answer::none(200, "");
             self.failed_expect.clear();
             return Err(self.diverged(Level::Must, cite, "walk",
                 format!("walking the pages {count} at a time (startIndex 1, then after each page) with nothing changing in between, {missing:?} never came and {twice:?} came twice"), &call, &answer));
@@ -2517,12 +2507,7 @@ impl<'s, 'a> Case<'s, 'a> {
             last = Some(answer);
         }
         self.failed_statuses = vec![409];
-        let answer = last.unwrap_or(Answer {
-            status: 0,
-            headers: Vec::new(),
-            body: None,
-            text: "no answer".into(),
-        });
+        let answer = last.unwrap_or(Answer::none(0, "no answer"));
         let expected = usize::from(model.status == 201);
         self.check(created == expected, Level::Must, "RFC 7643 4.1.1 (userName unique); RFC 7644 3.3 (409)", "race",
             || format!("{copies} creates of one userName sent at once made {created} users, not {expected}"), &call, &answer)

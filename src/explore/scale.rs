@@ -271,7 +271,7 @@ impl Phase<'_, '_> {
             cite,
             what: format!("in a tenant of the run's users: {what}"),
             call: call.line(),
-            answer: format!("{} {}", answer.status, answer.text),
+            answer: format!("{} {}", answer.status, answer.text()),
             key: key.to_string(),
             cause: key.to_string(),
         }))

@@ -455,8 +455,10 @@ impl Client {
             .map(|(k, v)| {
                 (
                     k.as_str().to_ascii_lowercase(),
-                    self.redactor
-                        .text(String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                    self.redactor.text(match v.to_str() {
+                        Ok(text) => text.to_string(),
+                        Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    }),
                 )
             })
             .collect()

@@ -320,7 +320,10 @@ fn other(error: impl std::fmt::Display) -> TransportError {
 /// Bytes the URL parser reqwest uses leaves as they are in a path or query
 /// (unreserved, sub-delimiters but `'`, `:@/?%`); anything else it would encode.
 fn sent_as_is(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/?%".contains(&b)
+    matches!(b,
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
+        | b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'(' | b')'
+        | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' | b'/' | b'?' | b'%')
 }
 
 /// Whether reqwest would send through a proxy from the environment.
