@@ -485,6 +485,80 @@ async fn a_search_that_counts_at_most_two_hundred_is_found_at_scale() {
     assert_eq!(left.body.unwrap()["totalResults"], 0);
 }
 
+/// A server that pages one place too early past the first page (a 0-based
+/// offset), each page still as long as asked: the walk repeats the last
+/// user of a page and never reads the tenant's last. Its reproducer reads
+/// the pages at the walk's startIndex and fails on the page that repeats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walk_that_repeats_a_user_across_pages_is_written_as_its_pages() {
+    fn one_early(request: &mut Request, service: &Mutex<Service>) -> Option<Response> {
+        let start: usize = request
+            .query
+            .iter()
+            .find(|(k, _)| k == "startIndex")
+            .and_then(|(_, v)| v.parse().ok())?;
+        if request.method != "GET" || request.path != "/Users" || start < 2 {
+            return None;
+        }
+        let mut shifted = request.clone();
+        for (k, v) in shifted.query.iter_mut() {
+            if k == "startIndex" {
+                *v = (start - 1).to_string();
+            }
+        }
+        let mut answer = service.lock().unwrap().handle(&shifted);
+        let body = answer.body.as_mut()?;
+        let total = body["totalResults"].as_u64()? as usize;
+        let count: usize = request
+            .query
+            .iter()
+            .find(|(k, _)| k == "count")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(total);
+        let keep = count.min(total.saturating_sub(start - 1));
+        let resources = body["Resources"].as_array_mut()?;
+        resources.truncate(keep);
+        body["itemsPerPage"] = json!(resources.len());
+        body["startIndex"] = json!(start);
+        Some(answer)
+    }
+    let bent = defective(one_early, unchanged).await;
+    let scaled = scaled_at(&bent.base_url(), 120).await;
+    let finding = scaled.finding.clone().expect("the repeat is seen");
+    assert_eq!(finding.key, "scale-walk", "{}", finding.what);
+    assert_eq!((scaled.shrunk_from, scaled.size), (Some(120), 101));
+    let text = explore::scale_reproduce::suite(&scaled, 1).expect("a reproducer");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("explore-scale-walk.yaml"), &text).unwrap();
+    let sources = || SuiteSources {
+        builtin: false,
+        dirs: vec![dir.path().to_path_buf()],
+    };
+    let snapshots = tempfile::tempdir().unwrap();
+    let on_bent = common::run_sources(sources(), &bent.base_url(), &[], snapshots.path()).await;
+    let failed: Vec<&str> = on_bent
+        .iter()
+        .flat_map(|r| &r.steps)
+        .filter(|s| s.failed())
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(failed, ["page_2"], "{text}");
+    let clean = common::double().await;
+    let on_clean = common::run_sources(sources(), &clean.base_url(), &[], snapshots.path()).await;
+    let steps: Vec<_> = on_clean.iter().flat_map(|r| &r.steps).collect();
+    assert!(
+        steps.iter().all(|s| s.passed()),
+        "the reproducer fails on the double"
+    );
+    assert!(steps.iter().any(|s| s.id == "page_2"));
+    let left = clean
+        .service()
+        .lock()
+        .unwrap()
+        .handle(&common::request("GET", "/Users"));
+    assert_eq!(left.body.unwrap()["totalResults"], 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scale_phase_on_a_server_that_answers_another_users_id_writes_nothing_to_it() {
     let (double, answer, log) = common::lying_double().await;

@@ -89,12 +89,15 @@ pub enum Predicate {
     NotContains(ValueTemplate),
     Count(usize),
     OneOf(Vec<ValueTemplate>),
+    /// Equal to none of the values; for an array, no element matches any
+    /// (objects as `contains` matches them). Absent passes.
+    NoneOf(Vec<ValueTemplate>),
     NotEmpty,
     /// Absent, null or an empty array: the states RFC 7643 2.5 holds equal.
     Unassigned,
 }
 
-pub const PREDICATE_NAMES: [&str; 13] = [
+pub const PREDICATE_NAMES: [&str; 14] = [
     "eq",
     "ne",
     "eq_ignore_case",
@@ -106,6 +109,7 @@ pub const PREDICATE_NAMES: [&str; 13] = [
     "not_contains",
     "count",
     "one_of",
+    "none_of",
     "not_empty",
     "unassigned",
 ];
@@ -215,6 +219,12 @@ pub fn parse_predicates(written: &Value) -> Result<Vec<Predicate>, PredicateErro
                 };
                 Predicate::OneOf(options.iter().map(template).collect::<Result<_, _>>()?)
             }
+            "none_of" => {
+                let Value::Array(options) = arg else {
+                    return Err(PredicateError::new("`none_of` takes a list of values"));
+                };
+                Predicate::NoneOf(options.iter().map(template).collect::<Result<_, _>>()?)
+            }
             other => {
                 let mut error = PredicateError::new(format!("unknown predicate `{other}`"));
                 error = match did_you_mean(other, PREDICATE_NAMES) {
@@ -242,7 +252,9 @@ pub fn predicate_vars(predicate: &Predicate) -> Vec<&VarRef> {
         | Predicate::EqIgnoreCase(t)
         | Predicate::Contains(t)
         | Predicate::NotContains(t) => t.vars(),
-        Predicate::OneOf(options) => options.iter().flat_map(|t| t.vars()).collect(),
+        Predicate::OneOf(options) | Predicate::NoneOf(options) => {
+            options.iter().flat_map(|t| t.vars()).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -370,6 +382,27 @@ pub fn evaluate(
                 Err(format!("expected {n} element(s), got {}", got()))
             }
         }
+        Predicate::NoneOf(options) => {
+            let options: Vec<Value> = options
+                .iter()
+                .map(|t| t.render(scope))
+                .collect::<Result<_, _>>()?;
+            let hit = match actual {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .find(|i| options.iter().any(|o| json_matches(i, o)))
+                    .cloned(),
+                Some(a) => options.iter().any(|o| json_eq(a, o)).then(|| a.clone()),
+                None => None,
+            };
+            match hit {
+                None => Ok(()),
+                Some(hit) => Err(format!(
+                    "expected none of {} of them, got {hit}",
+                    options.len()
+                )),
+            }
+        }
         Predicate::OneOf(options) => {
             let options: Vec<Value> = options
                 .iter()
@@ -465,6 +498,12 @@ mod tests {
             ),
             (json!({"count": 2}), json!([1, 2]), json!([1])),
             (json!({"one_of": [200, 204]}), json!(204), json!(201)),
+            (json!({"none_of": [200, 204]}), json!(201), json!(204)),
+            (
+                json!({"none_of": [{"id": "a"}, {"id": "b"}]}),
+                json!([{"id": "c"}, {"id": "d"}]),
+                json!([{"id": "c"}, {"id": "b", "userName": "x"}]),
+            ),
             (json!({"not_empty": true}), json!("a"), json!("")),
             (json!({"unassigned": true}), json!(null), json!("Director")),
             (json!({"unassigned": true}), json!([]), json!([1])),

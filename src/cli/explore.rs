@@ -256,7 +256,7 @@ fn emit_scale(dir: &std::path::Path, outcome: &Outcome, force: bool) -> Result<(
     {
         let Some(text) = crate::explore::scale_reproduce::suite(scaled, outcome.seed) else {
             outln!(
-                "scimcheck: no reproducer file for the scale phase's {}: it spans several requests; `scimcheck explore --tenant-size {}` shows it again",
+                "scimcheck: no reproducer file for the scale phase's {}: a suite cannot state it (a repeat within one page, pages shorter than asked, or a walk too long to write out); `scimcheck explore --tenant-size {}` shows it again",
                 finding.key,
                 scaled.size
             );

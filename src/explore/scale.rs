@@ -54,6 +54,11 @@ pub struct Reproduction {
     pub expect: serde_json::Map<String, Value>,
     /// The phase's prefix (`scimcheck-<run id>-s-`), to be templated.
     pub prefix: String,
+    /// For a walk that repeated users across pages: each page's request and
+    /// how many resources it holds, in order (then `call` and `expect` are
+    /// not used). Written only where the target's pages were full, so that
+    /// pages at fixed `startIndex` are the pages its client read.
+    pub pages: Vec<(Call, usize)>,
 }
 
 /// What the phase found.
@@ -103,6 +108,8 @@ struct Phase<'s, 'a> {
     /// The request a finding is about and the model's answer to it as
     /// checks, where a suite can state them.
     reproducible: Option<(Call, serde_json::Map<String, Value>)>,
+    /// A walk's pages, where it is what a reproducer replays.
+    reproducible_walk: Vec<(Call, usize)>,
 }
 
 /// Why the phase ended early: a deviation, or a stop that is not one.
@@ -185,6 +192,7 @@ pub async fn scale(
         not_checked: Vec::new(),
         listed: BTreeSet::new(),
         reproducible: None,
+        reproducible_walk: Vec::new(),
     };
     let mut users = Vec::new();
     let mut group = None;
@@ -198,6 +206,7 @@ pub async fn scale(
             call,
             expect,
             prefix: phase.prefix.clone(),
+            pages: std::mem::take(&mut phase.reproducible_walk),
         });
     Scaled {
         reproduction,
@@ -416,6 +425,11 @@ impl Phase<'_, '_> {
         let mut ours = BTreeSet::new();
         let mut start = 1;
         let mut pages = 0;
+        // Each page's request, what it held, and which page each id came on.
+        let mut read_pages: Vec<(Call, usize)> = Vec::new();
+        let mut full = true;
+        let mut page_of: BTreeMap<String, usize> = BTreeMap::new();
+        let mut across = false;
         loop {
             let call = filtered(filter)
                 .query("startIndex", start.to_string())
@@ -423,9 +437,14 @@ impl Phase<'_, '_> {
             let answer = self.send(&call).await?;
             pages += 1;
             let (total, resources) = self.list(&call, &answer)?;
+            full &= resources.len() == count.min(want.len().saturating_sub(start - 1));
+            read_pages.push((call.clone(), resources.len()));
             for r in &resources {
                 let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
                 *seen.entry(id.to_string()).or_insert(0) += 1;
+                across |= page_of
+                    .insert(id.to_string(), pages)
+                    .is_some_and(|p| p != pages);
                 let name = r
                     .get("userName")
                     .and_then(Value::as_str)
@@ -493,6 +512,13 @@ impl Phase<'_, '_> {
             foreign,
         } = compare::walked(&seen, &want);
         if !twice.is_empty() || !missing.is_empty() || !foreign.is_empty() {
+            // Pages at fixed startIndex are the pages read only where each
+            // was full; a repeat within one page cannot be told by a suite.
+            if full && across {
+                self.reproducible_walk = read_pages;
+                let (last, _) = self.reproducible_walk.last().expect("a page was read");
+                self.reproducible = Some((last.clone(), serde_json::Map::new()));
+            }
             let call = filtered(filter).query("count", count.to_string());
             let answer = Answer::of_result(&Err(String::new()));
             return Err(self.diverged(cite, "scale-walk", format!(

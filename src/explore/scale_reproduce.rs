@@ -1,14 +1,20 @@
 //! A scale finding as an ordinary suite file: the tenant's users created
 //! one step each (each cleaned up), then the request that failed, with
-//! what the model answered it as checks. `scimcheck run --no-builtin
+//! what the model answered it as checks, or, for a walk that repeated users
+//! across pages, its pages, none holding an id read on an earlier one. `scimcheck run --no-builtin
 //! --suites DIR` replays it, its failing check pointing at `file:line:col`.
 
 use serde_json::{Map, Value, json};
 
 use super::scale::{Reproduction, Scaled};
+use super::state::Finding;
 
-/// The suite text, or None where the finding has no reproduction (a check
-/// over several requests, such as a walk that repeats a user across pages).
+/// The most ids a walk's reproducer lists as already read, over all its
+/// pages: past it, the file would be too large to read.
+const MOST_LISTED: usize = 20_000;
+
+/// The suite text, or None where the finding has no reproduction (a repeat
+/// within one page, or a walk too long to write out).
 pub fn suite(scaled: &Scaled, seed: u64) -> Option<String> {
     let finding = scaled.finding.as_ref()?;
     let reproduction = scaled.reproduction.as_ref()?;
@@ -29,24 +35,11 @@ pub fn suite(scaled: &Scaled, seed: u64) -> Option<String> {
         }));
         creates.push(json!(id));
     }
-    let call = &reproduction.call;
-    let query: Map<String, Value> = call
-        .query
-        .iter()
-        .map(|(k, v)| (k.clone(), template(&json!(v))))
-        .collect();
-    let mut expect = json!({ "status": 200 });
-    expect["json"] = template(&Value::Object(reproduction.expect.clone()));
-    steps.push(json!({
-        "id": "reproduce",
-        "needs": creates,
-        "spec": [finding.cite],
-        "description": finding.what,
-        "request": { "method": call.method.as_str(), "path": call.path, "query": query },
-        "expect": expect,
-        "impact": "A read over a tenant of this size does not return what the tenant holds: an initial sync or a lookup goes wrong past it.",
-        "fix": format!("Answer this request over {} users as RFC 7644 3.4.2 asks.", reproduction.users.len()),
-    }));
+    if reproduction.pages.is_empty() {
+        steps.push(reproduce_step(reproduction, finding, creates));
+    } else {
+        steps.extend(walk_steps(reproduction, finding, creates)?);
+    }
     let suite = json!({
         "name": format!("Explorer reproducer: {} in a tenant of {} users", finding.key, scaled.size),
         "description": format!(
@@ -61,6 +54,88 @@ pub fn suite(scaled: &Scaled, seed: u64) -> Option<String> {
         "scenarios": [{ "id": "reproduce", "steps": steps }],
     });
     Some(crate::generate::write::to_yaml(&suite))
+}
+
+/// The request that failed, with the model's answer as its checks.
+fn reproduce_step(reproduction: &Reproduction, finding: &Finding, creates: Vec<Value>) -> Value {
+    let template = |value: &Value| templated(value, reproduction);
+    let call = &reproduction.call;
+    let mut expect = json!({ "status": 200 });
+    expect["json"] = template(&Value::Object(reproduction.expect.clone()));
+    json!({
+        "id": "reproduce",
+        "needs": creates,
+        "spec": [finding.cite],
+        "description": finding.what,
+        "request": request(call, reproduction),
+        "expect": expect,
+        "impact": IMPACT,
+        "fix": format!("Answer this request over {} users as RFC 7644 3.4.2 asks.", reproduction.users.len()),
+    })
+}
+
+const IMPACT: &str = "A read over a tenant of this size does not return what the tenant holds: an initial sync or a lookup goes wrong past it.";
+
+/// A walk's pages at the startIndex the client read them: each holds as
+/// many resources as the model's page, and none already read on an
+/// earlier page (its ids are captured page by page).
+fn walk_steps(
+    reproduction: &Reproduction,
+    finding: &Finding,
+    creates: Vec<Value>,
+) -> Option<Vec<Value>> {
+    let listed: usize = reproduction
+        .pages
+        .iter()
+        .scan(0, |read, (_, held)| {
+            let before = *read;
+            *read += held;
+            Some(before)
+        })
+        .sum();
+    if listed > MOST_LISTED {
+        return None;
+    }
+    let mut steps = Vec::new();
+    let mut read: Vec<Value> = Vec::new();
+    let mut needs = creates;
+    for (page, (call, held)) in reproduction.pages.iter().enumerate() {
+        let id = format!("page_{}", page + 1);
+        let mut resources = json!({ "count": held });
+        if !read.is_empty() {
+            resources["none_of"] = Value::Array(read.clone());
+        }
+        let capture: Map<String, Value> = (0..*held)
+            .map(|i| {
+                let var = format!("p{}_{i}", page + 1);
+                read.push(json!({ "id": format!("{{{{ {var} }}}}") }));
+                (var, json!(format!("/Resources/{i}/id")))
+            })
+            .collect();
+        steps.push(json!({
+            "id": id,
+            "needs": needs,
+            "spec": [finding.cite],
+            "description": format!("page {} of the walk: {}", page + 1, finding.what),
+            "request": request(call, reproduction),
+            "expect": { "status": 200, "json": { "/Resources": resources } },
+            "capture": capture,
+            "impact": IMPACT,
+            "fix": "Page by startIndex over one stable order (RFC 7644 3.4.2.4): each resource once, on one page.",
+        }));
+        needs = vec![json!(id)];
+    }
+    Some(steps)
+}
+
+/// A call as a suite's request, the prefix templated.
+fn request(call: &super::call::Call, reproduction: &Reproduction) -> Value {
+    let query: Map<String, Value> = call
+        .query
+        .iter()
+        .map(|(k, v)| (k.clone(), templated(&json!(v), reproduction)))
+        .collect();
+    json!({ "method": call.method.as_str(), "path": call.path, "query": query })
 }
 
 /// The phase's prefix as the run's placeholder, in whatever letter case a
