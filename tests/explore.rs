@@ -455,40 +455,9 @@ async fn a_search_that_counts_at_most_two_hundred_is_found_at_scale() {
     assert_eq!((scaled.shrunk_from, scaled.size), (Some(230), 201));
     // Its reproducer: 201 creates and the page, failing on the defect,
     // passing on the double, everything it created deleted.
-    let text = explore::scale_reproduce::suite(&scaled, 1).expect("a reproducer");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("explore-scale-total.yaml"), &text).unwrap();
-    let sources = || SuiteSources {
-        builtin: false,
-        dirs: vec![dir.path().to_path_buf()],
-    };
-    let snapshots = tempfile::tempdir().unwrap();
-    let on_bent = common::run_sources(sources(), &bent.base_url(), &[], snapshots.path()).await;
-    let failed: Vec<&str> = on_bent
-        .iter()
-        .flat_map(|r| &r.steps)
-        .filter(|s| s.failed())
-        .map(|s| s.id.as_str())
-        .collect();
-    assert_eq!(failed, ["reproduce"], "{text}");
-    let clean = common::double().await;
-    let on_clean = common::run_sources(sources(), &clean.base_url(), &[], snapshots.path()).await;
-    assert!(
-        on_clean.iter().flat_map(|r| &r.steps).all(|s| !s.failed()),
-        "the reproducer fails on the double"
-    );
-    let left = clean
-        .service()
-        .lock()
-        .unwrap()
-        .handle(&common::request("GET", "/Users"));
-    assert_eq!(left.body.unwrap()["totalResults"], 0);
+    replays_scale_reproducer(&scaled, &bent.base_url(), "reproduce").await;
 }
 
-/// A server that pages one place too early past the first page (a 0-based
-/// offset), each page still as long as asked: the walk repeats the last
-/// user of a page and never reads the tenant's last. Its reproducer reads
-/// the pages at the walk's startIndex and fails on the page that repeats.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_walk_that_repeats_a_user_across_pages_is_written_as_its_pages() {
     fn one_early(request: &mut Request, service: &Mutex<Service>) -> Option<Response> {
@@ -527,22 +496,29 @@ async fn a_walk_that_repeats_a_user_across_pages_is_written_as_its_pages() {
     let finding = scaled.finding.clone().expect("the repeat is seen");
     assert_eq!(finding.key, "scale-walk", "{}", finding.what);
     assert_eq!((scaled.shrunk_from, scaled.size), (Some(120), 101));
-    let text = explore::scale_reproduce::suite(&scaled, 1).expect("a reproducer");
+    replays_scale_reproducer(&scaled, &bent.base_url(), "page_2").await;
+}
+
+/// Writes a scale finding's reproducer and replays it: on the defect only
+/// the step `failing` fails; on the double every step passes (`failing`
+/// among them) and everything it created is deleted.
+async fn replays_scale_reproducer(scaled: &explore::scale::Scaled, bent_url: &str, failing: &str) {
+    let text = explore::scale_reproduce::suite(scaled, 1).expect("a reproducer");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("explore-scale-walk.yaml"), &text).unwrap();
+    std::fs::write(dir.path().join("explore-scale.yaml"), &text).unwrap();
     let sources = || SuiteSources {
         builtin: false,
         dirs: vec![dir.path().to_path_buf()],
     };
     let snapshots = tempfile::tempdir().unwrap();
-    let on_bent = common::run_sources(sources(), &bent.base_url(), &[], snapshots.path()).await;
+    let on_bent = common::run_sources(sources(), bent_url, &[], snapshots.path()).await;
     let failed: Vec<&str> = on_bent
         .iter()
         .flat_map(|r| &r.steps)
         .filter(|s| s.failed())
         .map(|s| s.id.as_str())
         .collect();
-    assert_eq!(failed, ["page_2"], "{text}");
+    assert_eq!(failed, [failing], "{text}");
     let clean = common::double().await;
     let on_clean = common::run_sources(sources(), &clean.base_url(), &[], snapshots.path()).await;
     let steps: Vec<_> = on_clean.iter().flat_map(|r| &r.steps).collect();
@@ -550,7 +526,7 @@ async fn a_walk_that_repeats_a_user_across_pages_is_written_as_its_pages() {
         steps.iter().all(|s| s.passed()),
         "the reproducer fails on the double"
     );
-    assert!(steps.iter().any(|s| s.id == "page_2"));
+    assert!(steps.iter().any(|s| s.id == failing));
     let left = clean
         .service()
         .lock()
