@@ -194,6 +194,29 @@ async fn cases_run_at_once_find_and_shrink_as_one_at_a_time_does() {
     );
 }
 
+/// A server whose pages hold at most two resources (RFC 7644 3.4.2.4: up
+/// to its maxResults), explored eight cases at once: a query read page by
+/// page while other cases write may skip or repeat a resource, which is no
+/// deviation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_read_while_other_cases_write_are_no_divergence() {
+    fn two_a_page(request: &Request, response: &mut Response) {
+        if request.method == "GET"
+            && request.path == "/Users"
+            && let Some(body) = response.body.as_mut()
+            && let Some(resources) = body.get_mut("Resources").and_then(|r| r.as_array_mut())
+        {
+            resources.truncate(2);
+            let held = resources.len();
+            body["itemsPerPage"] = json!(held);
+        }
+    }
+    let bent = defective(as_is, two_a_page).await;
+    let outcome = explore_with(&bent.base_url(), 3000, 1, 8).await;
+    assert_eq!(keys(&outcome), Vec::<String>::new());
+    assert!(outcome.left.is_empty(), "left {:?}", outcome.left);
+}
+
 fn filter_of(request: &Request) -> Option<String> {
     request
         .query

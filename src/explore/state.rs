@@ -174,6 +174,8 @@ pub struct Shared<'a> {
     /// Whether the tenant holds nothing but the case's own: empty at the
     /// start, and one case at a time. Only then are unscoped totals exact.
     pub exact_tenant: bool,
+    /// One case at a time: no other case writes while one reads pages.
+    pub one_at_a_time: bool,
     /// The deviations found so far, by every worker.
     pub found: Mutex<Vec<Finding>>,
     /// The number of the last case started.
@@ -202,6 +204,7 @@ impl<'a> Shared<'a> {
     ) -> Shared<'a> {
         Shared {
             exact_tenant: choices.empty_tenant && workers <= 1,
+            one_at_a_time: workers <= 1,
             client,
             target,
             choices,
