@@ -43,22 +43,31 @@ const LADDER: [usize; 18] = [
     1, 2, 20, 21, 25, 26, 50, 51, 100, 101, 200, 201, 500, 501, 1000, 1001, 1024, 1025,
 ];
 
-/// What a suite needs to show a finding again: the users created, the
-/// request that failed and what the model answered it with, as checks.
+/// What a suite needs to show a finding again: the users created, then
+/// what shows the finding.
 #[derive(Debug, Clone)]
 pub struct Reproduction {
     /// The create bodies, in order, under the phase's prefix.
     pub users: Vec<Value>,
-    pub call: Call,
-    /// Pointer → predicate, as a suite's `expect.json` writes them.
-    pub expect: serde_json::Map<String, Value>,
+    pub shown: Shown,
     /// The phase's prefix (`scimcheck-<run id>-s-`), to be templated.
     pub prefix: String,
-    /// For a walk that repeated users across pages: each page's request and
-    /// how many resources it holds, in order (then `call` and `expect` are
-    /// not used). Written only where the target's pages were full, so that
-    /// pages at fixed `startIndex` are the pages its client read.
-    pub pages: Vec<(Call, usize)>,
+}
+
+/// What shows a scale finding again.
+#[derive(Debug, Clone)]
+pub enum Shown {
+    /// The request that failed, and the model's answer to it as checks
+    /// (pointer → predicate, as a suite's `expect.json` writes them).
+    Request {
+        call: Box<Call>,
+        expect: serde_json::Map<String, Value>,
+    },
+    /// A walk that repeated users across pages: each page's request and how
+    /// many resources it holds, in order. Kept only where the target's pages
+    /// were full, so that pages at fixed `startIndex` are the pages its
+    /// client read.
+    Pages(Vec<(Call, usize)>),
 }
 
 /// What the phase found.
@@ -105,11 +114,8 @@ struct Phase<'s, 'a> {
     /// whose answer named another id (a buggy or hostile server), and the
     /// cleanup removes it too.
     listed: BTreeSet<String>,
-    /// The request a finding is about and the model's answer to it as
-    /// checks, where a suite can state them.
-    reproducible: Option<(Call, serde_json::Map<String, Value>)>,
-    /// A walk's pages, where it is what a reproducer replays.
-    reproducible_walk: Vec<(Call, usize)>,
+    /// What shows the finding again, where a suite can state it.
+    reproducible: Option<Shown>,
 }
 
 /// Why the phase ended early: a deviation, or a stop that is not one.
@@ -192,22 +198,16 @@ pub async fn scale(
         not_checked: Vec::new(),
         listed: BTreeSet::new(),
         reproducible: None,
-        reproducible_walk: Vec::new(),
     };
     let mut users = Vec::new();
     let mut group = None;
     let result = phase.run(size, &mut users, &mut group).await;
     let left = phase.clean_up(&users, group.as_deref()).await;
-    let reproduction = phase
-        .reproducible
-        .take()
-        .map(|(call, expect)| Reproduction {
-            users: (0..size).map(|i| phase.user_body(i)).collect(),
-            call,
-            expect,
-            prefix: phase.prefix.clone(),
-            pages: std::mem::take(&mut phase.reproducible_walk),
-        });
+    let reproduction = phase.reproducible.take().map(|shown| Reproduction {
+        users: (0..size).map(|i| phase.user_body(i)).collect(),
+        shown,
+        prefix: phase.prefix.clone(),
+    });
     Scaled {
         reproduction,
         size,
@@ -264,7 +264,10 @@ impl Phase<'_, '_> {
         let Value::Object(expect) = expect else {
             return;
         };
-        self.reproducible = Some((call.clone(), expect));
+        self.reproducible = Some(Shown::Request {
+            call: Box::new(call.clone()),
+            expect,
+        });
     }
 
     fn diverged(
@@ -515,9 +518,7 @@ impl Phase<'_, '_> {
             // Pages at fixed startIndex are the pages read only where each
             // was full; a repeat within one page cannot be told by a suite.
             if full && across {
-                self.reproducible_walk = read_pages;
-                let (last, _) = self.reproducible_walk.last().expect("a page was read");
-                self.reproducible = Some((last.clone(), serde_json::Map::new()));
+                self.reproducible = Some(Shown::Pages(read_pages));
             }
             let call = filtered(filter).query("count", count.to_string());
             let answer = Answer::of_result(&Err(String::new()));

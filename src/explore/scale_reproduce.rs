@@ -6,7 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::scale::{Reproduction, Scaled};
+use super::call::Call;
+use super::scale::{Reproduction, Scaled, Shown};
 use super::state::Finding;
 
 /// The most ids a walk's reproducer lists as already read, over all its
@@ -35,10 +36,11 @@ pub fn suite(scaled: &Scaled, seed: u64) -> Option<String> {
         }));
         creates.push(json!(id));
     }
-    if reproduction.pages.is_empty() {
-        steps.push(reproduce_step(reproduction, finding, creates));
-    } else {
-        steps.extend(walk_steps(reproduction, finding, creates)?);
+    match &reproduction.shown {
+        Shown::Request { call, expect } => {
+            steps.push(reproduce_step(reproduction, call, expect, finding, creates))
+        }
+        Shown::Pages(pages) => steps.extend(walk_steps(reproduction, pages, finding, creates)?),
     }
     let suite = json!({
         "name": format!("Explorer reproducer: {} in a tenant of {} users", finding.key, scaled.size),
@@ -57,18 +59,21 @@ pub fn suite(scaled: &Scaled, seed: u64) -> Option<String> {
 }
 
 /// The request that failed, with the model's answer as its checks.
-fn reproduce_step(reproduction: &Reproduction, finding: &Finding, creates: Vec<Value>) -> Value {
-    let template = |value: &Value| templated(value, reproduction);
-    let call = &reproduction.call;
-    let mut expect = json!({ "status": 200 });
-    expect["json"] = template(&Value::Object(reproduction.expect.clone()));
+fn reproduce_step(
+    reproduction: &Reproduction,
+    call: &Call,
+    expect: &Map<String, Value>,
+    finding: &Finding,
+    creates: Vec<Value>,
+) -> Value {
+    let json = templated(&Value::Object(expect.clone()), reproduction);
     json!({
         "id": "reproduce",
         "needs": creates,
         "spec": [finding.cite],
         "description": finding.what,
         "request": request(call, reproduction),
-        "expect": expect,
+        "expect": { "status": 200, "json": json },
         "impact": IMPACT,
         "fix": format!("Answer this request over {} users as RFC 7644 3.4.2 asks.", reproduction.users.len()),
     })
@@ -81,11 +86,11 @@ const IMPACT: &str = "A read over a tenant of this size does not return what the
 /// earlier page (its ids are captured page by page).
 fn walk_steps(
     reproduction: &Reproduction,
+    pages: &[(Call, usize)],
     finding: &Finding,
     creates: Vec<Value>,
 ) -> Option<Vec<Value>> {
-    let listed: usize = reproduction
-        .pages
+    let listed: usize = pages
         .iter()
         .scan(0, |read, (_, held)| {
             let before = *read;
@@ -99,7 +104,7 @@ fn walk_steps(
     let mut steps = Vec::new();
     let mut read: Vec<Value> = Vec::new();
     let mut needs = creates;
-    for (page, (call, held)) in reproduction.pages.iter().enumerate() {
+    for (page, (call, held)) in pages.iter().enumerate() {
         let id = format!("page_{}", page + 1);
         let mut resources = json!({ "count": held });
         if !read.is_empty() {
@@ -129,7 +134,7 @@ fn walk_steps(
 }
 
 /// A call as a suite's request, the prefix templated.
-fn request(call: &super::call::Call, reproduction: &Reproduction) -> Value {
+fn request(call: &Call, reproduction: &Reproduction) -> Value {
     let query: Map<String, Value> = call
         .query
         .iter()

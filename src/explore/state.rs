@@ -202,9 +202,10 @@ impl<'a> Shared<'a> {
         budget: usize,
         workers: usize,
     ) -> Shared<'a> {
+        let one_at_a_time = workers <= 1;
         Shared {
-            exact_tenant: choices.empty_tenant && workers <= 1,
-            one_at_a_time: workers <= 1,
+            exact_tenant: choices.empty_tenant && one_at_a_time,
+            one_at_a_time,
             client,
             target,
             choices,

@@ -115,6 +115,33 @@ pub struct Exchange {
     pub retries: Vec<String>,
 }
 
+/// A response body read up to a cap, whichever transport reads it: refused
+/// at once when its declared length is over, and as soon as what came is.
+struct CappedBody {
+    bytes: Vec<u8>,
+    max: usize,
+}
+
+impl CappedBody {
+    fn new(declared: Option<u64>, max: usize) -> Result<CappedBody, TransportError> {
+        if declared.is_some_and(|len| len > max as u64) {
+            return Err(TransportError::TooLarge(max));
+        }
+        Ok(CappedBody {
+            bytes: Vec::with_capacity(declared.unwrap_or(0) as usize),
+            max,
+        })
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+        if self.bytes.len() + chunk.len() > self.max {
+            return Err(TransportError::TooLarge(self.max));
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+}
+
 /// Spaces requests out to at most a given rate, across every task sharing it.
 #[derive(Debug)]
 struct Pacer {
@@ -264,10 +291,11 @@ impl Client {
     }
 
     pub fn new(target: &Target) -> Result<Client, ClientError> {
+        let plain = Self::plain(target);
         Ok(Client {
             pacer: target.rate.and_then(Pacer::new).map(std::sync::Arc::new),
-            inner: Pooled::of(target, Self::plain(target).is_some())?,
-            plain: Self::plain(target),
+            inner: Pooled::of(target, plain.is_some())?,
+            plain,
             timeout: target.timeout,
             max_body: target.max_body,
             max_retries: target.max_retries,
@@ -482,23 +510,14 @@ impl Client {
         let mut response = builder.send().await.map_err(|e| self.classify(e))?;
         let status = response.status().as_u16();
         let headers = self.received_headers(response.headers());
-        if response
-            .content_length()
-            .is_some_and(|len| len > self.max_body as u64)
-        {
-            return Err(TransportError::TooLarge(self.max_body));
-        }
-        let mut body = Vec::new();
+        let mut body = CappedBody::new(response.content_length(), self.max_body)?;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
-            if body.len() + chunk.len() > self.max_body {
-                return Err(TransportError::TooLarge(self.max_body));
-            }
-            body.extend_from_slice(&chunk);
+            body.push(&chunk)?;
         }
         Ok(ReceivedResponse {
             status,
             headers,
-            body: self.redactor.bytes(body),
+            body: self.redactor.bytes(body.bytes),
             dropped: 0,
         })
     }

@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
-use super::{SentRequest, TransportError};
+use super::{CappedBody, SentRequest, TransportError};
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 /// A connection: its sender and the driver that moves its bytes (boxed
@@ -191,35 +191,31 @@ impl Plain {
             .body(Full::new(body.unwrap_or_default()))
             .map_err(|e| TransportError::Other(format!("builder error: {e}")))?;
         let kept = self.idle.lock().expect("idle connections").pop();
-        let connection = match kept {
+        let mut connection = match kept {
             Some(connection) => connection,
             None => self.connect().await?,
         };
-        match exchange(connection, request, max_body).await {
-            Sent::Answered(answer, connection) => {
-                self.keep(connection);
-                answer
-            }
-            // A kept-alive connection the server closed meanwhile: the
-            // request never left, so it goes once on a fresh connection.
-            Sent::NotSent(request) => {
-                match exchange(self.connect().await?, request, max_body).await {
-                    Sent::Answered(answer, connection) => {
-                        self.keep(connection);
-                        answer
+        let mut request = request;
+        // A kept-alive connection the server closed meanwhile: the request
+        // never left, so it goes once more on a fresh connection.
+        for retry in [false, true] {
+            match exchange(connection, request, max_body).await {
+                Sent::Answered(answer, open) => {
+                    if let Some(open) = open {
+                        self.idle.lock().expect("idle connections").push(open);
                     }
-                    Sent::NotSent(_) => Err(TransportError::Other(
-                        "the connection closed before the request was sent".into(),
-                    )),
+                    return answer;
                 }
+                Sent::NotSent(unsent) if !retry => {
+                    request = unsent;
+                    connection = self.connect().await?;
+                }
+                Sent::NotSent(_) => break,
             }
         }
-    }
-
-    fn keep(&self, connection: Option<Connection>) {
-        if let Some(connection) = connection {
-            self.idle.lock().expect("idle connections").push(connection);
-        }
+        Err(TransportError::Other(
+            "the connection closed before the request was sent".into(),
+        ))
     }
 
     async fn connect(&self) -> Result<Connection, TransportError> {
@@ -293,23 +289,16 @@ async fn read(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max_body as u64) {
-        return Err(TransportError::TooLarge(max_body));
-    }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    let mut capped = CappedBody::new(declared, max_body)?;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(other)?;
-        if let Some(chunk) = frame.data_ref() {
-            if bytes.len() + chunk.len() > max_body {
-                return Err(TransportError::TooLarge(max_body));
-            }
-            bytes.extend_from_slice(chunk);
+        if let Some(chunk) = frame.map_err(other)?.data_ref() {
+            capped.push(chunk)?;
         }
     }
     Ok(Answer {
         status: parts.status.as_u16(),
         headers: parts.headers,
-        body: bytes,
+        body: capped.bytes,
     })
 }
 
